@@ -1,0 +1,67 @@
+"""JAX (jax.numpy): workloads are jit-compiled in setup; ``dispatch`` runs eagerly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .base import Backend, parse_device
+
+
+class JaxBackend(Backend):
+    name = "jax"
+    module = "jax"
+    label = "jax.grad"
+
+    @property
+    def lib(self) -> Any:
+        jax = super().lib
+        jax.config.update("jax_enable_x64", True)  # float64 cases must really be float64
+        return jax
+
+    def _gpus(self) -> list[Any]:
+        try:
+            return list(self.lib.devices("gpu"))
+        except RuntimeError:
+            return []
+
+    def device_reason(self, device: str) -> str | None:
+        reason = self.unavailable_reason()
+        if reason:
+            return reason
+        kind, index = parse_device(device)
+        if kind == "cpu":
+            return None
+        gpus = self._gpus()
+        if not gpus:
+            return "no CUDA device (jax has no gpu backend here)"
+        return None if index < len(gpus) else f"no CUDA device {index}"
+
+    def devices(self) -> list[str]:
+        if not self.available():
+            return []
+        return ["cpu"] + [f"cuda:{i}" for i in range(len(self._gpus()))]
+
+    def facts(self) -> dict[str, Any]:
+        import jaxlib
+
+        return {
+            "version": self.lib.__version__,
+            "jaxlib": jaxlib.__version__,
+            "default_backend": self.lib.default_backend(),
+        }
+
+    def jax_device(self, device: str) -> Any:
+        kind, index = parse_device(device)
+        return self.lib.devices("cpu")[0] if kind == "cpu" else self._gpus()[index]
+
+    def asarray(self, x: np.ndarray, device: str) -> Any:
+        return self.lib.device_put(x, self.jax_device(device))
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        return np.asarray(x)
+
+    def synchronize(self, device: str, result: Any = None) -> None:
+        # JAX dispatch is asynchronous; waiting on the result is the only sync it offers.
+        self.lib.block_until_ready(result)

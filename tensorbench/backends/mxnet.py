@@ -1,0 +1,97 @@
+"""MXNet 1.9.1 through its NumPy interface (``mxnet.np`` / ``mxnet.npx``).
+
+MXNet's engine is asynchronous: an operator returns at once and runs on engine threads, so
+``synchronize`` must wait for the engine (``npx.waitall``) or the timer measures only dispatch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .base import Backend, parse_device
+
+
+class MxnetBackend(Backend):
+    name = "mxnet"
+    module = "mxnet"
+    label = "autograd"
+
+    @property
+    def lib(self) -> Any:
+        mx = super().lib
+        mx.npx.set_np()  # NumPy semantics (shapes, dtypes) for mx.np arrays and Gluon
+        return mx
+
+    def _features(self) -> Any:
+        return self.lib.runtime.Features()
+
+    def device_reason(self, device: str) -> str | None:
+        reason = self.unavailable_reason()
+        if reason:
+            return reason
+        kind, index = parse_device(device)
+        if kind == "cpu":
+            return None
+        if not self._features().is_enabled("CUDA"):
+            return "MXNet built without CUDA"
+        if index >= self.lib.context.num_gpus():
+            return "no CUDA device"
+        return None
+
+    def devices(self) -> list[str]:
+        if not self.available():
+            return []
+        gpus = self.lib.context.num_gpus() if self._features().is_enabled("CUDA") else 0
+        return ["cpu"] + [f"cuda:{i}" for i in range(gpus)]
+
+    def facts(self) -> dict[str, Any]:
+        features = self._features()
+        enabled = {
+            name
+            for name in (
+                "MKLDNN",
+                "CUDA",
+                "CUDNN",
+                "OPENMP",
+                "BLAS_OPEN",
+                "BLAS_MKL",
+                "BLAS_ATLAS",
+                "BLAS_APPLE",
+                "LAPACK",
+                "INT64_TENSOR_SIZE",
+            )
+            if features.is_enabled(name)
+        }
+        blas = next(
+            (b.split("_", 1)[1].lower() for b in sorted(enabled) if b.startswith("BLAS_")),
+            "unknown",
+        )
+        return {
+            "version": self.lib.__version__,
+            "blas": blas,
+            "mkldnn": "MKLDNN" in enabled,
+            "cuda": "CUDA" in enabled,
+            "cudnn": "CUDNN" in enabled,
+            "openmp": "OPENMP" in enabled,
+            "numpy": np.__version__,
+        }
+
+    def context(self, device: str) -> Any:
+        kind, index = parse_device(device)
+        return self.lib.cpu() if kind == "cpu" else self.lib.gpu(index)
+
+    def asarray(self, x: np.ndarray, device: str) -> Any:
+        return self.lib.np.array(x, dtype=x.dtype, ctx=self.context(device))
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        return x.asnumpy()
+
+    def synchronize(self, device: str, result: Any = None) -> None:
+        self.lib.npx.waitall()
+
+    def set_threads(self, n: int) -> None:
+        # MXNet's OpenMP pool reads OMP_NUM_THREADS at import (tensorbench.threads sets it
+        # before any import); threadpoolctl limits the live libgomp/BLAS pools as well.
+        pass

@@ -1,0 +1,69 @@
+"""PyTorch (eager, autograd), CPU and CUDA."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .base import Backend, parse_device
+
+
+class TorchBackend(Backend):
+    name = "torch"
+    module = "torch"
+    label = "autograd"
+
+    def device_reason(self, device: str) -> str | None:
+        reason = self.unavailable_reason()
+        if reason:
+            return reason
+        kind, index = parse_device(device)
+        if kind == "cpu":
+            return None
+        torch = self.lib
+        if torch.version.cuda is None:
+            return "torch built without CUDA"
+        if not torch.cuda.is_available():
+            return "no CUDA device"
+        if index >= torch.cuda.device_count():
+            return f"no CUDA device {index} (found {torch.cuda.device_count()})"
+        return None
+
+    def devices(self) -> list[str]:
+        if not self.available():
+            return []
+        n = self.lib.cuda.device_count() if self.lib.cuda.is_available() else 0
+        return ["cpu"] + [f"cuda:{i}" for i in range(n)]
+
+    def facts(self) -> dict[str, Any]:
+        torch = self.lib
+        config = torch.__config__.show()
+        blas = next((ln.split("=", 1)[1] for ln in config.splitlines() if "BLAS_INFO=" in ln), "")
+        facts = {
+            "version": torch.__version__,
+            "blas": blas.split(",")[0].strip() or "unknown",
+            "mkldnn": bool(torch.backends.mkldnn.is_available()),
+            "mkl": bool(torch.backends.mkl.is_available()),
+            "openmp": bool(torch.backends.openmp.is_available()),
+            "cuda": torch.version.cuda,
+            "threads": torch.get_num_threads(),
+        }
+        if torch.cuda.is_available():
+            facts["cudnn"] = torch.backends.cudnn.version()
+            facts["gpu"] = torch.cuda.get_device_name(0)
+        return facts
+
+    def asarray(self, x: np.ndarray, device: str) -> Any:
+        # A copy, never a view of the cached NumPy input: workloads may update it in place.
+        return self.lib.tensor(np.ascontiguousarray(x), device=device)
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        return x.detach().cpu().numpy()
+
+    def synchronize(self, device: str, result: Any = None) -> None:
+        if device.startswith("cuda"):
+            self.lib.cuda.synchronize(device)
+
+    def set_threads(self, n: int) -> None:
+        self.lib.set_num_threads(n)

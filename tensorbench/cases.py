@@ -1,0 +1,179 @@
+"""A case = workload x backend x device x dtype x size. Preparing one validates it.
+
+``prepare`` resolves every name, skips with a reason what cannot run here, builds the
+backend's callable outside any timed region, runs it once and checks the output against the
+float64 reference. Only a validated case can be timed: a wrong result raises, it is never timed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from . import threads
+from .backends import BACKENDS, Backend, Skip, get_backend, parse_device
+from .timing import Timing, measure
+from .workloads import WORKLOADS, Work, Workload, get_workload
+
+
+class ValidationError(AssertionError):
+    """An implementation's output is missing, malformed or too far from the reference."""
+
+
+@dataclass(frozen=True)
+class Case:
+    workload: str
+    backend: str
+    device: str = "cpu"
+    dtype: str = "float32"
+    size: int | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def resolve(self) -> tuple[Workload, Backend, int]:
+        """Look up names; ``KeyError``/``ValueError`` name the valid choices."""
+        wl = get_workload(self.workload)
+        be = get_backend(self.backend)
+        parse_device(self.device)
+        if self.dtype not in wl.dtypes:
+            raise ValueError(
+                f"unknown dtype {self.dtype!r} for {wl.name} (valid: {', '.join(wl.dtypes)})"
+            )
+        return wl, be, self.size if self.size is not None else wl.default_size
+
+    def skip_reason(self) -> str | None:
+        """Why this case cannot run here, or None. Does not import anything heavy for names."""
+        wl, be, _ = self.resolve()
+        if self.backend not in wl.implementations:
+            return f"{self.backend} has no {self.workload} implementation"
+        return be.device_reason(self.device)
+
+    def label(self) -> str:
+        _, _, size = self.resolve()
+        return f"{self.workload}[{self.backend}:{self.device}, {self.dtype}, size={size}]"
+
+
+@dataclass
+class PreparedCase:
+    """A validated case, ready to time: ``run()`` is one call, synchronised."""
+
+    case: Case
+    workload: Workload
+    backend: Backend
+    size: int
+    fn: Any
+    rel_error: float
+    first_call_s: float  # includes jit compilation (JAX) and lazy initialisation
+    params: Mapping[str, Any]
+
+    def run(self) -> Any:
+        result = self.fn()
+        self.sync(result)
+        return result
+
+    def sync(self, result: Any) -> None:
+        self.backend.synchronize(self.case.device, result)
+
+    def work(self) -> Work:
+        return self.workload.work(self.size, self.params)
+
+    def time(self, **kwargs: Any) -> Timing:
+        return measure(self.fn, self.sync, **kwargs)
+
+
+@lru_cache(maxsize=8)
+def _inputs(workload: str, size: int, dtype: str, params_key: tuple) -> tuple[dict, Any]:
+    """Inputs and reference, cached by value; callers must not mutate them."""
+    wl = get_workload(workload)
+    params = dict(params_key)
+    inputs = wl.make_inputs(size, dtype, params)
+    return inputs, wl.reference(inputs, params)
+
+
+def _components(out: Any) -> tuple:
+    return out if isinstance(out, tuple | list) else (out,)
+
+
+def relative_error(out: Any, ref: Any, names: tuple[str, ...] = ("out",)) -> float:
+    """max over components of ||out - ref|| / ||ref||; raises ValidationError on bad output."""
+    outs, refs = _components(out), _components(ref)
+    if len(outs) != len(refs):
+        raise ValidationError(f"expected {len(refs)} outputs {names}, got {len(outs)}")
+    worst = 0.0
+    for name, o, r in zip(names, outs, refs):
+        if o is None:
+            raise ValidationError(f"output {name!r} is missing (None)")
+        o = np.asarray(o, dtype=np.float64)
+        r = np.asarray(r, dtype=np.float64)
+        if o.shape != r.shape:
+            raise ValidationError(f"output {name!r} has shape {o.shape}, expected {r.shape}")
+        if o.size == 0:
+            raise ValidationError(f"output {name!r} is empty")
+        if not np.all(np.isfinite(o)):
+            raise ValidationError(f"output {name!r} contains NaN or inf")
+        denom = np.linalg.norm(r)
+        err = np.linalg.norm(o - r) / (denom if denom > 0 else 1.0)
+        worst = max(worst, float(err))
+    return worst
+
+
+def _is_oom(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or "out of memory" in str(exc).lower()
+
+
+def prepare(case: Case) -> PreparedCase:
+    """Build and validate ``case``. Raises ``Skip`` (with reason) or ``ValidationError``."""
+    wl, be, size = case.resolve()
+    reason = case.skip_reason()
+    if reason:
+        raise Skip(reason)
+    params = {**wl.default_params, **case.params}
+    inputs, ref = _inputs(wl.name, size, case.dtype, tuple(sorted(params.items())))
+    be.lib  # import now, then give its thread pools the suite's setting
+    threads.apply_to_loaded()
+    be.set_threads(threads.current_threads())
+    try:
+        fn = wl.implementations[be.name](be, case.device, inputs, params)
+        t0 = time.perf_counter()
+        out = fn()
+        be.synchronize(case.device, out)
+        first = time.perf_counter() - t0
+        host = tuple(be.to_numpy(o) for o in _components(out))
+    except Exception as exc:
+        if _is_oom(exc):
+            raise Skip(f"out of memory at size {size}: {str(exc).splitlines()[0]}") from exc
+        raise
+    err = relative_error(host, ref, wl.output_names)
+    tol = wl.tolerance[case.dtype]
+    if not err <= tol:
+        raise ValidationError(f"{case.label()}: relative error {err:.3g} exceeds {tol:g}")
+    return PreparedCase(case, wl, be, size, fn, err, first, params)
+
+
+def compute(workload: str, backend: str, device: str = "cpu", **params: Any) -> Any:
+    """Run ``workload`` once on ``backend`` and return its output as NumPy (validated).
+
+    ``size`` and ``dtype`` are taken from ``params`` (defaults: the workload's default size,
+    float32); every other keyword is a workload parameter. Multi-output workloads (mlp_step)
+    return a tuple of arrays.
+    """
+    size = params.pop("size", None)
+    dtype = params.pop("dtype", "float32")
+    prepared = prepare(Case(workload, backend, device, dtype, size, params))
+    out = tuple(prepared.backend.to_numpy(o) for o in _components(prepared.run()))
+    return out[0] if len(out) == 1 else out
+
+
+def all_cases(devices: tuple[str, ...] = ("cpu", "cuda:0")) -> list[Case]:
+    """Every workload x backend x device x dtype at the workloads' check sizes."""
+    return [
+        Case(wl.name, be, dev, dt, wl.check_size)
+        for wl in WORKLOADS.values()
+        for be in BACKENDS
+        for dev in devices
+        for dt in wl.dtypes
+    ]

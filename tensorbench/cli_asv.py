@@ -1,0 +1,9 @@
+"""`tensorbench` subcommands of the asv area (placeholder until that area lands)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this area's subcommands to the `tensorbench` parser."""

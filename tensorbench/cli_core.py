@@ -1,0 +1,252 @@
+"""`tensorbench info | list | check | time`: the core commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from .backends import BACKENDS, Skip, parse_device
+from .cases import Case, ValidationError, all_cases, prepare
+from .errors import InputError
+from .workloads import DTYPES, WORKLOADS
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("info", help="machine, backends, versions, build facts, threads")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("list", help="workload x backend x device: available or why not")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("check", help="validate implementations against the float64 reference")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--workload", action="append", help="repeatable; default all")
+    p.add_argument("--backend", action="append", help="repeatable; default all")
+    p.add_argument("--device", action="append", help="repeatable; default cpu and cuda:0")
+    p.add_argument("--dtype", action="append", help="repeatable; default float32 and float64")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("time", help="time one validated case")
+    p.add_argument("workload")
+    p.add_argument("--backend", required=True)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--size", type=int, default=None)
+    p.add_argument("--dtype", default="float32")
+    p.add_argument("--graph", default=None, help="graph file for graph workloads")
+    p.add_argument("--target-seconds", type=float, default=1.0, help="time budget per case")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_time)
+
+
+def _check_names(kind: str, given: list[str] | None, valid: Any) -> None:
+    for name in given or ():
+        if name not in valid:
+            raise InputError(f"unknown {kind} {name!r} (valid: {', '.join(valid)})")
+
+
+def _check_devices(devices: list[str] | None) -> None:
+    for d in devices or ():
+        try:
+            parse_device(d)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+
+
+def validate_case_names(case: Case) -> None:
+    """Raise InputError naming the valid choices for any unknown name in ``case``."""
+    _check_names("workload", [case.workload], WORKLOADS)
+    _check_names("backend", [case.backend], BACKENDS)
+    _check_devices([case.device])
+    _check_names("dtype", [case.dtype], WORKLOADS[case.workload].dtypes)
+
+
+def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(c)
+    for r in rows:
+        table.add_row(*("" if v is None else str(v) for v in r))
+    Console(width=160).print(table)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .sysinfo import info
+
+    data = info()
+    if args.json:
+        print(json.dumps(data, indent=2, default=str))
+        return 0
+    m = data["machine"]
+    gpu = ", ".join(f"{g['name']} (driver {g['driver']})" for g in m["gpus"]) or "none"
+    print(
+        f"CPU     {m['cpu']} ({m['cores']} cores, {m['logical_cpus']} logical), {m['memory_gib']} GiB"
+    )
+    print(f"GPU     {gpu}")
+    print(f"threads {data['threads']} (applied to every framework)")
+    for lib in data["blas"]:
+        print(
+            f"BLAS    {lib.get('internal_api')} {lib.get('version', '')} "
+            f"({lib.get('user_api')}, {lib.get('num_threads')} threads, {lib.get('architecture', '')})"
+        )
+    rows = []
+    for name, facts in data["backends"].items():
+        if not facts["available"]:
+            rows.append([name, "no", "", facts["reason"]])
+            continue
+        extra = {k: v for k, v in facts.items() if k not in ("available", "version", "devices")}
+        rows.append(
+            [
+                name,
+                facts.get("version"),
+                " ".join(facts["devices"]),
+                ", ".join(f"{k}={v}" for k, v in extra.items()),
+            ]
+        )
+    _print_table("backends", ["backend", "version", "devices", "build facts"], rows)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rows = []
+    for wl in WORKLOADS.values():
+        for be in BACKENDS:
+            for dev in ("cpu", "cuda:0"):
+                reason = Case(wl.name, be, dev).skip_reason()
+                rows.append(
+                    {
+                        "workload": wl.name,
+                        "backend": be,
+                        "device": dev,
+                        "available": reason is None,
+                        "reason": reason,
+                    }
+                )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(
+            "cases",
+            ["workload", "backend", "device", "available"],
+            [
+                [r["workload"], r["backend"], r["device"], "yes" if r["available"] else r["reason"]]
+                for r in rows
+            ],
+        )
+    return 0
+
+
+def check_case(case: Case) -> dict[str, Any]:
+    """One row of `check`: status ok / skip / fail, relative error, reason."""
+    row: dict[str, Any] = {
+        "workload": case.workload,
+        "backend": case.backend,
+        "device": case.device,
+        "dtype": case.dtype,
+        "size": case.size,
+        "status": "ok",
+        "rel_error": None,
+        "reason": None,
+    }
+    try:
+        row["rel_error"] = prepare(case).rel_error
+    except Skip as exc:
+        row.update(status="skip", reason=str(exc))
+    except ValidationError as exc:
+        row.update(status="fail", reason=str(exc))
+    except Exception as exc:  # a crash in an implementation is a failure of that case only
+        row.update(status="fail", reason=f"{exc.__class__.__name__}: {exc}")
+    return row
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    _check_names("workload", args.workload, WORKLOADS)
+    _check_names("backend", args.backend, BACKENDS)
+    _check_names("dtype", args.dtype, DTYPES)
+    _check_devices(args.device)
+    devices = tuple(args.device or ("cpu", "cuda:0"))
+    cases = [
+        c
+        for c in all_cases(devices)
+        if (not args.workload or c.workload in args.workload)
+        and (not args.backend or c.backend in args.backend)
+        and (not args.dtype or c.dtype in args.dtype)
+    ]
+    rows = [check_case(c) for c in cases]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(
+            "check",
+            ["workload", "backend", "device", "dtype", "status", "rel_error", "reason"],
+            [
+                [
+                    r["workload"],
+                    r["backend"],
+                    r["device"],
+                    r["dtype"],
+                    r["status"],
+                    f"{r['rel_error']:.1e}" if r["rel_error"] is not None else "",
+                    r["reason"] or "",
+                ]
+                for r in rows
+            ],
+        )
+        counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "skip", "fail")}
+        print(f"{counts['ok']} ok, {counts['skip']} skip, {counts['fail']} fail")
+    return 1 if any(r["status"] == "fail" for r in rows) else 0
+
+
+def time_case(case: Case, target_s: float = 1.0) -> dict[str, Any]:
+    """Validate then time ``case``; the result object `time --json` prints."""
+    from . import threads
+    from .sysinfo import backend_facts
+
+    prepared = prepare(case)
+    timing = prepared.time(target_s=target_s)
+    result: dict[str, Any] = {
+        "workload": case.workload,
+        "backend": case.backend,
+        "device": case.device,
+        "dtype": case.dtype,
+        "size": prepared.size,
+        "params": dict(prepared.params),
+        "threads": threads.current_threads(),
+        "rel_error": prepared.rel_error,
+        "first_call_s": prepared.first_call_s,
+        **timing.to_dict(),
+        **prepared.work().rates(timing.median),
+        "facts": backend_facts(case.backend),
+    }
+    return result
+
+
+def cmd_time(args: argparse.Namespace) -> int:
+    params = {"graph": args.graph} if args.graph else {}
+    case = Case(args.workload, args.backend, args.device, args.dtype, args.size, params)
+    validate_case_names(case)
+    try:
+        result = time_case(case, args.target_seconds)
+    except Skip as exc:
+        print(f"tensorbench: skip: {case.label()}: {exc}")
+        return 1
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+        return 0
+    rates = ", ".join(
+        f"{k}={result[k]:.3g}"
+        for k in ("gflops", "gteps", "us_per_op", "gbytes_per_s")
+        if k in result
+    )
+    print(
+        f"{case.label()}: median {result['median_s'] * 1e3:.3f} ms "
+        f"[q25 {result['q25_s'] * 1e3:.3f}, q75 {result['q75_s'] * 1e3:.3f}] "
+        f"over {result['n_samples']} samples x {result['number']}; {rates}; "
+        f"threads={result['threads']}; rel_error={result['rel_error']:.1e}"
+    )
+    return 0

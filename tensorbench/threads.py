@@ -1,0 +1,56 @@
+"""One thread setting applied equally to every framework, and recorded with each result.
+
+Applied three ways, because frameworks read threads at different times: environment variables
+before a framework is imported (OpenMP, MKL, OpenBLAS, MXNet's engine, XLA), threadpoolctl for
+BLAS/OpenMP pools already loaded, and each loaded backend's own call (``torch.set_num_threads``).
+When fewer threads than cores are asked for, the process is also pinned to that many cores, so
+frameworks without a thread knob (XLA's CPU client) get the same compute as the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from threadpoolctl import threadpool_limits
+
+_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MXNET_OMP_MAX_THREADS")
+_threads: int | None = None
+_limiter: threadpool_limits | None = None
+
+
+def available_cores() -> int:
+    """Cores this process may run on (affinity-aware)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def current_threads() -> int:
+    """The setting in force: the last ``set_threads`` value, else all cores."""
+    return _threads or available_cores()
+
+
+def set_threads(n: int | None = None) -> int:
+    """Use ``n`` threads (default all cores) in every framework from now on; returns ``n``."""
+    global _threads, _limiter
+    n = n or available_cores()
+    if n < 1:
+        raise ValueError(f"threads must be >= 1, got {n}")
+    _threads = n
+    for var in _ENV_VARS:
+        os.environ[var] = str(n)
+    if hasattr(os, "sched_setaffinity") and n < len(os.sched_getaffinity(0)):
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:n])
+    apply_to_loaded()
+    return n
+
+
+def apply_to_loaded() -> None:
+    """Re-apply the setting to pools of frameworks imported since ``set_threads``."""
+    global _limiter
+    n = current_threads()
+    _limiter = threadpool_limits(limits=n)  # kept: the limits hold until changed
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)

@@ -1,0 +1,83 @@
+"""The framework-neutral definition of a workload.
+
+A workload is data plus small functions: how to make inputs for a size, the float64 reference,
+the work model, and one short implementation per backend. An implementation is a *factory*:
+called once in setup with the backend, the device and the NumPy inputs, it moves the inputs to
+the device, builds whatever the framework needs (a jit-compiled function, a model) and returns
+the zero-argument callable that is timed. Nothing is converted inside the timed call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+Inputs = dict[str, Any]
+Output = Any  # one framework array, or a tuple of them
+Factory = Callable[[Any, str, Inputs, Mapping[str, Any]], Callable[[], Output]]
+
+DTYPES = ("float32", "float64")
+# Relative-error bounds for ||out - ref|| / ||ref|| against the float64 reference.
+TOLERANCE = {"float32": 1e-4, "float64": 1e-10}
+
+
+@dataclass(frozen=True)
+class Work:
+    """The work one call does, for derived rates: FLOPs, bytes moved, graph edges traversed."""
+
+    flops: float | None = None
+    bytes: float | None = None
+    edges: float | None = None
+    ops: float | None = None  # framework operations per call (dispatch overhead)
+
+    def rates(self, seconds: float) -> dict[str, float]:
+        """GFLOP/s, GB/s and GTEPS for a call that took ``seconds``, where defined."""
+        out: dict[str, float] = {}
+        if self.flops:
+            out["gflops"] = self.flops / seconds / 1e9
+        if self.bytes:
+            out["gbytes_per_s"] = self.bytes / seconds / 1e9
+        if self.edges:
+            out["gteps"] = self.edges / seconds / 1e9
+        if self.ops:
+            out["us_per_op"] = seconds / self.ops * 1e6
+        return out
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One workload: its spec, reference, work model and per-backend implementations.
+
+    ``make_inputs(size, dtype, params)`` returns NumPy (or scipy.sparse) inputs already in
+    ``dtype``; ``reference(inputs, params)`` computes the float64 answer from exactly those
+    inputs (upcast), so input rounding is not counted as error. Outputs are one array or a tuple.
+    """
+
+    name: str
+    description: str
+    size_name: str  # what the single scaling parameter means ("n", "H = W", "batch", "scale")
+    default_size: int
+    check_size: int  # small size used by `tensorbench check`
+    make_inputs: Callable[[int, str, Mapping[str, Any]], Inputs]
+    reference: Callable[[Inputs, Mapping[str, Any]], Output]
+    work: Callable[[int, Mapping[str, Any]], Work]
+    implementations: dict[str, Factory]
+    output_names: tuple[str, ...] = ("out",)
+    dtypes: tuple[str, ...] = DTYPES
+    default_params: Mapping[str, Any] = field(default_factory=dict)
+    tolerance: Mapping[str, float] = field(default_factory=lambda: dict(TOLERANCE))
+    # Backend name -> how that implementation computes (e.g. "autograd", "manual", "jax.grad").
+    styles: Mapping[str, str] = field(default_factory=dict)
+
+
+def rng_for(name: str, size: int, seed: int = 0) -> np.random.Generator:
+    """A generator fixed by workload, size and seed: inputs never change between runs."""
+    return np.random.default_rng([seed, size, sum(map(ord, name))])
+
+
+def to_device(backend: Any, device: str, inputs: Inputs, *names: str) -> list[Any]:
+    """Move the named NumPy inputs to ``device`` with ``backend``."""
+    return [backend.asarray(np.asarray(inputs[n]), device) for n in names]

@@ -1,0 +1,115 @@
+"""conv2d: NCHW input (batch 8, 64 channels, H = W = size), 64 filters 3x3, stride 1, same padding.
+
+FLOPs 2 N Cout H W Cin 9. NumPy and CuPy use what a good NumPy programmer writes: a sum of
+nine shifted GEMMs, one per kernel tap, over the flattened zero-padded image. No Python loop
+over pixels or channels; the loop over the 9 taps issues whole-array GEMMs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .base import Inputs, Work, Workload, rng_for, to_device
+
+BATCH, CIN, COUT, K = 8, 64, 64, 3
+
+
+def make_inputs(size: int, dtype: str, params: Mapping[str, Any]) -> Inputs:
+    rng = rng_for("conv2d", size, params.get("seed", 0))
+    x = rng.standard_normal((BATCH, CIN, size, size)).astype(dtype)
+    w = (rng.standard_normal((COUT, CIN, K, K)) / np.sqrt(CIN * K * K)).astype(dtype)
+    return {"x": x, "w": w}
+
+
+def reference(inputs: Inputs, params: Mapping[str, Any]) -> np.ndarray:
+    """Direct im2col in float64 via sliding windows: slow to write, easy to trust."""
+    x = inputs["x"].astype(np.float64)
+    w = inputs["w"].astype(np.float64)
+    xpad = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    windows = np.lib.stride_tricks.sliding_window_view(xpad, (K, K), axis=(2, 3))
+    return np.einsum("nchwij,ocij->nohw", windows, w, optimize=True)
+
+
+def work(size: int, params: Mapping[str, Any]) -> Work:
+    return Work(
+        flops=2.0 * BATCH * COUT * size * size * CIN * K * K,
+        bytes=4.0 * (BATCH * (CIN + COUT) * size * size + COUT * CIN * K * K),
+    )
+
+
+def shifted_gemm_conv2d(xp: Any, x: Any, taps: Any) -> Any:
+    """3x3 same-padding convolution for NumPy-like ``xp`` (numpy or cupy): 9 shifted GEMMs.
+
+    The zero-padded image is flattened per channel; tap (kh, kw) is then the contiguous slice
+    starting at kh*Wp + kw, so each tap is one batched GEMM ``taps[t] @ slice`` accumulated into
+    the output, computed on padded rows and cropped at the end. ``taps`` is the weight as a
+    (9, Cout, Cin) array, prepared once in setup. Measured 1.5x faster here than one big GEMM
+    over all taps followed by shifted sums (which writes a 9x larger intermediate).
+    """
+    n, c, h, w = x.shape
+    hp, wp = h + 2, w + 2
+    length = h * wp  # output rows on the padded width; the last 2 columns are cropped
+    xpad = xp.zeros((n, c, hp * wp + 2), dtype=x.dtype)  # +2 keeps the last tap's slice in bounds
+    xpad[:, :, : hp * wp].reshape(n, c, hp, wp)[:, :, 1:-1, 1:-1] = x
+    out = xp.matmul(taps[0], xpad[:, :, :length])
+    tmp = xp.empty_like(out)
+    for t in range(1, K * K):
+        off = (t // K) * wp + t % K
+        xp.matmul(taps[t], xpad[:, :, off : off + length], out=tmp)
+        out += tmp
+    return out.reshape(n, -1, h, wp)[:, :, :, :w]
+
+
+def _manual(be, device, inputs, params):
+    x, w = to_device(be, device, inputs, "x", "w")
+    xp = np if be.name == "numpy" else be.lib
+    taps = xp.ascontiguousarray(w.transpose(2, 3, 0, 1).reshape(K * K, COUT, CIN))
+    return lambda: shifted_gemm_conv2d(xp, x, taps)
+
+
+def _torch(be, device, inputs, params):
+    x, w = to_device(be, device, inputs, "x", "w")
+    conv = be.lib.nn.functional.conv2d
+    return lambda: conv(x, w, stride=1, padding=1)
+
+
+def _mxnet(be, device, inputs, params):
+    x, w = to_device(be, device, inputs, "x", "w")
+    npx = be.lib.npx
+    return lambda: npx.convolution(
+        x, w, kernel=(K, K), stride=(1, 1), pad=(1, 1), num_filter=COUT, no_bias=True
+    )
+
+
+def _jax(be, device, inputs, params):
+    x, w = to_device(be, device, inputs, "x", "w")
+    lax = be.lib.lax
+    f = be.lib.jit(
+        lambda x, w: lax.conv_general_dilated(
+            x, w, (1, 1), "SAME", dimension_numbers=("NCHW", "OIHW", "NCHW")
+        )
+    )
+    return lambda: f(x, w)
+
+
+WORKLOAD = Workload(
+    name="conv2d",
+    description="3x3 convolution, batch 8, 64 -> 64 channels, same padding (NCHW)",
+    size_name="H = W",
+    default_size=64,
+    check_size=16,
+    make_inputs=make_inputs,
+    reference=reference,
+    work=work,
+    implementations={
+        "numpy": _manual,
+        "torch": _torch,
+        "mxnet": _mxnet,
+        "cupy": _manual,
+        "jax": _jax,
+    },
+    styles={"numpy": "shifted GEMM", "cupy": "shifted GEMM"},
+)

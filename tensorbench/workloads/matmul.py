@@ -1,0 +1,65 @@
+"""matmul: C = A @ B for n x n matrices. FLOPs 2 n^3."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .base import Inputs, Work, Workload, rng_for, to_device
+
+
+def make_inputs(n: int, dtype: str, params: Mapping[str, Any]) -> Inputs:
+    rng = rng_for("matmul", n, params.get("seed", 0))
+    return {k: rng.standard_normal((n, n)).astype(dtype) for k in ("a", "b")}
+
+
+def reference(inputs: Inputs, params: Mapping[str, Any]) -> np.ndarray:
+    return inputs["a"].astype(np.float64) @ inputs["b"].astype(np.float64)
+
+
+def work(n: int, params: Mapping[str, Any]) -> Work:
+    return Work(flops=2.0 * n**3, bytes=3.0 * n * n)
+
+
+def _numpy(be, device, inputs, params):
+    a, b = to_device(be, device, inputs, "a", "b")
+    return lambda: a @ b
+
+
+def _torch(be, device, inputs, params):
+    a, b = to_device(be, device, inputs, "a", "b")
+    matmul = be.lib.matmul
+    return lambda: matmul(a, b)
+
+
+def _mxnet(be, device, inputs, params):
+    a, b = to_device(be, device, inputs, "a", "b")
+    dot = be.lib.np.dot
+    return lambda: dot(a, b)
+
+
+def _jax(be, device, inputs, params):
+    a, b = to_device(be, device, inputs, "a", "b")
+    f = be.lib.jit(be.lib.numpy.matmul)
+    return lambda: f(a, b)
+
+
+WORKLOAD = Workload(
+    name="matmul",
+    description="dense matrix product C = A @ B",
+    size_name="n",
+    default_size=1024,
+    check_size=256,
+    make_inputs=make_inputs,
+    reference=reference,
+    work=work,
+    implementations={
+        "numpy": _numpy,
+        "torch": _torch,
+        "mxnet": _mxnet,
+        "cupy": _numpy,
+        "jax": _jax,
+    },
+)
