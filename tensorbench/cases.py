@@ -104,7 +104,7 @@ def relative_error(out: Any, ref: Any, names: tuple[str, ...] = ("out",)) -> flo
     if len(outs) != len(refs):
         raise ValidationError(f"expected {len(refs)} outputs {names}, got {len(outs)}")
     worst = 0.0
-    for name, o, r in zip(names, outs, refs):
+    for name, o, r in zip(names, outs, refs, strict=True):
         if o is None:
             raise ValidationError(f"output {name!r} is missing (None)")
         o = np.asarray(o, dtype=np.float64)
@@ -133,7 +133,7 @@ def prepare(case: Case) -> PreparedCase:
         raise Skip(reason)
     params = {**wl.default_params, **case.params}
     inputs, ref = _inputs(wl.name, size, case.dtype, tuple(sorted(params.items())))
-    be.lib  # import now, then give its thread pools the suite's setting
+    _ = be.lib  # import now, then give its thread pools the suite's setting
     threads.apply_to_loaded()
     be.set_threads(threads.current_threads())
     try:

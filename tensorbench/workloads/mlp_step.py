@@ -71,7 +71,7 @@ def _manual(be, device, inputs, params):
 
     def step():
         out = manual_step(xp, x, onehot, *weights)
-        for w, g in zip(weights, out[1:]):
+        for w, g in zip(weights, out[1:], strict=True):
             w -= LR * g
         return out
 
@@ -90,7 +90,7 @@ def _torch(be, device, inputs, params):
         loss = F.cross_entropy(F.relu(x @ w1 + b1) @ w2 + b2, y)
         grads = torch.autograd.grad(loss, weights)
         with torch.no_grad():
-            for w, g in zip(weights, grads):
+            for w, g in zip(weights, grads, strict=True):
                 w.sub_(LR * g)
         return (loss.detach(), *grads)
 
@@ -111,7 +111,7 @@ def _mxnet(be, device, inputs, params):
             loss = -npx.pick(npx.log_softmax(logits), y).mean()
         loss.backward()
         grads = tuple(w.grad.copy() for w in weights)  # .grad is overwritten by the next step
-        for w, g in zip(weights, grads):
+        for w, g in zip(weights, grads, strict=True):
             w -= LR * g
         return (loss, *grads)
 
@@ -131,7 +131,7 @@ def _jax(be, device, inputs, params):
     @jax.jit
     def train_step(ws, x, y):
         loss, grads = jax.value_and_grad(loss_fn)(ws, x, y)
-        return loss, grads, tuple(w - LR * g for w, g in zip(ws, grads))
+        return loss, grads, tuple(w - LR * g for w, g in zip(ws, grads, strict=True))
 
     state = {"w": tuple(weights)}
 
