@@ -1,0 +1,619 @@
+"""Regression detection on asv histories: change points with significance, ranged regressions,
+acknowledgements. Pure functions on the tidy table from `tensorbench.results`.
+
+Basic usage::
+
+    from tensorbench.results import load_results
+    from tensorbench.regressions import find_regressions, load_acknowledged
+
+    table = load_results("results").table
+    found = find_regressions(table, acknowledged=load_acknowledged("results/acknowledged.toml"))
+    gate_fails = ((found.kind == "regression") & ~found.acknowledged).any()
+
+Method (per series = machine x env x benchmark x param_key, in commit order; one point per
+commit, the median of asv's samples, i.e. the stored result):
+
+1. Work on log values, so steps are ratios and the noise model is multiplicative.
+2. Candidates: binary segmentation with the standardised rank CUSUM (the Mann-Whitney z of every
+   split of a segment, the rank form of Pettitt's test). Ranks make the scan indifferent to the
+   skewed, one-sided outliers of timing data (a noisy neighbour only slows a run down), which
+   pull means and least-squares fits such as asv's Potts fit.
+3. Merge (after Apache Otava's split/merge, Fleming et al. 2023): each change point is tested
+   against its neighbours with a two-sided Mann-Whitney U test on the points of the adjacent
+   segments (at most ``window`` on each side, so a change is judged locally); the weakest is
+   dropped and its neighbours retested until every p-value is below ``alpha``.
+4. Effect: Hodges-Lehmann shift of log values between the windows (median of all pairwise
+   differences), with its distribution-free (Moses) confidence interval. A change counts when it
+   is significant and its interval reaches the minimum effect ``threshold``: a true 5 % step
+   measured as 4.8 % +- 0.6 % is reported; a 2 % step measured tightly is not.
+5. Ranged regressions: consecutive significant steps in the same direction that are each below
+   the threshold are joined, and reported as one regression over the commit range when the joint
+   change (first window before vs last window after) passes the threshold (asv issue #932).
+
+``significance`` is that Mann-Whitney p-value (two-sided, normal approximation with tie
+correction); ``ratio_low``/``ratio_high`` are the confidence interval of the ratio.
+
+Direction: for time, peakmem and mem benchmarks higher is worse. A ``track_`` benchmark is
+higher-is-better when its unit says it is a rate or a score (`higher_is_better`): a unit in
+`HIGHER_IS_BETTER_UNITS`, or one ending in ``/s``, ``_per_s`` or ``per second``; any other track
+unit is treated like a cost (higher is worse).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the tomli backport has the same API
+    import tomli as tomllib
+
+SERIES_KEYS = ["machine", "env", "benchmark", "param_key"]
+
+COLUMNS = [
+    "machine",
+    "env",
+    "benchmark",
+    "param_key",
+    "params",
+    "kind",
+    "last_good_commit",
+    "first_bad_commit",
+    "last_good_date",
+    "first_bad_date",
+    "before",
+    "after",
+    "ratio",
+    "ratio_low",
+    "ratio_high",
+    "significance",
+    "n_steps",
+    "range_points",
+    "unit",
+    "acknowledged",
+    "reason",
+]
+
+HIGHER_IS_BETTER_UNITS = frozenset(
+    {
+        "gflops",
+        "flops",
+        "tflops",
+        "gteps",
+        "teps",
+        "ops",
+        "throughput",
+        "speedup",
+        "score",
+        "accuracy",
+        "hits",
+        "fps",
+        "bandwidth",
+    }
+)
+
+DEFAULT_ALPHA = 1e-3
+DEFAULT_WINDOW = 50
+DEFAULT_MIN_SIZE = 3
+# Candidate scan: a split is kept for the merge step when its rank z reaches this; the merge
+# step's p-value decides.
+_SPLIT_Z = 3.0
+
+
+def higher_is_better(kind: str, unit: str | None) -> bool:
+    """True when a larger value of this series is an improvement (see module docstring)."""
+    if kind != "track" or not unit:
+        return False
+    u = unit.strip().lower()
+    return (
+        u in HIGHER_IS_BETTER_UNITS
+        or u.endswith("/s")
+        or u.endswith("_per_s")
+        or u.endswith("per second")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Acknowledgements
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """A known regression: benchmark pattern (fnmatch), commit (a prefix will do), reason."""
+
+    benchmark: str
+    commit: str
+    reason: str = ""
+
+    def matches(self, benchmark: str, commit: str) -> bool:
+        return fnmatch.fnmatchcase(benchmark, self.benchmark) and commit.startswith(self.commit)
+
+
+def load_acknowledged(path: str | Path) -> list[Acknowledgement]:
+    """Read ``acknowledged.toml`` (``[[acknowledged]]`` tables); [] when the file is absent.
+
+    Raises InputError naming the file (and line, where TOML reports one) on a bad file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return []
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    entries = data.get("acknowledged", [])
+    if not isinstance(entries, list):
+        raise InputError(f"{path}: 'acknowledged' must be an array of tables ([[acknowledged]])")
+    out = []
+    for i, entry in enumerate(entries):
+        where = f"{path}:{_entry_line(text, i)}"
+        if not isinstance(entry, dict):
+            raise InputError(f"{where}: entry {i + 1} is not a table")
+        unknown = set(entry) - {"benchmark", "commit", "reason"}
+        if unknown:
+            raise InputError(f"{where}: unknown keys {sorted(unknown)} in entry {i + 1}")
+        for key in ("benchmark", "commit"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                raise InputError(f"{where}: entry {i + 1} needs a non-empty string {key!r}")
+        reason = entry.get("reason", "")
+        if not isinstance(reason, str):
+            raise InputError(f"{where}: entry {i + 1}: 'reason' must be a string")
+        out.append(Acknowledgement(entry["benchmark"], entry["commit"].strip().lower(), reason))
+    return out
+
+
+def _entry_line(text: str, index: int) -> int:
+    """Line number of the ``index``-th ``[[acknowledged]]`` header (1-based), for messages."""
+    seen = -1
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.strip().startswith("[[acknowledged]]"):
+            seen += 1
+            if seen == index:
+                return lineno
+    return 1
+
+
+def _as_acks(acknowledged: Iterable[Any] | None) -> list[Acknowledgement]:
+    out = []
+    for a in acknowledged or ():
+        if isinstance(a, Acknowledgement):
+            out.append(a)
+        elif isinstance(a, Mapping):
+            out.append(
+                Acknowledgement(str(a["benchmark"]), str(a["commit"]).lower(), a.get("reason", ""))
+            )
+        else:
+            raise TypeError(f"acknowledgement must be an Acknowledgement or a mapping, not {a!r}")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Statistics on one series (numpy only)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change between positions ``start`` (last good) and ``stop`` (first bad) of a series.
+
+    ``shift`` and its interval are in the series' working scale (log for positive series).
+    """
+
+    start: int
+    stop: int
+    shift: float
+    low: float
+    high: float
+    pvalue: float
+    n_steps: int = 1
+
+
+def _ranks(a: np.ndarray) -> tuple[np.ndarray, float]:
+    """Average ranks (1-based) and the tie term sum(t^3 - t) for the variance correction."""
+    order = np.argsort(a, kind="stable")
+    s = a[order]
+    n = s.size
+    # Boundaries of runs of equal values give average ranks without scipy's overhead.
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(s[1:], s[:-1], out=new[1:])
+    idx = np.flatnonzero(new)
+    counts = np.diff(np.append(idx, n))
+    avg = idx + (counts + 1) / 2.0
+    ranks = np.empty(n)
+    ranks[order] = np.repeat(avg, counts)
+    ties = float(np.sum(counts.astype(float) ** 3 - counts))
+    return ranks, ties
+
+
+def _scan(x: np.ndarray, min_size: int) -> tuple[int, float]:
+    """Best split of ``x`` by the standardised rank CUSUM: (position, |z|); (-1, 0) if none."""
+    n = x.size
+    if n < 2 * min_size:
+        return -1, 0.0
+    r, ties = _ranks(x)
+    k = np.arange(1, n, dtype=float)
+    s = np.cumsum(r)[:-1]
+    # Mann-Whitney U of the right part minus its mean, for every split k (left = first k).
+    u = k * (n + 1) / 2.0 - s
+    var = k * (n - k) / 12.0 * ((n + 1) - ties / (n * (n - 1)))
+    z = np.zeros_like(u)
+    ok = var > 0
+    z[ok] = np.abs(u[ok]) / np.sqrt(var[ok])
+    z[: min_size - 1] = 0.0
+    z[n - min_size :] = 0.0
+    j = int(np.argmax(z))
+    return j + 1, float(z[j])
+
+
+def _compare(left: np.ndarray, right: np.ndarray, conf: float = 0.95) -> tuple[float, ...]:
+    """Mann-Whitney p-value and Hodges-Lehmann shift (right - left) with its Moses interval."""
+    n1, n2 = left.size, right.size
+    both = np.concatenate([left, right])
+    r, ties = _ranks(both)
+    n = n1 + n2
+    u = r[n1:].sum() - n2 * (n2 + 1) / 2.0  # U of the right sample
+    mu = n1 * n2 / 2.0
+    var = n1 * n2 / 12.0 * ((n + 1) - ties / (n * (n - 1)))
+    if var <= 0:
+        p = 1.0
+    else:
+        z = max(abs(u - mu) - 0.5, 0.0) / math.sqrt(var)
+        p = math.erfc(z / math.sqrt(2.0))
+    d = np.subtract.outer(right, left).ravel()
+    m = d.size
+    z_ci = _norm_ppf(0.5 + conf / 2.0)
+    k = int(math.floor(mu - z_ci * math.sqrt(max(var, 0.0))))
+    k = min(max(k, 0), (m - 1) // 2)
+    lo_i, hi_i = k, m - 1 - k
+    mid = [(m - 1) // 2, m // 2]
+    part = np.partition(d, sorted({lo_i, hi_i, *mid}))
+    shift = 0.5 * (part[mid[0]] + part[mid[1]])
+    return p, float(shift), float(part[lo_i]), float(part[hi_i])
+
+
+def _norm_ppf(q: float) -> float:
+    from scipy.special import ndtri
+
+    return float(ndtri(q))
+
+
+def detect_changes(
+    x: np.ndarray,
+    *,
+    alpha: float = DEFAULT_ALPHA,
+    min_size: int = DEFAULT_MIN_SIZE,
+    window: int = DEFAULT_WINDOW,
+) -> list[Change]:
+    """Significant level changes of one series ``x`` (finite values, in commit order).
+
+    Each Change has ``start`` = last position of the old level, ``stop`` = first of the new.
+    """
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    if n < 2 * min_size:
+        return []
+    # 1. candidates by binary segmentation
+    cps: list[int] = []
+    stack = [(0, n)]
+    while stack:
+        a, b = stack.pop()
+        k, z = _scan(x[a:b], min_size)
+        if k < 0 or z < _SPLIT_Z:
+            continue
+        cps.append(a + k)
+        stack.append((a, a + k))
+        stack.append((a + k, b))
+    cps.sort()
+
+    # 2. merge: drop the weakest change point until all are significant
+    def test(i: int) -> tuple[float, ...]:
+        lo = cps[i - 1] if i > 0 else 0
+        hi = cps[i + 1] if i + 1 < len(cps) else n
+        c = cps[i]
+        return _compare(x[max(lo, c - window) : c], x[c : min(hi, c + window)])
+
+    stats = [test(i) for i in range(len(cps))]
+    while cps:
+        worst = max(range(len(cps)), key=lambda i: stats[i][0])
+        if stats[worst][0] <= alpha:
+            break
+        del cps[worst], stats[worst]
+        for i in (worst - 1, worst):
+            if 0 <= i < len(cps):
+                stats[i] = test(i)
+    return [
+        Change(c - 1, c, shift, low, high, p)
+        for c, (p, shift, low, high) in zip(cps, stats, strict=True)
+    ]
+
+
+def _events(
+    x: np.ndarray,
+    changes: list[Change],
+    worse_sign: int,
+    log_threshold: float,
+    window: int,
+) -> list[tuple[Change, str]]:
+    """Turn changes into reported events: (Change, 'regression' | 'improvement').
+
+    A change passes when its interval reaches the threshold in its direction. Runs of
+    consecutive same-direction changes that each fail are joined into one ranged change, which
+    is retested on the windows before its first and after its last step.
+    """
+    out: list[tuple[Change, str]] = []
+
+    def passes(c: Change) -> bool:
+        far = c.high if c.shift > 0 else -c.low
+        return far >= log_threshold and c.pvalue <= 1.0
+
+    def label(c: Change) -> str:
+        return "regression" if c.shift * worse_sign > 0 else "improvement"
+
+    bounds = [0] + [c.stop for c in changes] + [x.size]
+    run: list[int] = []
+
+    def flush() -> None:
+        if not run:
+            return
+        first, last = changes[run[0]], changes[run[-1]]
+        if len(run) > 1:
+            lo, hi = bounds[run[0]], bounds[run[-1] + 2]
+            p, shift, low, high = _compare(
+                x[max(lo, first.stop - window) : first.stop],
+                x[last.stop : min(hi, last.stop + window)],
+            )
+            joined = Change(first.start, last.stop, shift, low, high, p, len(run))
+            if p <= DEFAULT_ALPHA and passes(joined):
+                out.append((joined, label(joined)))
+        run.clear()
+
+    for i, c in enumerate(changes):
+        if passes(c):
+            flush()
+            out.append((c, label(c)))
+        else:
+            if run and np.sign(changes[run[-1]].shift) != np.sign(c.shift):
+                flush()
+            run.append(i)
+    flush()
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+
+
+def _points(table: pd.DataFrame) -> pd.DataFrame:
+    """One finite point per (series, commit), sorted by series and commit order."""
+    ok = table["value"].notna() & np.isfinite(table["value"].astype(float))
+    if "status" in table:
+        ok &= table["status"].eq("ok")
+    t = table.loc[ok, [*SERIES_KEYS, "commit", "commit_order", "commit_date", "value", "kind"]]
+    t = t.assign(unit=table.loc[ok, "unit"] if "unit" in table else None)
+    t = t.assign(params=table.loc[ok, "params"] if "params" in table else None)
+    # Re-runs of one commit: their median is the commit's point.
+    t = t.groupby([*SERIES_KEYS, "commit_order"], sort=True, as_index=False, dropna=False).agg(
+        commit=("commit", "first"),
+        commit_date=("commit_date", "first"),
+        value=("value", "median"),
+        kind=("kind", "first"),
+        unit=("unit", "first"),
+        params=("params", "first"),
+    )
+    return t
+
+
+def _resolve_since(
+    table: pd.DataFrame, since: str | None
+) -> tuple[int | None, pd.Timestamp | None]:
+    """``since`` as a commit order (a commit hash prefix) or a UTC timestamp (a date)."""
+    if since is None or since == "":
+        return None, None
+    s = since.strip().lower()
+    if len(s) >= 4 and all(ch in "0123456789abcdef" for ch in s):
+        hits = table.loc[table["commit"].str.startswith(s), "commit_order"].unique()
+        if len(hits) == 1:
+            return int(hits[0]), None
+        if len(hits) > 1:
+            raise InputError(f"--since {since!r} matches {len(hits)} commits; give more digits")
+    try:
+        ts = pd.Timestamp(since)
+    except (ValueError, TypeError):
+        raise InputError(f"--since {since!r} is neither a known commit nor a date") from None
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return None, ts
+
+
+def find_regressions(
+    table: pd.DataFrame,
+    threshold: float = 0.05,
+    since: str | None = None,
+    acknowledged: list | None = None,
+    *,
+    alpha: float = DEFAULT_ALPHA,
+    min_size: int = DEFAULT_MIN_SIZE,
+    window: int = DEFAULT_WINDOW,
+) -> pd.DataFrame:
+    """Regressions and improvements of every series of ``table``, one row each.
+
+    ``table`` is `tensorbench.results.load_results(dir).table`. ``threshold`` is the minimum
+    relative effect (0.05 = 5 %). ``since`` (commit hash prefix or date) keeps changes whose
+    first bad commit is at or after it; earlier history still serves as the baseline.
+    ``acknowledged`` is a list of `Acknowledgement` (or mappings with benchmark, commit, reason);
+    a change is acknowledged when an entry's pattern matches the benchmark and its commit is the
+    first bad commit or any commit of the range. Columns: `COLUMNS`; ``kind`` is 'regression' or
+    'improvement'; ``significance`` is a Mann-Whitney p-value. Sorted with unacknowledged
+    regressions first, largest effect first.
+    """
+    if threshold < 0:
+        raise InputError(f"threshold must be >= 0, got {threshold}")
+    if table is None or len(table) == 0:
+        return _empty()
+    since_order, since_date = _resolve_since(table, since)
+    acks = _as_acks(acknowledged)
+    pts = _points(table)
+    if pts.empty:
+        return _empty()
+    log_thr = math.log1p(threshold)
+    values = pts["value"].to_numpy(dtype=float)
+    orders = pts["commit_order"].to_numpy()
+    commits = pts["commit"].to_numpy()
+    dates = pts["commit_date"].to_numpy()
+    sid = pts.groupby(SERIES_KEYS, sort=False, dropna=False).ngroup().to_numpy()
+    starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
+    ends = np.r_[starts[1:], sid.size]
+    rows: list[dict[str, Any]] = []
+    for a, b in zip(starts, ends, strict=True):
+        if b - a < 2 * min_size:
+            continue
+        y = values[a:b]
+        positive = bool(np.all(y > 0))
+        # Log scale makes steps ratios; series with zeros or negatives (some track_) stay linear
+        # with shifts scaled by the median level.
+        scale = 1.0 if positive else max(float(np.median(np.abs(y))), 1e-300)
+        x = np.log(y) if positive else y / scale
+        first = pts.iloc[a]
+        worse = -1 if higher_is_better(str(first["kind"]), first["unit"]) else 1
+        changes = detect_changes(x, alpha=alpha, min_size=min_size, window=window)
+        for c, label in _events(x, changes, worse, log_thr if positive else threshold, window):
+            i0, i1 = a + c.start, a + c.stop
+            if since_order is not None and orders[i1] < since_order:
+                continue
+            if since_date is not None and pd.Timestamp(dates[i1]) < since_date:
+                continue
+            before = float(np.median(y[max(0, c.start + 1 - window) : c.start + 1]))
+            after = float(np.median(y[c.stop : c.stop + window]))
+            if positive:
+                lo, hi = math.exp(c.low), math.exp(c.high)
+            else:
+                lo = (before + c.low * scale) / before if before else math.nan
+                hi = (before + c.high * scale) / before if before else math.nan
+            range_commits = [str(h) for h in commits[i0 + 1 : i1 + 1]]
+            ack = next(
+                (
+                    k
+                    for k in acks
+                    if any(k.matches(str(first["benchmark"]), h) for h in range_commits)
+                ),
+                None,
+            )
+            rows.append(
+                {
+                    "machine": first["machine"],
+                    "env": first["env"],
+                    "benchmark": first["benchmark"],
+                    "param_key": first["param_key"],
+                    "params": first["params"],
+                    "kind": label,
+                    "last_good_commit": str(commits[i0]),
+                    "first_bad_commit": str(commits[i1]),
+                    "last_good_date": dates[i0],
+                    "first_bad_date": dates[i1],
+                    "before": before,
+                    "after": after,
+                    "ratio": after / before if before else math.nan,
+                    "ratio_low": lo,
+                    "ratio_high": hi,
+                    "significance": c.pvalue,
+                    "n_steps": c.n_steps,
+                    "range_points": int(c.stop - c.start),
+                    "unit": first["unit"],
+                    "acknowledged": ack is not None,
+                    "reason": ack.reason if ack else "",
+                }
+            )
+    if not rows:
+        return _empty()
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    effect = np.abs(np.log(out["ratio"].where(out["ratio"] > 0)))
+    out = out.assign(_unack=~(out["kind"].eq("regression") & ~out["acknowledged"]), _eff=-effect)
+    out = out.sort_values(["_unack", "kind", "_eff"], kind="stable").drop(
+        columns=["_unack", "_eff"]
+    )
+    return out.reset_index(drop=True)
+
+
+def compare_commits(table: pd.DataFrame, base: str, head: str, factor: float = 1.1) -> pd.DataFrame:
+    """Series whose ``head`` value is worse than ``base`` by more than ``factor``.
+
+    ``base``/``head`` are commit hash prefixes. Columns: machine, env, benchmark, param_key,
+    params, base, head (values), ratio (head/base), significance (two-sided Mann-Whitney p of
+    the two commits' raw samples; NaN where samples are absent), unit. "Worse" follows the unit
+    (`higher_is_better`); for a higher-is-better series the row is kept when base/head > factor.
+    """
+    cols = [
+        "machine",
+        "env",
+        "benchmark",
+        "param_key",
+        "params",
+        "base",
+        "head",
+        "ratio",
+        "significance",
+        "unit",
+    ]
+    if factor <= 0:
+        raise InputError(f"factor must be > 0, got {factor}")
+    t = table[table["value"].notna()] if "value" in table else table
+    if "status" in t:
+        t = t[t["status"].eq("ok")]
+
+    def pick(prefix: str) -> pd.DataFrame:
+        p = prefix.strip().lower()
+        hits = t.loc[t["commit"].str.startswith(p), "commit"].unique()
+        if len(hits) == 0:
+            raise InputError(f"no results for commit {prefix!r}")
+        if len(hits) > 1:
+            raise InputError(f"commit {prefix!r} is ambiguous ({len(hits)} commits)")
+        return t[t["commit"] == hits[0]].drop_duplicates(SERIES_KEYS, keep="last")
+
+    keep = [*SERIES_KEYS, "value", "samples", "kind", "unit", "params"]
+    a = pick(base).reindex(columns=keep)
+    b = pick(head).reindex(columns=keep)
+    m = a.merge(b, on=SERIES_KEYS, suffixes=("_a", "_b"))
+    rows = []
+    for r in m.itertuples(index=False):
+        va, vb = float(r.value_a), float(r.value_b)
+        if not (va and np.isfinite(va) and np.isfinite(vb)):
+            continue
+        ratio = vb / va
+        better_up = higher_is_better(str(r.kind_b), r.unit_b)
+        worse = (1 / ratio if ratio else math.inf) if better_up else ratio
+        if worse <= factor:
+            continue
+        p = math.nan
+        sa, sb = r.samples_a, r.samples_b
+        if sa is not None and sb is not None and len(sa) >= 2 and len(sb) >= 2:
+            p = _compare(np.asarray(sa, float), np.asarray(sb, float))[0]
+        rows.append(
+            {
+                "machine": r.machine,
+                "env": r.env,
+                "benchmark": r.benchmark,
+                "param_key": r.param_key,
+                "params": r.params_b,
+                "base": va,
+                "head": vb,
+                "ratio": ratio,
+                "significance": p,
+                "unit": r.unit_b,
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
