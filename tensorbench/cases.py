@@ -69,6 +69,7 @@ class PreparedCase:
     rel_error: float
     first_call_s: float  # includes jit compilation (JAX) and lazy initialisation
     params: Mapping[str, Any]
+    output: tuple[np.ndarray, ...]  # the validated first call's output, on the host
 
     def run(self) -> Any:
         result = self.fn()
@@ -142,7 +143,7 @@ def prepare(case: Case) -> PreparedCase:
         out = fn()
         be.synchronize(case.device, out)
         first = time.perf_counter() - t0
-        host = tuple(be.to_numpy(o) for o in _components(out))
+        host = tuple(None if o is None else be.to_numpy(o) for o in _components(out))
     except Exception as exc:
         if _is_oom(exc):
             raise Skip(f"out of memory at size {size}: {str(exc).splitlines()[0]}") from exc
@@ -151,11 +152,11 @@ def prepare(case: Case) -> PreparedCase:
     tol = wl.tolerance[case.dtype]
     if not err <= tol:
         raise ValidationError(f"{case.label()}: relative error {err:.3g} exceeds {tol:g}")
-    return PreparedCase(case, wl, be, size, fn, err, first, params)
+    return PreparedCase(case, wl, be, size, fn, err, first, params, host)
 
 
 def compute(workload: str, backend: str, device: str = "cpu", **params: Any) -> Any:
-    """Run ``workload`` once on ``backend`` and return its output as NumPy (validated).
+    """Run ``workload`` once on ``backend`` and return its validated output as NumPy.
 
     ``size`` and ``dtype`` are taken from ``params`` (defaults: the workload's default size,
     float32); every other keyword is a workload parameter. Multi-output workloads (mlp_step)
@@ -163,8 +164,7 @@ def compute(workload: str, backend: str, device: str = "cpu", **params: Any) -> 
     """
     size = params.pop("size", None)
     dtype = params.pop("dtype", "float32")
-    prepared = prepare(Case(workload, backend, device, dtype, size, params))
-    out = tuple(prepared.backend.to_numpy(o) for o in _components(prepared.run()))
+    out = prepare(Case(workload, backend, device, dtype, size, params)).output
     return out[0] if len(out) == 1 else out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import subprocess
@@ -46,7 +47,13 @@ def gpus() -> list[dict[str, str]]:
 def blas_info() -> list[dict[str, Any]]:
     """BLAS/OpenMP libraries loaded in this process (threadpoolctl)."""
     keep = ("user_api", "internal_api", "version", "num_threads", "threading_layer", "architecture")
-    return [{k: lib.get(k) for k in keep if lib.get(k) is not None} for lib in threadpool_info()]
+    return [
+        {
+            "library": os.path.basename(lib.get("filepath", "")),
+            **{k: lib[k] for k in keep if lib.get(k)},
+        }
+        for lib in threadpool_info()
+    ]
 
 
 def machine() -> dict[str, Any]:

@@ -61,12 +61,13 @@ def measure(
     max_samples: int = 50,
     target_s: float = 1.0,
     min_sample_s: float = 0.005,
+    number: int | None = None,
 ) -> Timing:
     """Time ``fn`` with ``sync(result)`` after each call, inside the timed region.
 
     Warm-up calls run first (also synced). Calls are batched ``number`` to a sample so that
     a sample lasts at least ``min_sample_s`` (timer resolution); the sample count fits
-    ``target_s`` within [min_samples, max_samples]. ``sync=None`` exists only to show what an
+    ``target_s`` within [min_samples, max_samples]; ``number`` fixes the batch. ``sync=None`` exists only to show what an
     unsynchronised timer would read; never use it for a result.
     """
     sync = sync or _no_sync
@@ -75,7 +76,7 @@ def measure(
         t0 = clock()
         sync(fn())
         one = clock() - t0
-    number = max(1, math.ceil(min_sample_s / max(one, 1e-9)))
+    number = number or max(1, math.ceil(min_sample_s / max(one, 1e-9)))
     n_samples = int(min(max_samples, max(min_samples, target_s / max(one * number, 1e-9))))
     samples = []
     for _ in range(n_samples):

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command: build both environments (idempotent), lint, then pytest in each.
+#   .venv        every test; MXNet-marked tests skip there (no mxnet)
+#   .venv-mxnet  the tests marked `mxnet` (MXNet, DGL on MXNet, MXNet timing sync)
+# Extra arguments go to both pytest runs (e.g. -m "not browser", -x, -k conv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "${TENSORBENCH_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup_envs.sh
+
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+
+echo "== pytest (.venv)"
+.venv/bin/python -m pytest "$@"
+
+echo "== pytest (.venv-mxnet, -m mxnet)"
+status=0
+.venv-mxnet/bin/python -m pytest -p no:cacheprovider -m mxnet "$@" || status=$?
+[ "$status" = 0 ] || [ "$status" = 5 ] || exit "$status"  # 5: none selected by extra args
