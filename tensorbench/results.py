@@ -24,6 +24,7 @@ Basic usage::
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import math
 import os
@@ -45,6 +46,7 @@ __all__ = [
     "detect_regressions_asv",
     "fingerprint",
     "load_results",
+    "write_synthetic_results",
 ]
 
 # The table's columns, in order. Others code against these names: extend, never rename.
@@ -236,7 +238,10 @@ def _number(value: Any) -> float:
     if isinstance(value, bool):
         return math.nan
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            return math.nan
     return math.nan
 
 
@@ -257,12 +262,26 @@ class _Combos:
     threads: list[float] = field(default_factory=list)
     # (benchmark name, params as tuples) -> (first combo id, number of combos)
     blocks: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+    last: dict[str, tuple[list, tuple[int, int]]] = field(default_factory=dict)
 
-    def block(self, name: str, params: list, benchmarks: dict[str, dict]) -> tuple[int, int]:
+    def block(self, name: str, params: Any, benchmarks: dict[str, dict]) -> tuple[int, int]:
+        """First combo id and count for ``name`` with ``params``; raises _BadEntry if malformed."""
+        last = self.last.get(name)
+        if last is not None and last[0] == params:
+            return last[1]  # the common case: same params as this benchmark's previous file
+        if not isinstance(params, list) or not all(
+            isinstance(p, list) and all(isinstance(v, str) for v in p) for p in params
+        ):
+            raise _BadEntry("params is not a list of lists of strings")
         key = (name, tuple(tuple(p) for p in params))
         found = self.blocks.get(key)
-        if found is not None:
-            return found
+        if found is None:
+            found = self._new_block(name, params, benchmarks)
+            self.blocks[key] = found
+        self.last[name] = (params, found)
+        return found
+
+    def _new_block(self, name: str, params: list, benchmarks: dict[str, dict]) -> tuple[int, int]:
         bench = benchmarks.get(name)
         names = bench.get("param_names") if isinstance(bench, dict) else None
         if not (isinstance(names, list) and len(names) == len(params)):
@@ -296,9 +315,7 @@ class _Combos:
             self.size.append(_number(size) if ours else math.nan)
             self.dtype.append(str(dtype) if ours and dtype is not None else None)
             self.threads.append(_number(threads))
-        found = (start, len(combos))
-        self.blocks[key] = found
-        return found
+        return start, len(combos)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -364,6 +381,17 @@ def _len(value: Any) -> str:
     return str(len(value)) if isinstance(value, list) else f"a {type(value).__name__}, not"
 
 
+class _Columns:
+    """Index of each known result column in a file's rows; absent ones point past the row."""
+
+    def __init__(self, result_columns: list[str]) -> None:
+        self.width = len(result_columns)
+        self.missing = self.width  # add() appends one None there
+        where = {c: i for i, c in enumerate(result_columns)}
+        for col in KNOWN_RESULT_COLUMNS:
+            setattr(self, col, where.get(col, self.missing))
+
+
 @dataclass
 class _FileRows:
     """Column lists for the rows of one result file (or one entry of it)."""
@@ -378,22 +406,16 @@ class _FileRows:
     started: list[Any] = field(default_factory=list)
     current: list[bool] = field(default_factory=list)
 
-    def add(self, name: str, row: Any, cols: dict[str, int], ctx: _Context) -> None:
+    def add(self, name: str, row: Any, cols: _Columns, ctx: _Context) -> None:
         if not isinstance(row, list):
             raise _BadEntry(f"entry is a {type(row).__name__}, not a list")
+        # asv drops trailing None columns; cols.missing (= width) must read None too.
+        row = row[: cols.width] + [None] * (cols.width + 1 - min(len(row), cols.width))
 
         def get(col: str) -> Any:
-            i = cols.get(col)
-            return row[i] if i is not None and i < len(row) else None
+            return row[getattr(cols, col)]
 
-        params = get("params")
-        if params is None:
-            params = []
-        if not isinstance(params, list) or not all(
-            isinstance(p, list) and all(isinstance(v, str) for v in p) for p in params
-        ):
-            raise _BadEntry("params is not a list of lists of strings")
-        start, n = ctx.combos.block(name, params, ctx.benchmarks)
+        start, n = ctx.combos.block(name, get("params") or [], ctx.benchmarks)
         result = get("result")
         if not isinstance(result, list):
             # format 2 always writes a list; None = all failed, a bare number = one value
@@ -401,10 +423,8 @@ class _FileRows:
         if len(result) != n:
             raise _BadEntry(f"result has {len(result)} values for {n} parameter combinations")
         started = get("started_at")
-        if started is not None and (
-            isinstance(started, bool) or not isinstance(started, (int, float))
-        ):
-            raise _BadEntry("started_at is not a number")
+        if started is not None and not _is_ms_timestamp(started):
+            raise _BadEntry("started_at is not a timestamp in ms")
         version = get("version")
         expected = ctx.versions.get(name)
         # Validate every column before extending any, so a bad entry leaves no partial rows.
@@ -431,26 +451,34 @@ class _FileRows:
         self.current.extend([version is None or expected is None or version == expected] * n)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Numeric columns as arrays; raises on values of the wrong type."""
-        value = np.array(self.value, dtype=float)
+        """Numeric columns as arrays; raises ValueError/TypeError on values of the wrong type."""
+        value = _floats(self.value)
         failed = np.fromiter((v is None for v in self.value), bool, len(self.value))
         samples = np.empty(len(self.samples), dtype=object)
-        samples[:] = self.samples
-        for s in self.samples:
+        for i, s in enumerate(self.samples):
             if s is not None:
-                np.array(s, dtype=float)  # validate; kept as tuples of floats below
+                _floats(s)  # validate; kept as the tuple
+                samples[i] = s
         return {
             "combo": np.array(self.combo, dtype=np.int64),
             "value": value,
             "status": np.where(failed, 1, np.where(np.isnan(value), 2, 0)).astype(np.int8),
-            "ci_low": np.array(self.ci_a, dtype=float),
-            "ci_high": np.array(self.ci_b, dtype=float),
-            "q25": np.array(self.q25, dtype=float),
-            "q75": np.array(self.q75, dtype=float),
+            "ci_low": _floats(self.ci_a),
+            "ci_high": _floats(self.ci_b),
+            "q25": _floats(self.q25),
+            "q75": _floats(self.q75),
             "samples": samples,
-            "started_at": np.array(self.started, dtype=float),
+            "started_at": _floats(self.started),
             "version_current": np.array(self.current, dtype=bool),
         }
+
+
+def _floats(values: list) -> np.ndarray:
+    """``values`` as a 1-d float array (None -> NaN); nested lists or text raise ValueError."""
+    out = np.array(values, dtype=float)
+    if out.shape != (len(values),):
+        raise ValueError("nested lists where numbers were expected")
+    return out
 
 
 @dataclass
@@ -491,13 +519,28 @@ def _header(d: Any) -> dict:
             raise _BadFile(f"not an asv result file (missing key {key!r})")
         if not isinstance(d[key], types):
             raise _BadFile(f"{key!r} is a {type(d[key]).__name__}")
+    if not all(isinstance(c, str) for c in d["result_columns"]):
+        raise _BadFile("'result_columns' is not a list of strings")
     unknown = [c for c in d["result_columns"] if c not in KNOWN_RESULT_COLUMNS]
     if unknown:
         raise _BadFile(f"unknown result column {unknown[0]!r}")
     date = d.get("date")
-    if date is not None and (isinstance(date, bool) or not isinstance(date, (int, float))):
-        raise _BadFile(f"'date' is a {type(date).__name__}")
+    if date is not None and not _is_ms_timestamp(date):
+        raise _BadFile(f"'date' is not a timestamp in ms: {str(date)[:40]!r}")
     return d
+
+
+# Timestamps pandas can hold (years 1677-2262), in ms; NaN stands for "unknown".
+_MS_MIN = pd.Timestamp.min.value // 1_000_000 + 1
+_MS_MAX = pd.Timestamp.max.value // 1_000_000 - 1
+
+
+def _is_ms_timestamp(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return _MS_MIN <= value <= _MS_MAX
 
 
 def _read_result_file(path: str, machine: str, ctx: _Context) -> _FileResult | None:
@@ -506,7 +549,7 @@ def _read_result_file(path: str, machine: str, ctx: _Context) -> _FileResult | N
     except (OSError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         ctx.skipped.append(SkippedFile(path, _reason(exc)))
         return None
-    cols = {c: i for i, c in enumerate(d["result_columns"]) if isinstance(c, str)}
+    cols = _Columns(d["result_columns"])
     rows = _FileRows()
     bad: set[str] = set()
     for name, row in d["results"].items():
@@ -517,7 +560,7 @@ def _read_result_file(path: str, machine: str, ctx: _Context) -> _FileResult | N
             ctx.skipped.append(SkippedFile(path, f"benchmark {name!r}: {exc}"))
     try:
         arrays = rows.arrays()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         # A value of the wrong type somewhere: find the entries it sits in, keep the rest.
         good = _FileRows()
         for name, row in d["results"].items():
@@ -527,7 +570,7 @@ def _read_result_file(path: str, machine: str, ctx: _Context) -> _FileResult | N
             try:
                 one.add(name, row, cols, ctx)
                 one.arrays()
-            except (_BadEntry, TypeError, ValueError) as exc:
+            except (_BadEntry, TypeError, ValueError, OverflowError) as exc:
                 ctx.skipped.append(SkippedFile(path, f"benchmark {name!r}: {_reason(exc)}"))
                 continue
             good.add(name, row, cols, ctx)
@@ -560,7 +603,9 @@ def _reason(exc: BaseException) -> str:
         return f"cannot read: {exc.strerror or exc}"
     if isinstance(exc, RecursionError):
         return "JSON nested too deeply"
-    if isinstance(exc, TypeError | ValueError) and not isinstance(exc, _BadFile | _BadEntry):
+    if isinstance(exc, TypeError | ValueError | OverflowError) and not isinstance(
+        exc, _BadFile | _BadEntry
+    ):
         return f"value of the wrong type ({exc})"
     return str(exc)
 
@@ -871,3 +916,114 @@ def detect_regressions_asv(table: pd.DataFrame, threshold: float = 0.05) -> pd.D
                 }
             )
     return pd.DataFrame(rows, columns=list(REGRESSION_COLUMNS))
+
+
+# ---------------------------------------------------------------------------------------------
+# a synthetic database (tests, demos, and scripts/bench_dashboard.py)
+
+# Sustained GFLOP/s per backend in the synthetic model: plausible, not measured.
+_SYNTH_SPEED = {"numpy": 40.0, "torch": 60.0, "jax": 55.0, "mxnet": 30.0, "cupy": 900.0}
+
+
+def write_synthetic_results(
+    dest: str | Path,
+    *,
+    commits: int = 12,
+    workloads: tuple[str, ...] = ("matmul", "conv2d"),
+    backends: tuple[str, ...] = ("numpy:cpu", "torch:cpu", "jax:cpu"),
+    sizes: tuple[int, ...] = (64, 256, 1024),
+    dtypes: tuple[str, ...] = ("float32",),
+    machines: tuple[str, ...] = ("laptop",),
+    env: str = "virtualenv-py3.11",
+    regression: float = 1.3,
+    seed: int = 0,
+) -> Path:
+    """Write an asv results database shaped like tensorbench's own, with a known regression.
+
+    Benchmarks are ``bench_array.<Workload>Suite.time_<workload>`` with params backend x size
+    x dtype; time = 2 size^3 / speed(backend) with 1 % noise. The last workload on the first
+    backend gets ``regression`` times slower from two thirds of the way through the commits.
+    Returns ``dest``.
+    """
+    rng = np.random.default_rng(seed)
+    root = Path(dest)
+    root.mkdir(parents=True, exist_ok=True)
+    names = [f"bench_array.{w.title().replace('_', '')}Suite.time_{w}" for w in workloads]
+    params = [[repr(b) for b in backends], [str(s) for s in sizes], [repr(d) for d in dtypes]]
+    benchmarks: dict[str, Any] = {
+        name: {
+            "name": name,
+            "type": "time",
+            "unit": "seconds",
+            "param_names": ["backend", "size", "dtype"],
+            "params": params,
+            "version": f"{i:064x}",
+        }
+        for i, name in enumerate(names)
+    }
+    benchmarks["version"] = 2
+    (root / "benchmarks.json").write_text(json.dumps(benchmarks))
+    hashes = [hashlib.sha1(f"{seed}:{i}".encode()).hexdigest() for i in range(commits)]
+    t0 = 1_735_689_600_000  # 2025-01-01 UTC, in ms like asv
+    day = 86_400_000
+    columns = ["result", "params", "version", "started_at", "duration"]
+    columns += ["stats_ci_99_a", "stats_ci_99_b", "stats_q_25", "stats_q_75"]
+    columns += ["stats_number", "stats_repeat"]
+    base = np.array(
+        [
+            2.0 * s**3 / (_SYNTH_SPEED.get(b.split(":")[0], 50.0) * 1e9) + 2e-6
+            for b in backends
+            for s in sizes
+            for _ in dtypes
+        ]
+    )
+    for m_i, machine in enumerate(machines):
+        folder = root / machine
+        folder.mkdir(exist_ok=True)
+        machine_facts = {
+            "machine": machine,
+            "arch": "x86_64",
+            "cpu": f"Synthetic CPU {m_i + 1}",
+            "num_cpu": "2",
+            "os": "Linux 6.1",
+            "ram": "8GB",
+            "version": 1,
+        }
+        (folder / "machine.json").write_text(json.dumps(machine_facts))
+        slow = (m_i + 1) ** 0.5
+        for c_i, commit in enumerate(hashes):
+            date = t0 + c_i * day
+            results: dict[str, list] = {}
+            for w_i, name in enumerate(names):
+                value = base * slow * (1 + 0.01 * rng.standard_normal(base.size)) * (1 + w_i / 4)
+                if w_i == len(names) - 1 and c_i >= (2 * commits) // 3:
+                    value[: len(sizes) * len(dtypes)] *= regression  # first backend regresses
+                values = [round(float(v), 9) for v in value]
+                results[name] = [
+                    values,
+                    params,
+                    benchmarks[name]["version"],
+                    date + 60_000 * (w_i + 1),
+                    1.5,
+                    [round(v * 0.98, 9) for v in values],
+                    [round(v * 1.02, 9) for v in values],
+                    [round(v * 0.99, 9) for v in values],
+                    [round(v * 1.01, 9) for v in values],
+                    [10] * len(values),
+                    [5] * len(values),
+                ]
+            data = {
+                "commit_hash": commit,
+                "env_name": env,
+                "date": date,
+                "params": {"machine": machine, "python": "3.11"},
+                "python": "3.11",
+                "requirements": {"numpy": "", "torch": "", "jax": ""},
+                "env_vars": {"OMP_NUM_THREADS": "2"},
+                "result_columns": columns,
+                "results": results,
+                "durations": {},
+                "version": 2,
+            }
+            (folder / f"{commit[:8]}-{env}.json").write_text(json.dumps(data))
+    return root
