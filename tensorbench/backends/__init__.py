@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from .base import Backend, Skip, parse_device
 from .cupy import CupyBackend
+from .dgl import DglMxnetBackend, DglTorchBackend
 from .jax import JaxBackend
 from .mxnet import MxnetBackend
 from .numpy import NumpyBackend
+from .pyg import PygBackend
 from .torch import TorchBackend
 
 BACKENDS: dict[str, Backend] = {
-    b.name: b for b in (NumpyBackend(), TorchBackend(), MxnetBackend(), CupyBackend(), JaxBackend())
+    b.name: b
+    for b in (
+        NumpyBackend(),
+        TorchBackend(),
+        MxnetBackend(),
+        CupyBackend(),
+        JaxBackend(),
+        DglTorchBackend(),
+        DglMxnetBackend(),
+        PygBackend(),
+    )
 }
 
 
