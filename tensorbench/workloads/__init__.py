@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import conv2d, dispatch, matmul, mlp_step
+from . import conv2d, dispatch, gcn_forward, gcn_step, matmul, mlp_step, pagerank
 from .base import DTYPES, Work, Workload
 
 WORKLOADS: dict[str, Workload] = {
@@ -12,6 +12,9 @@ WORKLOADS: dict[str, Workload] = {
         conv2d.WORKLOAD,
         dispatch.WORKLOAD,
         mlp_step.WORKLOAD,
+        pagerank.WORKLOAD,
+        gcn_forward.WORKLOAD,
+        gcn_step.WORKLOAD,
     )
 }
 
