@@ -158,11 +158,14 @@ def prepare(case: Case) -> PreparedCase:
 def compute(workload: str, backend: str, device: str = "cpu", **params: Any) -> Any:
     """Run ``workload`` once on ``backend`` and return its validated output as NumPy.
 
-    ``size`` and ``dtype`` are taken from ``params`` (defaults: the workload's default size,
-    float32); every other keyword is a workload parameter. Multi-output workloads (mlp_step)
-    return a tuple of arrays.
+    ``size`` (or the workload's size name, e.g. ``scale``) and ``dtype`` are taken from
+    ``params`` (defaults: the workload's default size, float32); every other keyword is a
+    workload parameter. Multi-output workloads (mlp_step) return a tuple of arrays.
     """
     size = params.pop("size", None)
+    size_name = get_workload(workload).size_name  # graphs: scale=S means size=S
+    if size is None and size_name in params:
+        size = params.pop(size_name)
     dtype = params.pop("dtype", "float32")
     out = prepare(Case(workload, backend, device, dtype, size, params)).output
     return out[0] if len(out) == 1 else out
