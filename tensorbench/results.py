@@ -77,6 +77,7 @@ COLUMNS = (
     # Extensions beyond the issue's list.
     "threads",  # a `threads` param where the benchmark has one (thread-scaling suite)
     "version_current",  # the result's benchmark version equals benchmarks.json's (asv's filter)
+    "reason",  # why a point was skipped, where the result file says (tensorbench.skip_reasons)
 )
 
 # The result columns asv 0.6 writes (asv/results.py, Results.save); anything else is foreign.
@@ -290,6 +291,8 @@ class _Combos:
         unit = bench.get("unit") if isinstance(bench, dict) else None
         unit = unit if isinstance(unit, str) else _UNIT_BY_KIND.get(kind, "")
         workload = _workload_name(name)
+        if "threads" in names and workload.endswith("_threads"):
+            workload = workload[: -len("_threads")]  # the thread-scaling twin of a workload
         start = len(self.benchmark)
         combos: list[tuple] = [()]
         for values in params:  # itertools.product order, as asv writes results
@@ -405,8 +408,13 @@ class _FileRows:
     samples: list[Any] = field(default_factory=list)
     started: list[Any] = field(default_factory=list)
     current: list[bool] = field(default_factory=list)
+    reason: list[str | None] = field(default_factory=list)
 
-    def add(self, name: str, row: Any, cols: _Columns, ctx: _Context) -> None:
+    def add(self, name: str, row: Any, cols: _Columns, ctx: _Context, reasons: Any = None) -> None:
+        """Append one benchmark entry's rows; raises _BadEntry (appending nothing) if malformed.
+
+        ``reasons`` maps param_key -> skip reason for this benchmark (tensorbench's own entry).
+        """
         if not isinstance(row, list):
             raise _BadEntry(f"entry is a {type(row).__name__}, not a list")
         # asv drops trailing None columns; cols.missing (= width) must read None too.
@@ -449,6 +457,11 @@ class _FileRows:
         self.samples.extend(samples)
         self.started.extend([started] * n)
         self.current.extend([version is None or expected is None or version == expected] * n)
+        if isinstance(reasons, dict) and reasons:
+            keys = ctx.combos.param_key[start : start + n]
+            self.reason.extend(_text_or_none(reasons.get(k)) for k in keys)
+        else:
+            self.reason.extend([None] * n)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Numeric columns as arrays; raises ValueError/TypeError on values of the wrong type."""
@@ -470,7 +483,18 @@ class _FileRows:
             "samples": samples,
             "started_at": _floats(self.started),
             "version_current": np.array(self.current, dtype=bool),
+            "reason": _objects(self.reason),
         }
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _objects(values: list) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def _floats(values: list) -> np.ndarray:
@@ -550,11 +574,14 @@ def _read_result_file(path: str, machine: str, ctx: _Context) -> _FileResult | N
         ctx.skipped.append(SkippedFile(path, _reason(exc)))
         return None
     cols = _Columns(d["result_columns"])
+    # tensorbench's own entry (asv ignores unknown top-level keys): facts and skip reasons
+    ours = d.get("tensorbench") if isinstance(d.get("tensorbench"), dict) else {}
+    reasons = ours.get("skip_reasons") if isinstance(ours.get("skip_reasons"), dict) else {}
     rows = _FileRows()
     bad: set[str] = set()
     for name, row in d["results"].items():
         try:
-            rows.add(name, row, cols, ctx)
+            rows.add(name, row, cols, ctx, reasons.get(name))
         except _BadEntry as exc:
             bad.add(name)
             ctx.skipped.append(SkippedFile(path, f"benchmark {name!r}: {exc}"))
@@ -568,12 +595,12 @@ def _read_result_file(path: str, machine: str, ctx: _Context) -> _FileResult | N
                 continue
             one = _FileRows()
             try:
-                one.add(name, row, cols, ctx)
+                one.add(name, row, cols, ctx, reasons.get(name))
                 one.arrays()
             except (_BadEntry, TypeError, ValueError, OverflowError) as exc:
                 ctx.skipped.append(SkippedFile(path, f"benchmark {name!r}: {_reason(exc)}"))
                 continue
-            good.add(name, row, cols, ctx)
+            good.add(name, row, cols, ctx, reasons.get(name))
         arrays = good.arrays()
     params = d.get("params") if isinstance(d.get("params"), dict) else {}
     env = d.get("env_name")
@@ -585,6 +612,7 @@ def _read_result_file(path: str, machine: str, ctx: _Context) -> _FileResult | N
         "requirements": d.get("requirements") if isinstance(d.get("requirements"), dict) else {},
         "env_vars": d.get("env_vars") if isinstance(d.get("env_vars"), dict) else {},
         "params": params,
+        "tensorbench": ours,
     }
     return _FileResult(
         machine=machine,
@@ -719,6 +747,7 @@ def _build_table(files: list[_FileResult], combos: _Combos, order: dict[str, int
         "dtype": per_combo(combos.dtype),
         "threads": np.array(combos.threads, dtype=float)[combo] if len(combo) else np.zeros(0),
         "version_current": column("version_current", bool),
+        "reason": column("reason", object),
     }
     return pd.DataFrame(data, columns=list(COLUMNS))
 
@@ -746,6 +775,7 @@ def _envs_table(files: list[_FileResult]) -> pd.DataFrame:
                 "requirements": f.facts["requirements"],
                 "env_vars": f.facts["env_vars"],
                 "params": f.facts["params"],
+                "tensorbench": f.facts["tensorbench"],
                 "n_commits": len(commits[key]),
                 "first_commit_date": pd.to_datetime(first.get(key), unit="ms", utc=True),
                 "last_commit_date": pd.to_datetime(f.date, unit="ms", utc=True),
@@ -759,6 +789,7 @@ def _envs_table(files: list[_FileResult]) -> pd.DataFrame:
         "requirements",
         "env_vars",
         "params",
+        "tensorbench",
         "n_commits",
         "first_commit_date",
         "last_commit_date",
@@ -921,8 +952,16 @@ def detect_regressions_asv(table: pd.DataFrame, threshold: float = 0.05) -> pd.D
 # ---------------------------------------------------------------------------------------------
 # a synthetic database (tests, demos, and scripts/bench_dashboard.py)
 
-# Sustained GFLOP/s per backend in the synthetic model: plausible, not measured.
-_SYNTH_SPEED = {"numpy": 40.0, "torch": 60.0, "jax": 55.0, "mxnet": 30.0, "cupy": 900.0}
+# Sustained GFLOP/s per framework on a CPU in the synthetic model (x20 on a GPU): plausible,
+# not measured.
+_SYNTH_SPEED = {"numpy": 40.0, "torch": 60.0, "jax": 55.0, "mxnet": 30.0, "cupy": 45.0}
+
+
+def _synth_time(backend: str, size: int, threads: int | None = None) -> float:
+    framework, _, device = backend.partition(":")
+    speed = _SYNTH_SPEED.get(framework, 50.0) * (20.0 if device.startswith("cuda") else 1.0)
+    amdahl = 1.0 if threads is None else 0.15 + 0.85 / threads
+    return (2.0 * size**3 / (speed * 1e9) + 2e-6) * amdahl
 
 
 def write_synthetic_results(
@@ -934,32 +973,48 @@ def write_synthetic_results(
     sizes: tuple[int, ...] = (64, 256, 1024),
     dtypes: tuple[str, ...] = ("float32",),
     machines: tuple[str, ...] = ("laptop",),
+    threads: tuple[int, ...] = (),
     env: str = "virtualenv-py3.11",
     regression: float = 1.3,
     seed: int = 0,
 ) -> Path:
     """Write an asv results database shaped like tensorbench's own, with a known regression.
 
-    Benchmarks are ``bench_array.<Workload>Suite.time_<workload>`` with params backend x size
-    x dtype; time = 2 size^3 / speed(backend) with 1 % noise. The last workload on the first
+    Benchmarks are ``bench_array.<Workload>.time_<workload>`` with params backend x size x
+    dtype; time = 2 size^3 / speed(backend) with 1 % noise. The last workload on the first
     backend gets ``regression`` times slower from two thirds of the way through the commits.
-    Returns ``dest``.
+    ``threads`` adds ``bench_array.<Workload>Threads.time_<workload>_threads`` (first
+    workload, largest size) over those thread counts. CUDA backends are skipped, with a reason,
+    on machines whose name lacks "gpu". Returns ``dest``.
     """
     rng = np.random.default_rng(seed)
     root = Path(dest)
     root.mkdir(parents=True, exist_ok=True)
-    names = [f"bench_array.{w.title().replace('_', '')}Suite.time_{w}" for w in workloads]
-    params = [[repr(b) for b in backends], [str(s) for s in sizes], [repr(d) for d in dtypes]]
+    names = [f"bench_array.{w.title().replace('_', '')}.time_{w}" for w in workloads]
+    grids: dict[str, tuple[list[str], list[list[str]]]] = {
+        name: (
+            ["backend", "size", "dtype"],
+            [[repr(b) for b in backends], [str(s) for s in sizes], [repr(d) for d in dtypes]],
+        )
+        for name in names
+    }
+    if threads:
+        w = workloads[0]
+        grids[f"bench_array.{w.title().replace('_', '')}Threads.time_{w}_threads"] = (
+            ["backend", "size", "dtype", "threads"],
+            [[repr(b) for b in backends], [str(max(sizes))], [repr(dtypes[0])]]
+            + [[str(t) for t in threads]],
+        )
     benchmarks: dict[str, Any] = {
         name: {
             "name": name,
             "type": "time",
             "unit": "seconds",
-            "param_names": ["backend", "size", "dtype"],
+            "param_names": names_,
             "params": params,
-            "version": f"{i:064x}",
+            "version": hashlib.sha256(name.encode()).hexdigest(),
         }
-        for i, name in enumerate(names)
+        for name, (names_, params) in grids.items()
     }
     benchmarks["version"] = 2
     (root / "benchmarks.json").write_text(json.dumps(benchmarks))
@@ -969,14 +1024,6 @@ def write_synthetic_results(
     columns = ["result", "params", "version", "started_at", "duration"]
     columns += ["stats_ci_99_a", "stats_ci_99_b", "stats_q_25", "stats_q_75"]
     columns += ["stats_number", "stats_repeat"]
-    base = np.array(
-        [
-            2.0 * s**3 / (_SYNTH_SPEED.get(b.split(":")[0], 50.0) * 1e9) + 2e-6
-            for b in backends
-            for s in sizes
-            for _ in dtypes
-        ]
-    )
     for m_i, machine in enumerate(machines):
         folder = root / machine
         folder.mkdir(exist_ok=True)
@@ -991,24 +1038,43 @@ def write_synthetic_results(
         }
         (folder / "machine.json").write_text(json.dumps(machine_facts))
         slow = (m_i + 1) ** 0.5
+        has_gpu = "gpu" in machine
+        # per benchmark: base times in product order, and the points skipped here
+        base: dict[str, np.ndarray] = {}
+        skip: dict[str, dict[str, str]] = {}
+        for name, (pnames, params) in grids.items():
+            times, reasons = [], {}
+            combos: list[tuple] = [()]
+            for values in params:
+                combos = [c + (v,) for c in combos for v in values]
+            for combo in combos:
+                values = {k: _literal(v) for k, v in zip(pnames, combo, strict=True)}
+                times.append(_synth_time(values["backend"], values["size"], values.get("threads")))
+                if ":cuda" in values["backend"] and not has_gpu:
+                    key = ", ".join(f"{k}={v}" for k, v in zip(pnames, combo, strict=True))
+                    reasons[key] = "no CUDA device on this machine"
+                    times[-1] = math.nan
+            base[name] = np.array(times) * slow
+            skip[name] = reasons
         for c_i, commit in enumerate(hashes):
             date = t0 + c_i * day
             results: dict[str, list] = {}
-            for w_i, name in enumerate(names):
-                value = base * slow * (1 + 0.01 * rng.standard_normal(base.size)) * (1 + w_i / 4)
-                if w_i == len(names) - 1 and c_i >= (2 * commits) // 3:
-                    value[: len(sizes) * len(dtypes)] *= regression  # first backend regresses
-                values = [round(float(v), 9) for v in value]
+            for w_i, (name, (_, params)) in enumerate(grids.items()):
+                value = base[name] * (1 + 0.01 * rng.standard_normal(base[name].size))
+                value *= 1 + (w_i % len(names)) / 4
+                if name == names[-1] and c_i >= (2 * commits) // 3:
+                    value[: value.size // len(backends)] *= regression  # first backend regresses
+                values = [float(f"{v:.6g}") if math.isfinite(v) else math.nan for v in value]
                 results[name] = [
                     values,
                     params,
                     benchmarks[name]["version"],
                     date + 60_000 * (w_i + 1),
                     1.5,
-                    [round(v * 0.98, 9) for v in values],
-                    [round(v * 1.02, 9) for v in values],
-                    [round(v * 0.99, 9) for v in values],
-                    [round(v * 1.01, 9) for v in values],
+                    [float(f"{v * 0.98:.5g}") for v in values],
+                    [float(f"{v * 1.02:.5g}") for v in values],
+                    [float(f"{v * 0.99:.5g}") for v in values],
+                    [float(f"{v * 1.01:.5g}") for v in values],
                     [10] * len(values),
                     [5] * len(values),
                 ]
@@ -1018,11 +1084,17 @@ def write_synthetic_results(
                 "date": date,
                 "params": {"machine": machine, "python": "3.11"},
                 "python": "3.11",
-                "requirements": {"numpy": "", "torch": "", "jax": ""},
+                "requirements": {"numpy": "2.1.3", "torch": "2.5.1", "jax": "0.4.35"},
                 "env_vars": {"OMP_NUM_THREADS": "2"},
                 "result_columns": columns,
                 "results": results,
                 "durations": {},
+                "tensorbench": {
+                    "suites": ["synthetic"],
+                    "threads": 2,
+                    "facts": {"numpy": {"blas": "openblas 0.3.27"}},
+                    "skip_reasons": {k: v for k, v in skip.items() if v},
+                },
                 "version": 2,
             }
             (folder / f"{commit[:8]}-{env}.json").write_text(json.dumps(data))

@@ -392,6 +392,27 @@ def test_asv_step_detection_fallback(tmp_path: Path) -> None:
     found = detect_regressions_asv(load_results(root).table)
     assert list(found.columns) == list(REGRESSION_COLUMNS)
     assert len(found) == 3  # the three sizes of the first backend of the last workload
-    assert set(found.benchmark) == {"bench_array.Conv2DSuite.time_conv2d"}
+    assert set(found.benchmark) == {"bench_array.Conv2D.time_conv2d"}
     assert (found.ratio > 1.4).all() and (found.kind == "regression").all()
     assert all(pk.startswith("backend='numpy:cpu'") for pk in found.param_key)
+
+
+def test_skip_reasons_threads_and_gpu_skips(tmp_path: Path) -> None:
+    root = write_synthetic_results(
+        tmp_path / "r",
+        commits=3,
+        backends=("numpy:cpu", "torch:cuda"),
+        machines=("laptop", "gpu-box"),
+        threads=(1, 2),
+    )
+    db = load_results(root)
+    t = db.table
+    laptop_cuda = t[(t.machine == "laptop") & (t.device == "cuda")]
+    assert (laptop_cuda.status == "skipped").all()
+    assert set(laptop_cuda.reason) == {"no CUDA device on this machine"}
+    assert (t[t.machine == "gpu-box"].status == "ok").all()
+    assert t[t.status == "ok"].reason.isna().all()
+    threaded = t[t.threads.notna()]
+    assert set(threaded.workload) == {"matmul"}  # time_matmul_threads is matmul's twin
+    assert set(threaded.threads) == {1.0, 2.0}
+    assert db.envs.tensorbench.iloc[0]["suites"] == ["synthetic"]
