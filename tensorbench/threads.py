@@ -17,14 +17,13 @@ from threadpoolctl import threadpool_limits
 _ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MXNET_OMP_MAX_THREADS")
 _threads: int | None = None
 _limiter: threadpool_limits | None = None
+# The cores this process was started on, so a later, larger setting can widen the pinning again.
+_START_CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
 
 
 def available_cores() -> int:
-    """Cores this process may run on (affinity-aware)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+    """Cores this process was allowed to run on when it started (affinity-aware)."""
+    return len(_START_CPUS) or os.cpu_count() or 1
 
 
 def current_threads() -> int:
@@ -41,8 +40,8 @@ def set_threads(n: int | None = None) -> int:
     _threads = n
     for var in _ENV_VARS:
         os.environ[var] = str(n)
-    if hasattr(os, "sched_setaffinity") and n < len(os.sched_getaffinity(0)):
-        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:n])
+    if _START_CPUS:
+        os.sched_setaffinity(0, _START_CPUS[: min(n, len(_START_CPUS))])
     apply_to_loaded()
     return n
 

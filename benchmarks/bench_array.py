@@ -1,0 +1,51 @@
+"""Array workloads: matmul, conv2d, per-op dispatch overhead (+ thread scaling)."""
+
+from tensorbench.asv_support import grid_params
+
+from .common import WorkloadBenchmark
+
+
+class Matmul(WorkloadBenchmark):
+    bench = "matmul"
+    params, param_names = grid_params(bench)
+
+    def time_matmul(self, *params):
+        self.case.run()
+
+    def peakmem_matmul(self, *params):
+        self.case.run()
+
+
+class Conv2d(WorkloadBenchmark):
+    bench = "conv2d"
+    params, param_names = grid_params(bench)
+
+    def time_conv2d(self, *params):
+        self.case.run()
+
+    def peakmem_conv2d(self, *params):
+        self.case.run()
+
+
+class Dispatch(WorkloadBenchmark):
+    bench = "dispatch"
+    params, param_names = grid_params(bench)
+
+    def time_dispatch(self, *params):
+        self.case.run()
+
+
+class MatmulThreads(WorkloadBenchmark):
+    bench = "matmul_threads"
+    params, param_names = grid_params(bench)
+
+    def time_matmul_threads(self, *params):
+        self.case.run()
+
+
+class Conv2dThreads(WorkloadBenchmark):
+    bench = "conv2d_threads"
+    params, param_names = grid_params(bench)
+
+    def time_conv2d_threads(self, *params):
+        self.case.run()

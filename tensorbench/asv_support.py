@@ -1,0 +1,96 @@
+"""What the thin asv benchmark classes in benchmarks/ call (the package never imports them).
+
+``setup_case`` turns one grid point into a validated, ready-to-time case, or skips it with
+asv's skip and a reason: not in the running suite, framework missing, no GPU, out of memory.
+A wrong result is not a skip: ValidationError propagates and asv records a failure.
+
+Environment (set by `tensorbench run`, inherited by asv's benchmark processes):
+TENSORBENCH_SUITE (suite name or path; unset = every grid point), TENSORBENCH_THREADS
+(default all cores), TENSORBENCH_GRAPH_DIR (folder holding the real graphs; unset = skip).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NoReturn
+
+from . import threads as threads_mod
+from .backends import Skip
+from .cases import Case, PreparedCase, prepare
+from .grid import GRID
+from .suites import Suite, load_suite
+
+SUITE_ENV, THREADS_ENV, GRAPH_DIR_ENV = (
+    "TENSORBENCH_SUITE",
+    "TENSORBENCH_THREADS",
+    "TENSORBENCH_GRAPH_DIR",
+)
+
+
+def skip(reason: str) -> NoReturn:
+    """Skip the current benchmark with a reason (asv_runner's skip where available)."""
+    try:
+        from asv_runner.benchmarks.mark import SkipNotImplemented
+    except ImportError:  # plain NotImplementedError from setup is also an asv skip
+        raise NotImplementedError(reason) from None
+    raise SkipNotImplemented(reason)
+
+
+def grid_params(bench: str) -> tuple[list[list[Any]], list[str]]:
+    """asv ``params`` and ``param_names`` for a grid entry (stable across suites)."""
+    e = GRID[bench]
+    size_name = "graph" if any(isinstance(s, str) for s in e.sizes) else "size"
+    params = [list(e.backends), list(e.sizes), list(e.dtypes)]
+    names = ["backend", size_name, "dtype"]
+    if e.threads:
+        params.append(list(e.threads))
+        names.append("threads")
+    return params, names
+
+
+@lru_cache(maxsize=1)
+def current_suite() -> Suite | None:
+    name = os.environ.get(SUITE_ENV)
+    return load_suite(name) if name else None
+
+
+def device_of(backend_param: str) -> tuple[str, str]:
+    """``"torch:cuda"`` -> ``("torch", "cuda:0")``."""
+    name, _, dev = backend_param.partition(":")
+    return name, "cuda:0" if dev == "cuda" else dev
+
+
+def skip_reason(
+    bench: str, backend: str, size: Any, dtype: str, threads: int | None = None
+) -> str | None:
+    """Why a grid point will not run here, without preparing it (None: it should run)."""
+    suite = current_suite()
+    if suite is not None and not suite.selects(bench, backend, size, dtype, threads):
+        return f"not in suite {suite.name}"
+    if threads is not None and threads > threads_mod.available_cores():
+        return f"{threads} threads asked, this machine has {threads_mod.available_cores()} cores"
+    if isinstance(size, str) and not os.environ.get(GRAPH_DIR_ENV):
+        return f"real graph {size!r}: set {GRAPH_DIR_ENV} to the folder holding it"
+    name, device = device_of(backend)
+    return Case(GRID[bench].workload, name, device, dtype).skip_reason()
+
+
+def setup_case(
+    bench: str, backend: str, size: Any, dtype: str, threads: int | None = None
+) -> PreparedCase:
+    """Resolve, thread, prepare and validate one grid point, or skip with the reason."""
+    reason = skip_reason(bench, backend, size, dtype, threads)
+    if reason:
+        skip(reason)
+    threads_mod.set_threads(threads or int(os.environ.get(THREADS_ENV) or 0) or None)
+    name, device = device_of(backend)
+    params: dict[str, Any] = {}
+    if isinstance(size, str):
+        params["graph"] = str(Path(os.environ[GRAPH_DIR_ENV]) / size)
+        size = None
+    try:
+        return prepare(Case(GRID[bench].workload, name, device, dtype, size, params))
+    except Skip as exc:
+        skip(str(exc))
