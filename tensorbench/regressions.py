@@ -81,8 +81,11 @@ COLUMNS = [
     "n_steps",
     "range_points",
     "unit",
+    "latest",
+    "resolved",
     "acknowledged",
     "reason",
+    "fails_gate",
 ]
 
 HIGHER_IS_BETTER_UNITS = frozenset(
@@ -117,7 +120,7 @@ _REFINE_SPAN = 2  # placement looks this many windows either side (up to the nei
 
 def higher_is_better(kind: str, unit: str | None) -> bool:
     """True when a larger value of this series is an improvement (see module docstring)."""
-    if kind != "track" or not unit:
+    if kind != "track" or not isinstance(unit, str):
         return False
     u = unit.strip().lower()
     return (
@@ -211,7 +214,8 @@ def _as_acks(acknowledged: Iterable[Any] | None) -> list[Acknowledgement]:
 class Change:
     """A change between positions ``start`` (last good) and ``stop`` (first bad) of a series.
 
-    ``shift`` and its interval are in the series' working scale (log for positive series).
+    ``shift`` (Hodges-Lehmann, after minus before) and its interval are in the series' working
+    scale (log for positive series); they compare ``x[left:start + 1]`` with ``x[stop:right]``.
     """
 
     start: int
@@ -220,6 +224,8 @@ class Change:
     low: float
     high: float
     pvalue: float
+    left: int
+    right: int
     n_steps: int = 1
 
 
@@ -355,12 +361,14 @@ def detect_changes(
             cps[i] = new
         if not moved:
             break
-    stats = [test(i) for i in range(len(cps))]
-    return [
-        Change(c - 1, c, shift, low, high, p)
-        for c, (p, shift, low, high) in zip(cps, stats, strict=True)
-        if p <= alpha
-    ]
+    out = []
+    for i, c in enumerate(cps):
+        p, shift, low, high = test(i)
+        if p <= alpha:
+            left = max(cps[i - 1] if i > 0 else 0, c - window)
+            right = min(cps[i + 1] if i + 1 < len(cps) else n, c + window)
+            out.append(Change(c - 1, c, shift, low, high, p, left, right))
+    return out
 
 
 def _quantile_prefix_costs(s: np.ndarray, tau: float) -> np.ndarray:
@@ -401,6 +409,7 @@ def _events(
     worse_sign: int,
     log_threshold: float,
     window: int,
+    alpha: float = DEFAULT_ALPHA,
 ) -> list[tuple[Change, str]]:
     """Turn changes into reported events: (Change, 'regression' | 'improvement').
 
@@ -412,7 +421,7 @@ def _events(
 
     def passes(c: Change) -> bool:
         far = c.high if c.shift > 0 else -c.low
-        return far >= log_threshold and c.pvalue <= 1.0
+        return far >= log_threshold
 
     def label(c: Change) -> str:
         return "regression" if c.shift * worse_sign > 0 else "improvement"
@@ -425,13 +434,11 @@ def _events(
             return
         first, last = changes[run[0]], changes[run[-1]]
         if len(run) > 1:
-            lo, hi = bounds[run[0]], bounds[run[-1] + 2]
-            p, shift, low, high = _compare(
-                x[max(lo, first.stop - window) : first.stop],
-                x[last.stop : min(hi, last.stop + window)],
-            )
-            joined = Change(first.start, last.stop, shift, low, high, p, len(run))
-            if p <= DEFAULT_ALPHA and passes(joined):
+            left = max(bounds[run[0]], first.stop - window)
+            right = min(bounds[run[-1] + 2], last.stop + window)
+            p, shift, low, high = _compare(x[left : first.stop], x[last.stop : right])
+            joined = Change(first.start, last.stop, shift, low, high, p, left, right, len(run))
+            if p <= alpha and passes(joined):
                 out.append((joined, label(joined)))
         run.clear()
 
@@ -549,19 +556,29 @@ def find_regressions(
         changes = detect_changes(
             x, alpha=alpha, min_size=min_size, window=window, noise_up=worse > 0
         )
-        for c, label in _events(x, changes, worse, log_thr if positive else threshold, window):
+        thr = log_thr if positive else threshold
+        # The level the series ends on: a regression that is gone by then is "resolved".
+        tail = changes[-1].stop if changes else 0
+        latest = float(np.median(y[max(tail, y.size - window) :]))
+        for c, label in _events(x, changes, worse, thr, window, alpha):
             i0, i1 = a + c.start, a + c.stop
             if since_order is not None and orders[i1] < since_order:
                 continue
             if since_date is not None and pd.Timestamp(dates[i1]) < since_date:
                 continue
-            before = float(np.median(y[max(0, c.start + 1 - window) : c.start + 1]))
-            after = float(np.median(y[c.stop : c.stop + window]))
+            before = float(np.median(y[c.left : c.start + 1]))
+            after = float(np.median(y[c.stop : c.right]))
             if positive:
                 lo, hi = math.exp(c.low), math.exp(c.high)
             else:
                 lo = (before + c.low * scale) / before if before else math.nan
                 hi = (before + c.high * scale) / before if before else math.nan
+            resolved = False
+            # only a later change can undo it; the level test alone would call a regression
+            # just under the threshold by medians "resolved" on the segment it starts
+            if label == "regression" and before and c.stop < tail:
+                still = latest / before if worse > 0 else before / latest if latest else math.inf
+                resolved = bool(still < 1 + threshold)
             range_commits = [str(h) for h in commits[i0 + 1 : i1 + 1]]
             ack = next(
                 (
@@ -592,18 +609,19 @@ def find_regressions(
                     "n_steps": c.n_steps,
                     "range_points": int(c.stop - c.start),
                     "unit": first["unit"],
+                    "latest": latest,
+                    "resolved": resolved,
                     "acknowledged": ack is not None,
                     "reason": ack.reason if ack else "",
+                    "fails_gate": label == "regression" and ack is None and not resolved,
                 }
             )
     if not rows:
         return _empty()
     out = pd.DataFrame(rows, columns=COLUMNS)
     effect = np.abs(np.log(out["ratio"].where(out["ratio"] > 0)))
-    out = out.assign(_unack=~(out["kind"].eq("regression") & ~out["acknowledged"]), _eff=-effect)
-    out = out.sort_values(["_unack", "kind", "_eff"], kind="stable").drop(
-        columns=["_unack", "_eff"]
-    )
+    out = out.assign(_pass=~out["fails_gate"], _eff=-effect)
+    out = out.sort_values(["_pass", "kind", "_eff"], kind="stable").drop(columns=["_pass", "_eff"])
     return out.reset_index(drop=True)
 
 
@@ -611,9 +629,10 @@ def compare_commits(table: pd.DataFrame, base: str, head: str, factor: float = 1
     """Series whose ``head`` value is worse than ``base`` by more than ``factor``.
 
     ``base``/``head`` are commit hash prefixes. Columns: machine, env, benchmark, param_key,
-    params, base, head (values), ratio (head/base), significance (two-sided Mann-Whitney p of
-    the two commits' raw samples; NaN where samples are absent), unit. "Worse" follows the unit
-    (`higher_is_better`); for a higher-is-better series the row is kept when base/head > factor.
+    params, before, after (the base and head values), ratio (after/before), significance
+    (two-sided Mann-Whitney p of the two commits' raw samples; NaN where either lacks samples),
+    unit. Sorted worst first. "Worse" follows the unit (`higher_is_better`): for a
+    higher-is-better series a row is kept when before/after > factor.
     """
     cols = [
         "machine",
@@ -621,8 +640,8 @@ def compare_commits(table: pd.DataFrame, base: str, head: str, factor: float = 1
         "benchmark",
         "param_key",
         "params",
-        "base",
-        "head",
+        "before",
+        "after",
         "ratio",
         "significance",
         "unit",
@@ -658,7 +677,7 @@ def compare_commits(table: pd.DataFrame, base: str, head: str, factor: float = 1
             continue
         p = math.nan
         sa, sb = r.samples_a, r.samples_b
-        if sa is not None and sb is not None and len(sa) >= 2 and len(sb) >= 2:
+        if _has_samples(sa) and _has_samples(sb):
             p = _compare(np.asarray(sa, float), np.asarray(sb, float))[0]
         rows.append(
             {
@@ -667,11 +686,18 @@ def compare_commits(table: pd.DataFrame, base: str, head: str, factor: float = 1
                 "benchmark": r.benchmark,
                 "param_key": r.param_key,
                 "params": r.params_b,
-                "base": va,
-                "head": vb,
+                "before": va,
+                "after": vb,
                 "ratio": ratio,
                 "significance": p,
                 "unit": r.unit_b,
+                "_worse": worse,
             }
         )
-    return pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame(rows, columns=[*cols, "_worse"])
+    out = out.sort_values("_worse", ascending=False, kind="stable").drop(columns="_worse")
+    return out.reset_index(drop=True)
+
+
+def _has_samples(s: Any) -> bool:
+    return isinstance(s, list | tuple | np.ndarray) and len(s) >= 2

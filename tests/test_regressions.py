@@ -1,0 +1,307 @@
+"""tensorbench.regressions and `tensorbench regressions`: steps, creeps, direction, the gate."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tensorbench.cli import main
+from tensorbench.errors import InputError
+from tensorbench.regressions import (
+    COLUMNS,
+    Acknowledgement,
+    compare_commits,
+    detect_changes,
+    find_regressions,
+    higher_is_better,
+    load_acknowledged,
+)
+
+N = 80
+
+
+def commit(i: int) -> str:
+    return hashlib.sha1(f"commit-{i}".encode()).hexdigest()
+
+
+def series(
+    values: np.ndarray,
+    benchmark: str = "bench.Suite.time_x",
+    kind: str = "time",
+    unit: str = "seconds",
+    param_key: str = "",
+    machine: str = "box",
+    samples: list | None = None,
+) -> pd.DataFrame:
+    """A table in `tensorbench.results`' columns holding one series."""
+    n = len(values)
+    return pd.DataFrame(
+        {
+            "machine": machine,
+            "env": "venv",
+            "commit": [commit(i) for i in range(n)],
+            "commit_date": pd.date_range("2024-01-01", periods=n, freq="h", tz="UTC"),
+            "commit_order": np.arange(n),
+            "benchmark": benchmark,
+            "kind": kind,
+            "param_key": param_key,
+            "params": [{}] * n,
+            "value": np.asarray(values, dtype=float),
+            "status": "ok",
+            "unit": unit,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "q25": np.nan,
+            "q75": np.nan,
+            "samples": samples if samples is not None else [None] * n,
+        }
+    )
+
+
+def noisy(steps: dict[int, float], n: int = N, cv: float = 0.01, seed: int = 0) -> np.ndarray:
+    """Lognormal noise around 1 ms with a multiplicative step at each given commit."""
+    rng = np.random.default_rng(seed)
+    level = np.ones(n) * 1e-3
+    for at, factor in steps.items():
+        level[at:] *= factor
+    return level * rng.lognormal(0, cv, n)
+
+
+def test_step_found_at_its_commit() -> None:
+    found = find_regressions(series(noisy({50: 1.10})))
+    assert list(found.columns) == COLUMNS
+    assert len(found) == 1
+    row = found.iloc[0]
+    assert row.kind == "regression"
+    assert row.first_bad_commit == commit(50) and row.last_good_commit == commit(49)
+    assert row.ratio == pytest.approx(1.10, abs=0.02)
+    assert row.ratio_low <= row.ratio <= row.ratio_high or row.ratio_low <= 1.10 <= row.ratio_high
+    assert row.significance < 1e-6
+    assert row.fails_gate and not row.resolved and not row.acknowledged
+
+
+def test_step_free_series_is_quiet_despite_one_sided_outliers() -> None:
+    y = noisy({}, cv=0.02, seed=3)
+    y[[10, 11, 40, 70]] *= [1.6, 1.5, 1.8, 1.4]  # a noisy neighbour slows a few runs
+    assert find_regressions(series(y)).empty
+
+
+def test_small_step_below_threshold_is_not_reported() -> None:
+    # 2 % with 0.3 % noise is real and significant, but below the 5 % minimum effect
+    assert find_regressions(series(noisy({40: 1.02}, cv=0.003))).empty
+    assert len(find_regressions(series(noisy({40: 1.02}, cv=0.003)), threshold=0.01)) == 1
+
+
+def test_creep_is_one_ranged_regression() -> None:
+    # four 2 % steps, each below the 5 % threshold, add up to 8 %
+    y = noisy({20: 1.02, 35: 1.02, 50: 1.02, 65: 1.02}, n=90, cv=0.002, seed=1)
+    found = find_regressions(series(y))
+    assert len(found) == 1
+    row = found.iloc[0]
+    assert row.kind == "regression" and row.n_steps >= 2
+    assert row.last_good_commit == commit(19)
+    assert row.first_bad_commit == commit(65)
+    assert row.range_points == 65 - 19
+    assert row.ratio == pytest.approx(1.02**4, abs=0.01)
+
+
+def test_improvement_is_not_a_regression() -> None:
+    found = find_regressions(series(noisy({30: 0.8})))
+    assert list(found["kind"]) == ["improvement"]
+    assert not found["fails_gate"].any()
+
+
+def test_resolved_regression_does_not_fail_the_gate() -> None:
+    found = find_regressions(series(noisy({30: 1.3, 60: 1 / 1.3}, n=90)))
+    reg = found[found["kind"] == "regression"]
+    assert len(reg) == 1 and reg.iloc[0].resolved and not reg.iloc[0].fails_gate
+    assert (found["kind"] == "improvement").sum() == 1
+
+
+def test_track_direction_follows_the_unit() -> None:
+    assert higher_is_better("track", "GFLOPS") and higher_is_better("track", "items/s")
+    assert higher_is_better("track", "gbytes_per_s")
+    assert not higher_is_better("track", "errors") and not higher_is_better("time", "GFLOPS")
+    drop = noisy({40: 0.8})
+    rate = find_regressions(series(drop, benchmark="b.S.track_rate", kind="track", unit="GFLOPS"))
+    assert list(rate["kind"]) == ["regression"]
+    cost = find_regressions(series(drop, benchmark="b.S.track_err", kind="track", unit="errors"))
+    assert list(cost["kind"]) == ["improvement"]
+
+
+def test_track_series_with_zeros_and_negatives() -> None:
+    y = np.r_[np.zeros(30), np.full(30, 5.0)] + np.random.default_rng(0).normal(0, 0.1, 60)
+    found = find_regressions(series(y, benchmark="b.S.track_delta", kind="track", unit="delta"))
+    assert len(found) == 1 and found.iloc[0].first_bad_commit == commit(30)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5])
+def test_empty_and_short_series(n: int) -> None:
+    assert find_regressions(series(np.ones(n))).empty
+    assert list(find_regressions(series(np.ones(n))).columns) == COLUMNS
+    assert detect_changes(np.ones(n)) == []
+
+
+def test_failed_points_and_constant_series() -> None:
+    t = series(noisy({50: 1.1}))
+    t.loc[[5, 51], "value"] = np.nan
+    t.loc[[5, 51], "status"] = "failed"
+    assert len(find_regressions(t)) == 1
+    assert find_regressions(series(np.ones(50))).empty
+
+
+def test_series_are_kept_apart_and_since_filters() -> None:
+    t = pd.concat(
+        [
+            series(noisy({20: 1.2}), param_key="n=1"),
+            series(noisy({60: 1.2}, seed=1), param_key="n=2"),
+            series(noisy({}, seed=2), machine="other"),
+        ]
+    )
+    found = find_regressions(t)
+    assert sorted(found["first_bad_commit"]) == sorted([commit(20), commit(60)])
+    late = find_regressions(t, since=commit(40)[:10])
+    assert list(late["first_bad_commit"]) == [commit(60)]
+    by_date = find_regressions(t, since="2024-01-02T12:00")  # commit 36
+    assert list(by_date["first_bad_commit"]) == [commit(60)]
+    with pytest.raises(InputError):
+        find_regressions(t, since="not-a-date-or-commit")
+
+
+def test_acknowledgements_match_pattern_and_commit_prefix() -> None:
+    t = series(noisy({50: 1.1}))
+    acks = [Acknowledgement("bench.*.time_x", commit(50)[:7], "known, #12")]
+    row = find_regressions(t, acknowledged=acks).iloc[0]
+    assert row.acknowledged and row.reason == "known, #12" and not row.fails_gate
+    other = [{"benchmark": "other.*", "commit": commit(50)}]
+    assert not find_regressions(t, acknowledged=other).iloc[0].acknowledged
+
+
+def test_compare_commits_uses_direction_and_samples() -> None:
+    rng = np.random.default_rng(0)
+    samples = [list(v * rng.lognormal(0, 0.01, 10)) for v in noisy({5: 1.3}, n=10)]
+    t = pd.concat(
+        [
+            series(noisy({5: 1.3}, n=10), samples=samples),
+            series(noisy({5: 1.3}, n=10), benchmark="b.S.track_gf", kind="track", unit="GFLOPS"),
+            series(noisy({5: 0.5}, n=10), benchmark="b.S.track_err", kind="track", unit="errors"),
+        ]
+    )
+    rows = compare_commits(t, commit(2)[:8], commit(7)[:8], factor=1.1)
+    assert list(rows["benchmark"]) == ["bench.Suite.time_x"]
+    assert rows.iloc[0].ratio == pytest.approx(1.3, abs=0.05)
+    assert rows.iloc[0].significance < 1e-3
+    # backwards: the time improves; GFLOPS fall and errors rise, both worse
+    back = compare_commits(t, commit(7), commit(2))
+    assert sorted(back["benchmark"]) == ["b.S.track_err", "b.S.track_gf"]
+    with pytest.raises(InputError):
+        compare_commits(t, "ffffffff", commit(2))
+
+
+# ------------------------------------------------------------------------------------------
+# the CLI on a small asv database
+
+
+def write_asv_db(root: Path, values: dict[str, np.ndarray]) -> Path:
+    """An asv results directory (format 2), one unparametrised time benchmark per entry."""
+    machine = root / "box"
+    machine.mkdir(parents=True)
+    bench = {
+        name: {"name": name, "type": "time", "unit": "seconds", "params": [], "version": "1"}
+        for name in values
+    }
+    (root / "benchmarks.json").write_text(json.dumps({**bench, "version": 2}))
+    (machine / "machine.json").write_text(json.dumps({"machine": "box", "version": 1}))
+    cols = ["result", "params", "version", "started_at", "samples"]
+    n = len(next(iter(values.values())))
+    for i in range(n):
+        date = 1_700_000_000_000 + i * 3_600_000
+        doc = {
+            "commit_hash": commit(i),
+            "env_name": "venv",
+            "date": date,
+            "params": {"machine": "box"},
+            "python": "3.11",
+            "requirements": {},
+            "env_vars": {},
+            "result_columns": cols,
+            "results": {
+                name: [[float(v[i])], [], "1", date, [[float(v[i])] * 3]]
+                for name, v in values.items()
+            },
+            "durations": {},
+            "version": 2,
+        }
+        (machine / f"{commit(i)[:8]}-venv.json").write_text(json.dumps(doc))
+    return root
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return write_asv_db(
+        tmp_path / "results",
+        {"bench.A.time_slow": noisy({25: 1.25}, n=40), "bench.B.time_flat": noisy({}, n=40)},
+    )
+
+
+def test_cli_gate_fails_on_open_regression(db: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["regressions", "--results", str(db), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert len(out) == 1
+    hit = out[0]
+    assert {"benchmark", "params", "machine", "env", "commit", "ratio"} <= hit.keys()
+    assert hit["benchmark"] == "bench.A.time_slow" and hit["commit"] == commit(25)
+    assert hit["machine"] == "box" and hit["env"] == "venv" and hit["ratio"] > 1.2
+
+
+def test_cli_acknowledged_regression_passes(db: Path, capsys: pytest.CaptureFixture) -> None:
+    (db / "acknowledged.toml").write_text(
+        f'[[acknowledged]]\nbenchmark = "bench.A.*"\ncommit = "{commit(25)[:8]}"\n'
+        'reason = "slower but correct"\n'
+    )
+    assert main(["regressions", "--results", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "acknowledged: slower but correct" in out and "1 acknowledged" in out
+
+
+def test_cli_since_and_threshold(db: Path) -> None:
+    assert main(["regressions", "--results", str(db), "--since", commit(30)[:8]]) == 0
+    assert main(["regressions", "--results", str(db), "--threshold", "0.5"]) == 0
+
+
+def test_cli_bad_input_exits_2(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["regressions", "--results", str(tmp_path / "missing")]) == 2
+    (db / "acknowledged.toml").write_text('[[acknowledged]]\nbenchmark = "x"\ncommit = \n')
+    assert main(["regressions", "--results", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "acknowledged.toml" in err and "line 3" in err
+    (db / "acknowledged.toml").write_text('[[acknowledged]]\nbenchmark = "x"\n')
+    assert main(["regressions", "--results", str(db)]) == 2
+    assert "acknowledged.toml:1" in capsys.readouterr().err
+    (db / "acknowledged.toml").unlink()
+    assert main(["regressions", "--results", str(db), "--since", "yesterday-ish"]) == 2
+
+
+def test_acknowledged_file_shipped_is_valid() -> None:
+    path = Path(__file__).resolve().parents[1] / "results" / "acknowledged.toml"
+    assert load_acknowledged(path) == []
+
+
+# ------------------------------------------------------------------------------------------
+# real databases
+
+
+@pytest.mark.parametrize("name", ["openblas-benchmarks", "kedro-benchmark-results"])
+def test_real_databases(shared_data: Path, name: str, capsys: pytest.CaptureFixture) -> None:
+    path = shared_data / "asv-results" / name
+    if not path.is_dir():
+        pytest.skip(f"{path} absent")
+    rc = main(["regressions", "--results", str(path), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc in (0, 1) and rc == int(any(o["fails_gate"] for o in out))
+    assert all(o["kind"] == "regression" and o["ratio"] > 1.0 for o in out)
