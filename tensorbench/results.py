@@ -78,6 +78,8 @@ COLUMNS = (
     "threads",  # a `threads` param where the benchmark has one (thread-scaling suite)
     "version_current",  # the result's benchmark version equals benchmarks.json's (asv's filter)
     "reason",  # why a point was skipped, where the result file says (tensorbench.skip_reasons)
+    "work_flops",  # FLOPs / edges one call does, where the result file records them
+    "work_edges",  # (tensorbench.work); charts fall back to the workload's work model
 )
 
 # The result columns asv 0.6 writes (asv/results.py, Results.save); anything else is foreign.
@@ -409,11 +411,22 @@ class _FileRows:
     started: list[Any] = field(default_factory=list)
     current: list[bool] = field(default_factory=list)
     reason: list[str | None] = field(default_factory=list)
+    flops: list[Any] = field(default_factory=list)
+    edges: list[Any] = field(default_factory=list)
 
-    def add(self, name: str, row: Any, cols: _Columns, ctx: _Context, reasons: Any = None) -> None:
+    def add(
+        self,
+        name: str,
+        row: Any,
+        cols: _Columns,
+        ctx: _Context,
+        reasons: Any = None,
+        work: Any = None,
+    ) -> None:
         """Append one benchmark entry's rows; raises _BadEntry (appending nothing) if malformed.
 
-        ``reasons`` maps param_key -> skip reason for this benchmark (tensorbench's own entry).
+        ``reasons`` maps param_key -> skip reason and ``work`` param_key -> {"flops", "edges"}
+        for this benchmark (tensorbench's own entry in the result file).
         """
         if not isinstance(row, list):
             raise _BadEntry(f"entry is a {type(row).__name__}, not a list")
@@ -462,6 +475,14 @@ class _FileRows:
             self.reason.extend(_text_or_none(reasons.get(k)) for k in keys)
         else:
             self.reason.extend([None] * n)
+        if isinstance(work, dict) and work:
+            keys = ctx.combos.param_key[start : start + n]
+            amounts = [work.get(k) if isinstance(work.get(k), dict) else {} for k in keys]
+            self.flops.extend(_number(a.get("flops")) for a in amounts)
+            self.edges.extend(_number(a.get("edges")) for a in amounts)
+        else:
+            self.flops.extend([math.nan] * n)
+            self.edges.extend([math.nan] * n)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Numeric columns as arrays; raises ValueError/TypeError on values of the wrong type."""
@@ -484,6 +505,8 @@ class _FileRows:
             "started_at": _floats(self.started),
             "version_current": np.array(self.current, dtype=bool),
             "reason": _objects(self.reason),
+            "work_flops": np.array(self.flops, dtype=float),
+            "work_edges": np.array(self.edges, dtype=float),
         }
 
 
@@ -577,11 +600,12 @@ def _read_result_file(path: str, machine: str, ctx: _Context) -> _FileResult | N
     # tensorbench's own entry (asv ignores unknown top-level keys): facts and skip reasons
     ours = d.get("tensorbench") if isinstance(d.get("tensorbench"), dict) else {}
     reasons = ours.get("skip_reasons") if isinstance(ours.get("skip_reasons"), dict) else {}
+    work = ours.get("work") if isinstance(ours.get("work"), dict) else {}
     rows = _FileRows()
     bad: set[str] = set()
     for name, row in d["results"].items():
         try:
-            rows.add(name, row, cols, ctx, reasons.get(name))
+            rows.add(name, row, cols, ctx, reasons.get(name), work.get(name))
         except _BadEntry as exc:
             bad.add(name)
             ctx.skipped.append(SkippedFile(path, f"benchmark {name!r}: {exc}"))
@@ -595,12 +619,12 @@ def _read_result_file(path: str, machine: str, ctx: _Context) -> _FileResult | N
                 continue
             one = _FileRows()
             try:
-                one.add(name, row, cols, ctx, reasons.get(name))
+                one.add(name, row, cols, ctx, reasons.get(name), work.get(name))
                 one.arrays()
             except (_BadEntry, TypeError, ValueError, OverflowError) as exc:
                 ctx.skipped.append(SkippedFile(path, f"benchmark {name!r}: {_reason(exc)}"))
                 continue
-            good.add(name, row, cols, ctx, reasons.get(name))
+            good.add(name, row, cols, ctx, reasons.get(name), work.get(name))
         arrays = good.arrays()
     params = d.get("params") if isinstance(d.get("params"), dict) else {}
     env = d.get("env_name")
@@ -748,6 +772,8 @@ def _build_table(files: list[_FileResult], combos: _Combos, order: dict[str, int
         "threads": np.array(combos.threads, dtype=float)[combo] if len(combo) else np.zeros(0),
         "version_current": column("version_current", bool),
         "reason": column("reason", object),
+        "work_flops": column("work_flops"),
+        "work_edges": column("work_edges"),
     }
     return pd.DataFrame(data, columns=list(COLUMNS))
 

@@ -416,3 +416,15 @@ def test_skip_reasons_threads_and_gpu_skips(tmp_path: Path) -> None:
     assert set(threaded.workload) == {"matmul"}  # time_matmul_threads is matmul's twin
     assert set(threaded.threads) == {1.0, 2.0}
     assert db.envs.tensorbench.iloc[0]["suites"] == ["synthetic"]
+
+
+def test_recorded_work_and_reasons_from_hand_made_file(tmp_path: Path) -> None:
+    ours = {
+        "work": {"suite.Matmul.time_matmul": {"backend='numpy:cpu', size=64": {"flops": 5e5}}},
+        "skip_reasons": {"suite.Matmul.time_matmul": {"backend='torch:cpu', size=64": "no"}},
+    }
+    f = result_file({"suite.Matmul.time_matmul": GOOD_ENTRY}, tensorbench=ours)
+    t = load_results(make_db(tmp_path / "r", {"f.json": f})).table
+    assert t.work_flops.iloc[0] == 5e5 and t.work_flops.iloc[1:].isna().all()
+    assert t.work_edges.isna().all()
+    assert list(t.reason) == [None, None, "no", None]
