@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -525,3 +526,48 @@ STYLES = {
     "dgl-mxnet": "GraphConv + autograd",
     "pyg": "GCNConv + autograd",
 }
+
+
+def train(
+    be: Any,
+    device: str,
+    graph: str,
+    epochs: int = 200,
+    *,
+    dropout: float = 0.5,
+    hidden: int = 16,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Train on a LINQS graph with pygcn's split and recipe; accuracies of the final model.
+
+    ``be`` is a ready backend (imported, threads set). Accuracy is the share of correct
+    argmax predictions on the validation (rows 200-499) and test (rows 500-1499) nodes.
+    """
+    params = {**DEFAULTS, "graph": graph, "dropout": dropout, "hidden": hidden, "seed": seed}
+    labelled = workload_graph(0, params)
+    if labelled.labels is None:
+        raise ValueError(f"{graph}: no node features or labels (a LINQS graph is needed)")
+    if labelled.n_nodes < TEST.stop:
+        raise ValueError(f"{graph}: {labelled.n_nodes} nodes, the split needs {TEST.stop}")
+    inputs = make_inputs(0, "float32", params)
+    model = MODELS[be.name](be, device, inputs, params)
+    t0 = time.perf_counter()
+    loss = None
+    for _ in range(epochs):
+        loss = model.step()[0]
+    be.synchronize(device, loss)
+    seconds = time.perf_counter() - t0
+    predicted = be.to_numpy(model.forward()).argmax(axis=1)
+    correct = predicted == labelled.labels
+    return {
+        "model": "gcn",
+        "graph": labelled.name,
+        "epochs": epochs,
+        "hidden": hidden,
+        "dropout": dropout,
+        "seconds": seconds,
+        "final_loss": float(be.to_numpy(loss)) if loss is not None else None,
+        "train_accuracy": float(correct[TRAIN].mean()),
+        "val_accuracy": float(correct[VAL].mean()),
+        "test_accuracy": float(correct[TEST].mean()),
+    }
