@@ -11,6 +11,7 @@ TENSORBENCH_SUITE (suite name or path; unset = every grid point), TENSORBENCH_TH
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,7 @@ SUITE_ENV, THREADS_ENV, GRAPH_DIR_ENV = (
     "TENSORBENCH_THREADS",
     "TENSORBENCH_GRAPH_DIR",
 )
+WORK_LOG_ENV = "TENSORBENCH_WORK_LOG"  # `tensorbench run` collects each point's work model here
 
 
 def skip(reason: str) -> NoReturn:
@@ -91,6 +93,47 @@ def setup_case(
         params["graph"] = str(Path(os.environ[GRAPH_DIR_ENV]) / size)
         size = None
     try:
-        return prepare(Case(GRID[bench].workload, name, device, dtype, size, params))
+        prepared = prepare(Case(GRID[bench].workload, name, device, dtype, size, params))
     except Skip as exc:
         skip(str(exc))
+    log_work(
+        bench,
+        (backend, size if size is not None else Path(params["graph"]).name, dtype, threads),
+        prepared,
+    )
+    return prepared
+
+
+def log_work(bench: str, combo: tuple, prepared: PreparedCase) -> None:
+    """Append the prepared point's work (FLOPs, edges) to $TENSORBENCH_WORK_LOG, if set.
+
+    The work of a graph workload depends on the generated graph, which only the benchmark
+    process has; one short line per process, appended atomically.
+    """
+    path = os.environ.get(WORK_LOG_ENV)
+    if not path:
+        return
+    _, names = grid_params(bench)
+    key = ", ".join(f"{n}={v!r}" for n, v in zip(names, combo, strict=False))
+    w = prepared.work()
+    line = json.dumps({"bench": bench, "param_key": key, "flops": w.flops, "edges": w.edges})
+    with open(path, "a") as f:
+        f.write(line + "\n")
+
+
+def gcn_test_accuracy(bench: str, backend: str, graph: str, dtype: str) -> float:
+    """Train the GCN on a real LINQS graph (pygcn's split, 200 epochs); test accuracy."""
+    reason = skip_reason(bench, backend, graph, dtype)
+    if reason:
+        skip(reason)
+    from .backends import get_backend
+    from .workloads._gcn import train
+
+    threads_mod.set_threads(int(os.environ.get(THREADS_ENV) or 0) or None)
+    name, device = device_of(backend)
+    be = get_backend(name)
+    _ = be.lib
+    threads_mod.apply_to_loaded()
+    be.set_threads(threads_mod.current_threads())
+    result = train(be, device, str(Path(os.environ[GRAPH_DIR_ENV]) / graph))
+    return float(result["test_accuracy"])

@@ -32,7 +32,7 @@ from .suites import Suite
 
 REPO = Path(__file__).resolve().parents[1]
 ENVS = {"main": ".venv", "mxnet": ".venv-mxnet"}
-STATS_COLUMNS = 13  # asv result format 2: result, params, version, started_at, ... profile
+COMPARE_MACHINE = "tensorbench-compare"  # compare's throwaway results use one fixed name
 
 
 class AsvError(RuntimeError):
@@ -158,7 +158,8 @@ def merge_results(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     """Keep ``old`` values where ``new`` skipped a point that ``old`` measured.
 
     Only within a benchmark whose parameter grid and version are unchanged, and only for points
-    the new run skipped (NaN), never for points it measured or that failed (null).
+    the new run skipped (NaN): an earlier value or failure (null) of that commit comes back;
+    a point the new run measured or saw fail is never replaced.
     """
     cols = new.get("result_columns", [])
     if old.get("result_columns") != cols or "result" not in cols:
@@ -175,7 +176,7 @@ def merge_results(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
         if entry[i_par] != old_entry[i_par] or entry[i_ver] != old_entry[i_ver]:
             continue
         for j, (value, old_value) in enumerate(zip(entry[i_res], old_entry[i_res], strict=False)):
-            if _is_missing(value) and not _is_missing(old_value) and old_value is not None:
+            if _is_missing(value) and not _is_missing(old_value):
                 for c in range(len(cols)):
                     if c in (i_par, i_ver) or not isinstance(entry[c], list):
                         continue
@@ -195,8 +196,29 @@ def _grid_key(benchmark: str) -> str | None:
     return key if key in GRID else None
 
 
+def read_work_log(path: Path) -> dict[str, dict[str, dict[str, float | None]]]:
+    """grid key -> {param key: {"flops", "edges"}} from the benchmark processes' log."""
+    work: dict[str, dict[str, dict[str, float | None]]] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+                work.setdefault(rec["bench"], {})[rec["param_key"]] = {
+                    "flops": rec["flops"],
+                    "edges": rec["edges"],
+                }
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn line from a killed process: that point has no work figure
+    return work
+
+
 def annotate(
-    data: dict[str, Any], env: str, probe: dict[str, Any], suite: Suite | None, dirty: bool
+    data: dict[str, Any],
+    env: str,
+    probe: dict[str, Any],
+    suite: Suite | None,
+    dirty: bool,
+    work: dict[str, dict] | None = None,
 ) -> dict[str, Any]:
     """Stable env name, python version, and the "tensorbench" facts entry."""
     data["env_name"] = env
@@ -207,15 +229,19 @@ def annotate(
     previous = data.get("tensorbench", {})
     suites = sorted(set(previous.get("suites", [])) | ({suite.name} if suite else set()))
     reasons = dict(previous.get("skip_reasons", {}))
+    works = dict(previous.get("work", {}))
     for name in data.get("results", {}):
         key = _grid_key(name)
         if key and key in probe["skip_reasons"]:
-            reasons[name] = probe["skip_reasons"][key]
+            reasons[name] = {**reasons.get(name, {}), **probe["skip_reasons"][key]}
+        if key and work and key in work:
+            works[name] = {**works.get(name, {}), **work[key]}
     data["tensorbench"] = {
         "suites": suites,
         "threads": probe["threads"],
         "facts": probe["facts"],
         "skip_reasons": reasons,  # benchmark -> {param_key: reason}
+        "work": works,  # benchmark -> {param_key: {"flops", "edges"}} of one call
         "dirty_tree": dirty or previous.get("dirty_tree", False),
     }
     return data
@@ -236,22 +262,29 @@ def run_existing(
     env: str,
     suite: Suite | None,
     machine: str,
+    commit: str,
     threads: int | None = None,
     graph_dir: str | None = None,
     bench: str | None = None,
+    python: Path | None = None,
     repo: Path = REPO,
 ) -> EnvRun:
-    """Run ``suite`` in the existing environment ``env`` on HEAD and post-process the result."""
-    python = env_python(env, repo)
-    commit = git("rev-parse", "HEAD", cwd=repo)
+    """Run ``suite`` in an existing environment, label it ``commit``, post-process the result.
+
+    ``python`` defaults to the project's environment ``env`` (.venv, .venv-mxnet); on a machine
+    with its own interpreter (a GPU box) pass it, and ``env`` becomes just the label.
+    """
+    python = python or env_python(env, repo)
     dirty = bool(git("status", "--porcelain", "--untracked-files=no", cwd=repo))
     probe = probe_env(python, suite, threads)
     machine_dir = repo / "results" / machine
     ours = machine_dir / f"{commit[:8]}-existing-{env}.json"
     old = _load(ours) if ours.exists() else None
-    before = _result_files(machine_dir, commit)
+    for stale in machine_dir.glob(f"{commit[:8]}-existing-py*.json"):
+        stale.unlink()  # an interrupted run's path-named file: ours holds what was kept
 
-    run_env = dict(os.environ)
+    work_log = Path(tempfile.mkstemp(prefix="tensorbench-work-", suffix=".jsonl")[1])
+    run_env = dict(os.environ, TENSORBENCH_WORK_LOG=str(work_log))
     if suite is not None:
         run_env["TENSORBENCH_SUITE"] = suite.path
     if threads:
@@ -272,17 +305,15 @@ def run_existing(
     if pattern:
         args += ["--bench", pattern]
     code = run_asv(args, cwd=repo, env=run_env)
-    produced = [
-        p
-        for k, p in _result_files(machine_dir, commit).items()
-        if k not in before and "existing-py" in p.name
-    ]
+    produced = sorted(machine_dir.glob(f"{commit[:8]}-existing-py*.json"))
+    work = read_work_log(work_log)
+    work_log.unlink(missing_ok=True)
     if not produced:
         return EnvRun(env, None, code or 1)
     data = _load(produced[0])
     if old is not None:
         data = merge_results(data, old)
-    _save(ours, annotate(data, f"existing-{env}", probe, suite, dirty))
+    _save(ours, annotate(data, f"existing-{env}", probe, suite, dirty, work))
     for p in produced:
         p.unlink()
     return EnvRun(env, ours, code)
@@ -458,6 +489,8 @@ def compare(
                 "--set-commit-hash",
                 commit,
                 "--show-stderr",
+                "--machine",
+                COMPARE_MACHINE,
             ]
             if bench or suite is not None:
                 args += ["--bench", bench or suite_bench_regex(suite) or "."]
@@ -470,11 +503,9 @@ def compare(
 
 
 def ensure_machine_quiet(conf_path: Path, env: dict[str, str]) -> int:
-    """asv needs a machine file before `run`; keep an existing one, else write the defaults."""
-    if (Path.home() / ".asv-machine.json").exists():
-        return 0
+    """asv needs a machine entry before `run`: write one under a fixed name, non-interactively."""
     return subprocess.run(
-        _asv_cmd("machine", "--yes", "--config", str(conf_path)),
+        _asv_cmd("machine", "--yes", "--machine", COMPARE_MACHINE, "--config", str(conf_path)),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

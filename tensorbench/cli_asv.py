@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--graph-dir", help="folder holding the real graphs (cora, wiki-Vote, ...)")
     p.add_argument("--bench", help="extra asv --bench regex (default: the suite's benchmarks)")
     p.add_argument("--machine", help="machine name (default: derived from CPU, cores and GPU)")
+    p.add_argument(
+        "--python",
+        type=Path,
+        help="interpreter of an existing environment to use instead of .venv "
+        "(e.g. a GPU machine's python3); results are labelled with --env",
+    )
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("compare", help="benchmark two commits; exit 1 if HEAD got slower")
+    p = sub.add_parser(
+        "compare",
+        help="benchmark two commits; exit 1 if HEAD got slower",
+        description="Exit 0: nothing slower; 1: slower beyond --factor; "
+        "2: bad input; 3: asv could not run.",
+    )
     p.add_argument("base")
     p.add_argument("head")
     p.add_argument("--factor", type=float, default=1.1, help="slower by more than this fails")
@@ -70,16 +82,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         commits = asvrun.git("rev-list", args.commits).split()
     else:
         envs = ("main", "mxnet") if args.env == "all" else (args.env,)
+        if args.python and len(envs) > 1:
+            raise InputError(
+                "--python runs one environment: add --env main (or mxnet) as its label"
+            )
+        commit = asvrun.git("rev-parse", "HEAD")  # once: a commit landing mid-run must not split it
         for env in envs:
             print(f"== environment {env}")
             t0 = time.perf_counter()
-            res = asvrun.run_existing(env, suite, machine, args.threads, args.graph_dir, args.bench)
+            res = asvrun.run_existing(
+                env, suite, machine, commit, args.threads, args.graph_dir, args.bench, args.python
+            )
             print(
                 f"== environment {env}: {time.perf_counter() - t0:.0f} s, result {res.result_file}"
             )
             if res.result_file is None:
                 failed_asv.append(env)
-        commits = [asvrun.git("rev-parse", "HEAD")]
+        commits = [commit]
     print(f"tensorbench run: {time.perf_counter() - start:.0f} s in all")
     failures = print_summary(machine, commits)
     if failed_asv:
@@ -155,9 +174,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise InputError(f"--factor must be > 1.0, got {args.factor}")
     ours = args.config is None
     suite = load_suite(args.suite or "quick") if (args.suite or ours) else None
-    rows, results_dir = asvrun.compare(
-        args.base, args.head, args.factor, args.config, args.python, args.bench, suite
-    )
+    try:
+        rows, results_dir = asvrun.compare(
+            args.base, args.head, args.factor, args.config, args.python, args.bench, suite
+        )
+    except asvrun.AsvError as exc:  # could not benchmark: neither "slower" (1) nor bad input (2)
+        print(f"tensorbench: error: {exc}", file=sys.stderr)
+        return 3
     if args.json:
         print(rows.to_json(orient="records", default_handler=str))
     elif len(rows):

@@ -45,6 +45,7 @@ GRID: dict[str, GridEntry] = {
     # Real graphs from TENSORBENCH_GRAPH_DIR (skipped with the reason where it is not set).
     "pagerank_real": GridEntry("pagerank", GRAPH_BACKENDS, REAL_GRAPHS),
     "gcn_step_real": GridEntry("gcn_step", GRAPH_BACKENDS, REAL_GRAPHS[:1]),
+    "gcn_accuracy": GridEntry("gcn_step", GRAPH_BACKENDS, REAL_GRAPHS[:1], ("float32",)),
     # Thread scaling: the same workload at one size, threads as a parameter.
     "matmul_threads": GridEntry("matmul", ARRAY_BACKENDS, (1024,), ("float32",), THREADS),
     "conv2d_threads": GridEntry("conv2d", ARRAY_BACKENDS, (64,), ("float32",), THREADS),
