@@ -137,3 +137,14 @@ def gcn_test_accuracy(bench: str, backend: str, graph: str, dtype: str) -> float
     be.set_threads(threads_mod.current_threads())
     result = train(be, device, str(Path(os.environ[GRAPH_DIR_ENV]) / graph))
     return float(result["test_accuracy"])
+
+
+def gpu_peak_bytes(prepared: PreparedCase) -> int:
+    """Peak device memory of one synced call, from the framework's own counter."""
+    backend, device = prepared.backend, prepared.case.device
+    backend.reset_peak_memory(device)
+    prepared.run()
+    peak = backend.peak_memory(device)
+    if peak is None:
+        skip(f"{backend.name} keeps no device-memory counter on {device}")
+    return peak

@@ -50,6 +50,9 @@ class Case:
         wl, be, _ = self.resolve()
         if self.backend not in wl.implementations:
             return f"{self.backend} has no {self.workload} implementation"
+        kind, _ = parse_device(self.device)
+        if kind not in wl.devices:
+            return f"{self.workload} runs on {' and '.join(wl.devices)} devices only"
         return be.device_reason(self.device)
 
     def label(self) -> str:

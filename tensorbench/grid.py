@@ -23,6 +23,8 @@ GRAPH_BACKENDS = ARRAY_BACKENDS + ("dgl-torch:cpu", "dgl-mxnet:cpu", "dgl-torch:
 DTYPES = ("float32", "float64")
 THREADS = (1, 2, 4, 8, 16, 32, 64)
 REAL_GRAPHS = ("cora", "wiki-Vote", "email-Enron", "soc-Slashdot0902")
+GPU_BACKENDS = ("torch:cuda", "mxnet:cuda", "jax:cuda", "cupy:cuda")
+GPU_GRAPH_BACKENDS = ("torch:cuda", "jax:cuda", "cupy:cuda", "dgl-torch:cuda")
 
 
 @dataclass(frozen=True)
@@ -49,4 +51,12 @@ GRID: dict[str, GridEntry] = {
     # Thread scaling: the same workload at one size, threads as a parameter.
     "matmul_threads": GridEntry("matmul", ARRAY_BACKENDS, (1024,), ("float32",), THREADS),
     "conv2d_threads": GridEntry("conv2d", ARRAY_BACKENDS, (64,), ("float32",), THREADS),
+    # GPU: host<->device copies, and peak device memory from the frameworks' own counters
+    # (asv's peakmem sees host memory only).
+    "transfer": GridEntry("transfer", GPU_BACKENDS, (1, 16, 256), ("float32",)),
+    "matmul_gpumem": GridEntry("matmul", GPU_BACKENDS, (1024, 4096)),
+    "conv2d_gpumem": GridEntry("conv2d", GPU_BACKENDS, (64, 128), ("float32",)),
+    "mlp_step_gpumem": GridEntry("mlp_step", GPU_BACKENDS, (256, 1024), ("float32",)),
+    "pagerank_gpumem": GridEntry("pagerank", GPU_GRAPH_BACKENDS, (16, 18, 20), ("float32",)),
+    "gcn_step_gpumem": GridEntry("gcn_step", GPU_GRAPH_BACKENDS, (14, 16), ("float32",)),
 }

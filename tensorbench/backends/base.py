@@ -89,3 +89,11 @@ class Backend:
 
     def set_threads(self, n: int) -> None:
         """Apply the suite's thread count to this framework's own pools (BLAS is global)."""
+
+    def reset_peak_memory(self, device: str) -> None:
+        """Start a new peak-device-memory window (no-op where there is no counter)."""
+
+    def peak_memory(self, device: str) -> int | None:
+        """Peak device memory in bytes since the last reset, from the framework's own counter;
+        None on the host (asv's peakmem covers it) or where the framework keeps none."""
+        return None

@@ -55,3 +55,11 @@ class CupyBackend(Backend):
 
     def synchronize(self, device: str, result: Any = None) -> None:
         self.lib.cuda.get_current_stream().synchronize()
+
+    def reset_peak_memory(self, device: str) -> None:
+        # CuPy's pool keeps no peak counter: emptying it makes its size after the run the peak.
+        self.synchronize(device)
+        self.lib.get_default_memory_pool().free_all_blocks()
+
+    def peak_memory(self, device: str) -> int | None:
+        return int(self.lib.get_default_memory_pool().total_bytes())

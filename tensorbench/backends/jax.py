@@ -65,3 +65,10 @@ class JaxBackend(Backend):
     def synchronize(self, device: str, result: Any = None) -> None:
         # JAX dispatch is asynchronous; waiting on the result is the only sync it offers.
         self.lib.block_until_ready(result)
+
+    def peak_memory(self, device: str) -> int | None:
+        if not device.startswith("cuda"):
+            return None
+        stats = self.jax_device(device).memory_stats() or {}
+        peak = stats.get("peak_bytes_in_use")  # XLA keeps no reset: the process-wide peak
+        return int(peak) if peak is not None else None

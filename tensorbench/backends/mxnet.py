@@ -35,7 +35,9 @@ class MxnetBackend(Backend):
         if kind == "cpu":
             return None
         if not self._features().is_enabled("CUDA"):
-            return "MXNet built without CUDA"
+            # The CUDA wheels of 1.9.1 (mxnet-cu112 and older) target CUDA 11 runtimes; none
+            # was tried with current drivers here, so this says only what is known.
+            return "MXNet built without CUDA (this is the CPU wheel of mxnet 1.9.1)"
         if index >= self.lib.context.num_gpus():
             return "no CUDA device"
         return None

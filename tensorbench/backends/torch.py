@@ -67,3 +67,13 @@ class TorchBackend(Backend):
 
     def set_threads(self, n: int) -> None:
         self.lib.set_num_threads(n)
+
+    def reset_peak_memory(self, device: str) -> None:
+        if device.startswith("cuda"):
+            self.lib.cuda.synchronize(device)
+            self.lib.cuda.reset_peak_memory_stats(device)
+
+    def peak_memory(self, device: str) -> int | None:
+        if not device.startswith("cuda"):
+            return None
+        return int(self.lib.cuda.max_memory_allocated(device))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import conv2d, dispatch, gcn_forward, gcn_step, matmul, mlp_step, pagerank
+from . import conv2d, dispatch, gcn_forward, gcn_step, matmul, mlp_step, pagerank, transfer
 from .base import DTYPES, Work, Workload
 
 WORKLOADS: dict[str, Workload] = {
@@ -15,6 +15,7 @@ WORKLOADS: dict[str, Workload] = {
         pagerank.WORKLOAD,
         gcn_forward.WORKLOAD,
         gcn_step.WORKLOAD,
+        transfer.WORKLOAD,
     )
 }
 

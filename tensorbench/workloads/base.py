@@ -71,6 +71,7 @@ class Workload:
     tolerance: Mapping[str, float] = field(default_factory=lambda: dict(TOLERANCE))
     # Backend name -> how that implementation computes (e.g. "autograd", "manual", "jax.grad").
     styles: Mapping[str, str] = field(default_factory=dict)
+    devices: tuple[str, ...] = ("cpu", "cuda")  # device kinds the workload means something on
 
 
 def rng_for(name: str, size: int, seed: int = 0) -> np.random.Generator:
