@@ -35,15 +35,18 @@ __all__ = [
     "FRAMEWORK_COLORS",
     "chart_bytes",
     "compare_chart",
+    "coverage_chart",
     "empty_chart",
     "heatmap_chart",
     "history_chart",
     "latest",
+    "latest_values_chart",
     "machine_peaks",
     "param_scaling_chart",
     "save_chart",
     "scaling_chart",
     "select",
+    "status_chart",
     "style",
     "thread_scaling_chart",
     "with_rates",
@@ -539,39 +542,41 @@ def heatmap_chart(
     labels = sorted(set(cell["label"]), key=lambda s: (s != baseline, s))
     span = float(np.nanmax(np.abs(cell["log_speedup"]))) if len(cell) else 1.0
     span = 2.0 ** max(1, math.ceil(span / math.log(2)))  # symmetric, a power of two
-    base_chart = alt.Chart(_records(cell.astype({"workload": str, "label": str, "machine": str})))
     enc = {
         "x": alt.X("label:N", sort=labels, title=None, axis=alt.Axis(labelAngle=0, orient="top")),
         "y": alt.Y("workload:N", sort=workloads, title=None),
     }
-    heat = alt.layer(
-        base_chart.mark_rect().encode(
-            **enc,
-            color=alt.Color(
-                "speedup:Q",
-                scale=alt.Scale(
-                    type="log",
-                    scheme="blueorange",
-                    domain=[1 / span, span],
-                    domainMid=1,
-                    reverse=True,
-                ),
-                title="speedup ×",
-                legend=alt.Legend(format="~g"),
-            ),
-            tooltip=[
-                alt.Tooltip("workload:N"),
-                alt.Tooltip("label:N", title="backend"),
-                alt.Tooltip("machine:N"),
-                alt.Tooltip("speedup:Q", format=".3g"),
-                alt.Tooltip("n:Q", title="sizes x dtypes averaged"),
-            ],
+    color = alt.Color(
+        "speedup:Q",
+        scale=alt.Scale(
+            type="log", scheme="blueorange", domain=[1 / span, span], domainMid=1, reverse=True
         ),
-        base_chart.mark_text().encode(**enc, text="text:N"),
-    ).properties(width=alt.Step(110))
-    if cell["machine"].nunique() > 1:
-        return heat.facet(column=alt.Column("machine:N", title=None))
-    return heat.properties(title=f"speedup over {baseline} (geometric mean over sizes)")
+        title="speedup ×",
+        legend=alt.Legend(format="~g"),
+    )
+    tooltip = [
+        alt.Tooltip("workload:N"),
+        alt.Tooltip("label:N", title="backend"),
+        alt.Tooltip("machine:N"),
+        alt.Tooltip("speedup:Q", format=".3g"),
+        alt.Tooltip("n:Q", title="sizes x dtypes averaged"),
+    ]
+    machines = sorted(cell["machine"].astype(str).unique())
+
+    def panel(machine_name: str) -> alt.LayerChart:
+        mine = cell[cell["machine"].astype(str) == machine_name]
+        base = alt.Chart(_records(mine.astype({"workload": str, "label": str, "machine": str})))
+        title = machine_name if len(machines) > 1 else f"speedup over {baseline}"
+        return alt.layer(
+            base.mark_rect().encode(**enc, color=color, tooltip=tooltip),
+            base.mark_text().encode(**enc, text="text:N"),
+        ).properties(title=title)
+
+    if len(machines) == 1:
+        return panel(machines[0])
+    return alt.hconcat(*map(panel, machines)).properties(
+        title=f"speedup over {baseline} (geometric mean over sizes)"
+    )
 
 
 def _ci_band(
@@ -631,7 +636,6 @@ def scaling_chart(
             "commit": rows["commit"].astype(str).str[:8],
         }
     )
-    base = alt.Chart(_records(df))
     x = alt.X("size:Q", scale=alt.Scale(type="log", nice=False, padding=12), title="size (log)")
     color = alt.Color("framework:N", scale=_framework_scale(df["framework"]), title="framework")
     # Device: dashed line and a triangle marker for GPUs. Vega-Lite merges the two into one
@@ -652,45 +656,52 @@ def scaling_chart(
         alt.Tooltip("rate:Q", title="throughput", format=".4g"),
         alt.Tooltip("commit:N"),
     ]
-    time_y = alt.Y("time:Q", scale=alt.Scale(type="log"), title=f"time ({unit}, log)")
-    # lines first: the layer's legend comes from them, not from the faint bands
-    time = alt.layer(
-        base.mark_line().encode(x=x, y=time_y, color=color, strokeDash=dash, detail="series:N"),
-        base.mark_point(filled=True, size=70).encode(
-            x=x, y=time_y, color=color, shape=shape, detail="series:N", tooltip=tooltip
-        ),
-        _ci_band(base, x, "time_low", "time_high", color, "series:N"),
-    )
-    split = df["machine"].nunique() > 1
-    panels = [time.properties(title=f"{workload}: time")]
     rate_unit = next((u for u in rows["rate_unit"] if u), "")
-    if df["rate"].notna().any():
-        rate_y = alt.Y("rate:Q", scale=alt.Scale(type="log"), title=f"{rate_unit} (log)")
-        layers = [
-            base.mark_line().encode(x=x, y=rate_y, color=color, strokeDash=dash, detail="series:N"),
+    machines = sorted(df["machine"].unique())
+
+    def lines(base: alt.Chart, y: alt.Y, low: str, high: str) -> list[alt.Chart]:
+        # lines first: the layer's legend comes from them, not from the faint bands
+        return [
+            base.mark_line().encode(x=x, y=y, color=color, strokeDash=dash, detail="series:N"),
             base.mark_point(filled=True, size=70).encode(
-                x=x, y=rate_y, color=color, shape=shape, detail="series:N", tooltip=tooltip
+                x=x, y=y, color=color, shape=shape, detail="series:N", tooltip=tooltip
             ),
-            _ci_band(base, x, "rate_low", "rate_high", color, "series:N"),
+            _ci_band(base, x, low, high, color, "series:N"),
         ]
-        shown = set(df["machine"])
-        ceiling = [
-            {"machine": m, "peak": v, "label": f"measured peak {v:.4g} GFLOP/s"}
-            for m, v in (peaks or {}).items()
-            if m in shown
-        ]
-        if ceiling and rate_unit == "GFLOP/s":
-            peak = alt.Chart(alt.Data(values=ceiling))
-            layers.append(peak.mark_rule(strokeDash=[2, 2], color="black").encode(y="peak:Q"))
-            layers.append(
-                peak.mark_text(align="left", dx=4, dy=-10, color="black").encode(
-                    y="peak:Q", text="label:N", x=alt.value(0)
-                )
+
+    def panels(machine_name: str) -> alt.HConcatChart:
+        mine = df[df["machine"] == machine_name]
+        base = alt.Chart(_records(mine))
+        where = f" · {machine_name}" if len(machines) > 1 else ""
+        time_y = alt.Y("time:Q", scale=alt.Scale(type="log"), title=f"time ({unit}, log)")
+        out = [
+            alt.layer(*lines(base, time_y, "time_low", "time_high")).properties(
+                title=f"{workload}: time{where}"
             )
-        panels.append(alt.layer(*layers).properties(title=f"{workload}: throughput"))
-    if split:
-        panels = [p.facet(row=alt.Row("machine:N", title=None)) for p in panels]
-    return alt.hconcat(*panels)
+        ]
+        if mine["rate"].notna().any():
+            rate_y = alt.Y("rate:Q", scale=alt.Scale(type="log"), title=f"{rate_unit} (log)")
+            layers = lines(base, rate_y, "rate_low", "rate_high")
+            peak = (peaks or {}).get(machine_name)
+            if peak and rate_unit == "GFLOP/s":
+                ceiling = alt.Chart(
+                    alt.Data(values=[{"peak": peak, "label": f"measured peak {peak:.4g} GFLOP/s"}])
+                )
+                layers.append(
+                    ceiling.mark_rule(strokeDash=[2, 2], color="black").encode(y="peak:Q")
+                )
+                layers.append(
+                    ceiling.mark_text(align="left", dx=4, dy=-10, color="black").encode(
+                        y="peak:Q", text="label:N", x=alt.value(0)
+                    )
+                )
+            out.append(alt.layer(*layers).properties(title=f"{workload}: throughput{where}"))
+        return alt.hconcat(*out)
+
+    if len(machines) == 1:
+        return panels(machines[0])
+    # one row per machine (separate data per row, so concat rather than facet)
+    return alt.vconcat(*[panels(m) for m in machines])
 
 
 def param_scaling_chart(
@@ -725,14 +736,12 @@ def param_scaling_chart(
     ).dropna(subset=["x"])
     if df.empty:
         return empty_chart(f"{x_param} is not numeric for {benchmark}")
-    df["series"] = df["series"].where(
-        df["machine"].nunique() == 1, df["machine"] + " · " + df["series"]
-    )
+    if df["machine"].nunique() > 1:
+        df["series"] = df["machine"] + " · " + df["series"]
     base = alt.Chart(_records(df))
-    xs = alt.X("x:Q", scale=alt.Scale(type="log"), title=f"{x_param} (log)")
+    xs = alt.X("x:Q", scale=alt.Scale(type="log", nice=False, padding=12), title=f"{x_param} (log)")
     color = alt.Color("series:N", title=None)
     return alt.layer(
-        base.mark_area(opacity=0.18).encode(x=xs, y="low:Q", y2="high:Q", color=color),
         base.mark_line(point=True).encode(
             x=xs,
             y=alt.Y("value:Q", scale=alt.Scale(type="log"), title=f"{shown_unit} (log)"),
@@ -744,6 +753,7 @@ def param_scaling_chart(
                 alt.Tooltip("value:Q", format=".4g"),
             ],
         ),
+        base.mark_area(opacity=0.18).encode(x=xs, y="low:Q", y2="high:Q", color=color),
     ).properties(title=benchmark)
 
 
@@ -793,7 +803,7 @@ def history_chart(
     many = df["series"].nunique() > 1
     color = (
         alt.Color(
-            "series:N", title=None, legend=alt.Legend(orient="bottom", columns=2, labelLimit=400)
+            "series:N", title=None, legend=alt.Legend(orient="bottom", columns=1, labelLimit=600)
         )
         if many
         else alt.value(FRAMEWORK_COLORS["numpy"])
@@ -808,11 +818,12 @@ def history_chart(
     ]
     base = alt.Chart(_records(df))
     hover = alt.selection_point(on="pointerover", nearest=True, fields=["order"], empty=False)
+    # the line first, so that the legend shows lines rather than the faint bands
     layers = [
+        base.mark_line(strokeWidth=1.5).encode(x=xenc, y=y, color=color, detail="series:N"),
         base.mark_area(opacity=0.15).encode(
             x=xenc, y="low:Q", y2="high:Q", color=color, detail="series:N"
         ),
-        base.mark_line(strokeWidth=1.5).encode(x=xenc, y=y, color=color, detail="series:N"),
         base.mark_point(filled=True, size=30)
         .encode(
             x=xenc,
@@ -932,25 +943,156 @@ def thread_scaling_chart(
         }
     )
     top = float(df["threads"].max())
-    ideal = alt.Chart(alt.Data(values=[{"t": 1.0, "s": 1.0}, {"t": top, "s": top}]))
-    base = alt.Chart(_records(df))
     x = alt.X("threads:Q", scale=alt.Scale(type="log", base=2), title="threads (log2)")
+    y = alt.Y("speedup:Q", scale=alt.Scale(type="log", base=2), title="speedup over 1 thread")
     color = alt.Color("framework:N", scale=_framework_scale(df["framework"]), title="framework")
-    chart = alt.layer(
-        ideal.mark_line(color="#999999", strokeDash=[4, 4]).encode(x="t:Q", y="s:Q"),
-        base.mark_line(point=True).encode(
-            x=x,
-            y=alt.Y(
-                "speedup:Q", scale=alt.Scale(type="log", base=2), title="speedup over 1 thread"
+    machines = sorted(df["machine"].unique())
+
+    def panel(machine_name: str) -> alt.LayerChart:
+        ideal = alt.Chart(alt.Data(values=[{"t": 1.0, "s": 1.0}, {"t": top, "s": top}]))
+        base = alt.Chart(_records(df[df["machine"] == machine_name]))
+        title = "thread scaling" + (f" · {machine_name}" if len(machines) > 1 else "")
+        return alt.layer(
+            base.mark_line(point=True).encode(
+                x=x,
+                y=y,
+                color=color,
+                detail="series:N",
+                tooltip=[
+                    "series:N",
+                    "machine:N",
+                    "threads:Q",
+                    alt.Tooltip("speedup:Q", format=".3g"),
+                ],
             ),
-            color=color,
-            detail="series:N",
-            tooltip=["series:N", "machine:N", "threads:Q", alt.Tooltip("speedup:Q", format=".3g")],
-        ),
+            ideal.mark_line(color="#999999", strokeDash=[4, 4]).encode(x="t:Q", y="s:Q"),
+        ).properties(title=title)
+
+    # separate data per machine (the ideal line has its own), so concat rather than facet
+    return panel(machines[0]) if len(machines) == 1 else alt.hconcat(*map(panel, machines))
+
+
+def latest_values_chart(
+    table: pd.DataFrame, *, benchmark: str, machine: Any = None
+) -> alt.TopLevelMixin:
+    """Any benchmark's newest value per parameter combination, one colour per machine, CI bars.
+
+    The compare view for databases that are not tensorbench's.
+    """
+    rows = latest(select(table, benchmark=benchmark, machine=machine, status="ok"))
+    if rows.empty:
+        return empty_chart(f"no ok results for {benchmark}")
+    unit = str(rows["unit"].iloc[0])
+    factor, shown = _value_unit(unit, rows["value"])
+    df = pd.DataFrame(
+        {
+            "params": rows["param_key"].astype(str).replace("", "(no parameters)"),
+            "machine": rows["machine"].astype(str),
+            "env": rows["env"].astype(str),
+            "value": rows["value"] * factor,
+            "low": rows["ci_low"].fillna(rows["value"]) * factor,
+            "high": rows["ci_high"].fillna(rows["value"]) * factor,
+            "commit": rows["commit"].astype(str).str[:8],
+            "date": rows["commit_date"],
+        }
     )
-    if df["machine"].nunique() > 1:
-        return chart.facet(column=alt.Column("machine:N", title=None))
-    return chart.properties(title="thread scaling")
+    base = alt.Chart(_records(df))
+    log = bool((df["value"] > 0).all() and df["value"].max() / max(df["value"].min(), 1e-300) > 50)
+    x = alt.X(
+        "value:Q",
+        title=f"{shown}" + (" (log)" if log else ""),
+        scale=alt.Scale(type="log" if log else "linear"),
+    )
+    y = alt.Y("params:N", title=None, sort=None)
+    offset = alt.YOffset("machine:N")
+    color = alt.Color("machine:N", title="machine")
+    return alt.layer(
+        base.mark_point(filled=True, size=80).encode(
+            x=x,
+            y=y,
+            yOffset=offset,
+            color=color,
+            tooltip=[
+                "params:N",
+                "machine:N",
+                "env:N",
+                alt.Tooltip("value:Q", format=".4g"),
+                "commit:N",
+                alt.Tooltip("date:T", format="%Y-%m-%d"),
+            ],
+        ),
+        base.mark_rule().encode(x="low:Q", x2="high:Q", y=y, yOffset=offset, color=color),
+    ).properties(title=f"{benchmark}: newest result")
+
+
+def status_chart(table: pd.DataFrame, *, machine: Any = None) -> alt.TopLevelMixin:
+    """Results per commit (oldest to newest), stacked by status: where runs failed or skipped."""
+    rows = select(table, machine=machine)
+    if rows.empty:
+        return empty_chart("no results")
+    counts = (
+        rows.groupby(["commit_order", "status"], observed=True)
+        .agg(n=("value", "size"), commit=("commit", "first"), date=("commit_date", "first"))
+        .reset_index()
+    )
+    counts["commit"] = counts["commit"].astype(str).str[:8]
+    counts["status"] = counts["status"].astype(str)
+    return (
+        alt.Chart(_records(counts))
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "commit_order:Q",
+                title="commit (oldest → newest)",
+                scale=alt.Scale(nice=False, padding=6),
+            ),
+            y=alt.Y("n:Q", title="results", stack=True),
+            color=alt.Color(
+                "status:N",
+                scale=alt.Scale(
+                    domain=["ok", "skipped", "failed"], range=["#0072B2", "#BBBBBB", "#D55E00"]
+                ),
+                title="status",
+            ),
+            tooltip=["commit:N", alt.Tooltip("date:T", format="%Y-%m-%d"), "status:N", "n:Q"],
+        )
+        .properties(title="results per commit")
+    )
+
+
+def coverage_chart(table: pd.DataFrame, *, machine: Any = None) -> alt.TopLevelMixin:
+    """One tick per commit measured, per machine and environment, over commit dates."""
+    rows = select(table, machine=machine)
+    if rows.empty:
+        return empty_chart("no results")
+    per = (
+        rows.groupby(["machine", "env", "commit"], observed=True)
+        .agg(
+            date=("commit_date", "first"),
+            n=("value", "size"),
+            ok=("status", lambda s: int((s == "ok").sum())),
+        )
+        .reset_index()
+    )
+    per["where"] = per["machine"].astype(str) + " · " + per["env"].astype(str)
+    per["commit"] = per["commit"].astype(str).str[:8]
+    return (
+        alt.Chart(_records(per[["where", "date", "commit", "n", "ok"]]))
+        .mark_tick(thickness=2)
+        .encode(
+            x=alt.X("date:T", title="commit date"),
+            y=alt.Y("where:N", title=None, axis=alt.Axis(labelLimit=500)),
+            color=alt.value(FRAMEWORK_COLORS["numpy"]),
+            tooltip=[
+                "where:N",
+                "commit:N",
+                alt.Tooltip("date:T", format="%Y-%m-%d"),
+                alt.Tooltip("n:Q", title="results"),
+                alt.Tooltip("ok:Q", title="ok"),
+            ],
+        )
+        .properties(title="commits measured per machine and environment")
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -963,10 +1105,14 @@ _THEMES: dict[str, dict[str, Any]] = {
 }
 
 
-def _panels(chart: Any) -> int:
+def _panels(chart: Any) -> tuple[int, int]:
+    """(columns, rows) of side-by-side / stacked panels in ``chart``."""
     if isinstance(chart, alt.HConcatChart):
-        return max(1, len(chart.hconcat))
-    return 1
+        return max(1, len(chart.hconcat)), 1
+    if isinstance(chart, alt.VConcatChart):
+        inner = [_panels(c) for c in chart.vconcat]
+        return max(c for c, _ in inner), sum(r for _, r in inner)
+    return 1, 1
 
 
 def style(chart: alt.TopLevelMixin, theme: str = "screen") -> alt.TopLevelMixin:
@@ -975,17 +1121,22 @@ def style(chart: alt.TopLevelMixin, theme: str = "screen") -> alt.TopLevelMixin:
         raise InputError(f"unknown theme {theme!r} (valid: {', '.join(_THEMES)})")
     label, title, legend, head = _THEMES[theme]["fonts"]
     width, height = _THEMES[theme]["panel"]
+    cols, rows = _panels(chart)
     if theme == "talk":
-        # Split 16:9 (1600 x 900 with legend and titles) between side-by-side panels.
-        n = _panels(chart)
-        width = int((1400 - 60 * (n - 1)) / n)
-        height = int(1600 * 9 / 16) - 200
+        # Split 16:9 (1600 x 900 with legend and titles) between the panels.
+        width = int((1400 - 60 * (cols - 1)) / cols)
+        height = int((780 - 80 * (rows - 1)) / rows)
+    else:
+        # Fit a wide Streamlit page (about 1100 px for the plots) without a scroll bar.
+        width = max(260, min(700, int((1050 - 60 * (cols - 1)) / cols)))
     return (
         chart.configure(font="Liberation Sans, Arial, Helvetica, sans-serif", padding=16)
         .configure_view(
             continuousWidth=width,
             continuousHeight=height,
-            discreteHeight={"step": 36 if theme == "talk" else 22},
+            # talk: bands fill the 16:9 frame; screen: a fixed band per row or column
+            discreteHeight=height if theme == "talk" else {"step": 22},
+            discreteWidth=width if theme == "talk" else {"step": 90},
             stroke=None,
         )
         .configure_axis(

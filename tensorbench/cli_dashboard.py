@@ -1,9 +1,176 @@
-"""`tensorbench` subcommands of the dashboard area (placeholder until that area lands)."""
+"""`tensorbench dashboard | chart`: the Streamlit dashboard, and its charts without a server.
+
+``dashboard`` starts ``streamlit run dashboard/streamlit_app.py`` on 127.0.0.1 with the results
+directory in ``TENSORBENCH_RESULTS``. ``chart`` writes one chart as SVG, PNG or PDF with
+vl-convert (no server, no browser), in the "talk" look by default.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+REPO = Path(__file__).resolve().parents[1]
+APP = REPO / "dashboard" / "streamlit_app.py"
+DEFAULT_RESULTS = REPO / "results"
+CHART_KINDS = ("compare", "scaling", "history", "heatmap")
+OUT_FORMATS = (".svg", ".png", ".pdf")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this area's subcommands to the `tensorbench` parser."""
+    p = sub.add_parser("dashboard", help="start the Streamlit dashboard on 127.0.0.1")
+    p.add_argument("--results", type=Path, default=None, help=f"default {DEFAULT_RESULTS}")
+    p.add_argument("--port", type=int, default=8501)
+    p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("chart", help="write a dashboard chart to .svg/.png/.pdf (no server)")
+    p.add_argument("kind", choices=CHART_KINDS)
+    p.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="asv results directory")
+    p.add_argument("--out", type=Path, required=True, help="output file: .svg, .png or .pdf")
+    p.add_argument("--workload", default=None)
+    p.add_argument("--backend", action="append", help="repeatable: torch or torch:cuda")
+    p.add_argument("--size", type=float, default=None)
+    p.add_argument("--dtype", default=None)
+    p.add_argument("--device", action="append", help="repeatable: cpu, cuda")
+    p.add_argument("--machine", action="append", help="repeatable; default all")
+    p.add_argument("--benchmark", default=None, help="full asv name (history)")
+    p.add_argument("--theme", choices=("talk", "screen"), default="talk")
+    p.set_defaults(func=cmd_chart)
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    if not APP.is_file():
+        raise InputError(f"dashboard app not found at {APP} (run from a tensorbench checkout)")
+    results = args.results if args.results is not None else DEFAULT_RESULTS
+    if args.results is not None and not results.is_dir():
+        raise InputError(f"results directory not found: {results}")
+    if not 0 < args.port < 65536:
+        raise InputError(f"--port must be 1-65535, got {args.port}")
+    env = dict(os.environ, TENSORBENCH_RESULTS=str(results.resolve()))
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.address=127.0.0.1",
+        f"--server.port={args.port}",
+        "--server.headless=true",
+        "--browser.gatherUsageStats=false",
+        "--client.toolbarMode=minimal",
+    ]
+    print(f"tensorbench dashboard: http://127.0.0.1:{args.port}  (results: {results})")
+    try:
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _choose(kind: str, given: Any, present: list[str]) -> None:
+    values = given if isinstance(given, list) else [given]
+    for v in values:
+        if v is not None and v not in present:
+            valid = ", ".join(present) or "none in these results"
+            raise InputError(f"unknown {kind} {v!r} (valid: {valid})")
+
+
+def build_chart(args: argparse.Namespace) -> Any:
+    """The chart `tensorbench chart` writes, from parsed arguments (raises InputError)."""
+    from . import charts
+    from .results import find_changes, load_results
+
+    db = load_results(args.results)
+    table = db.table
+    if table.empty:
+        raise InputError(f"no asv results under {args.results}")
+
+    def present(col: str) -> list[str]:
+        return sorted(str(v) for v in table[col].dropna().unique())
+
+    _choose("workload", args.workload, present("workload"))
+    _choose("machine", args.machine, present("machine"))
+    _choose("dtype", args.dtype, present("dtype"))
+    _choose("device", args.device, present("device"))
+    labels = present("backend") + sorted(
+        {f"{b}:{d}" for b, d in zip(table["backend"], table["device"], strict=True) if b == b}
+    )
+    _choose("backend", args.backend, labels)
+    if args.benchmark is not None:
+        _choose("benchmark", args.benchmark, present("benchmark"))
+    if args.kind in ("compare", "scaling") and args.workload is None:
+        raise InputError(
+            f"chart {args.kind} needs --workload (valid: {', '.join(present('workload'))})"
+        )
+    if args.kind == "compare":
+        return charts.compare_chart(
+            charts.select(table, backend=args.backend),
+            workload=args.workload,
+            size=args.size,
+            dtype=args.dtype,
+            device=args.device,
+            machine=args.machine,
+            envs=db.envs,
+            machines=db.machines,
+        )
+    if args.kind == "scaling":
+        return charts.scaling_chart(
+            table,
+            workload=args.workload,
+            dtype=args.dtype,
+            backend=args.backend,
+            device=args.device,
+            machine=args.machine,
+            peaks=charts.machine_peaks(table, db.machines),
+        )
+    if args.kind == "heatmap":
+        return charts.heatmap_chart(
+            table, dtype=args.dtype, device=args.device, machine=args.machine
+        )
+    # history: one benchmark, the parameter combinations the filters leave
+    rows = charts.select(
+        table,
+        workload=args.workload,
+        backend=args.backend,
+        size=args.size,
+        dtype=args.dtype,
+        device=args.device,
+        machine=args.machine,
+        benchmark=args.benchmark,
+    )
+    rows = rows[rows["status"] == "ok"]
+    benchmarks = sorted(str(b) for b in rows["benchmark"].unique())
+    if not benchmarks:
+        raise InputError("no results match these filters")
+    if len(benchmarks) > 1:
+        raise InputError(
+            f"several benchmarks match; choose one with --benchmark: {', '.join(benchmarks)}"
+        )
+    return charts.history_chart(
+        rows,
+        benchmark=benchmarks[0],
+        regressions=find_changes(
+            table[table["benchmark"] == benchmarks[0]], results_dir=args.results
+        ),
+    )
+
+
+def cmd_chart(args: argparse.Namespace) -> int:
+    from .charts import save_chart
+
+    if args.out.suffix.lower() not in OUT_FORMATS:
+        raise InputError(f"unsupported output {args.out.name!r}: use .svg, .png or .pdf")
+    if not args.results.is_dir():
+        raise InputError(f"results directory not found: {args.results}")
+    if not args.out.parent.is_dir():
+        raise InputError(f"output folder not found: {args.out.parent}")
+    chart = build_chart(args)
+    save_chart(chart, args.out, theme=args.theme)
+    print(f"wrote {args.out}")
+    return 0

@@ -44,7 +44,9 @@ __all__ = [
     "ResultsDB",
     "SkippedFile",
     "detect_regressions_asv",
+    "find_changes",
     "fingerprint",
+    "framework_versions",
     "load_results",
     "write_synthetic_results",
 ]
@@ -983,11 +985,28 @@ def detect_regressions_asv(table: pd.DataFrame, threshold: float = 0.05) -> pd.D
 _SYNTH_SPEED = {"numpy": 40.0, "torch": 60.0, "jax": 55.0, "mxnet": 30.0, "cupy": 45.0}
 
 
-def _synth_time(backend: str, size: int, threads: int | None = None) -> float:
+def _synth_flops(workload: str, size: int) -> float:
+    """FLOPs from the workload's own work model where it has one, else 2 n^3 (matmul)."""
+    from .workloads import WORKLOADS  # NumPy only; frameworks load inside implementations
+
+    wl = WORKLOADS.get(workload)
+    if wl is not None and getattr(wl, "size_name", "") != "scale":
+        try:
+            flops = wl.work(size, dict(wl.default_params)).flops
+        except Exception:  # a work model that needs more than a size: use the fallback
+            flops = None
+        if flops:
+            return float(flops)
+    return 2.0 * size**3
+
+
+def _synth_time(workload: str, backend: str, size: int, threads: int | None = None) -> float:
     framework, _, device = backend.partition(":")
     speed = _SYNTH_SPEED.get(framework, 50.0) * (20.0 if device.startswith("cuda") else 1.0)
     amdahl = 1.0 if threads is None else 0.15 + 0.85 / threads
-    return (2.0 * size**3 / (speed * 1e9) + 2e-6) * amdahl
+    # efficiency grows with size (small problems are overhead-bound), overhead 2 us per call
+    efficiency = size / (size + 64.0)
+    return (_synth_flops(workload, size) / (speed * efficiency * 1e9) + 2e-6) * amdahl
 
 
 def write_synthetic_results(
@@ -1075,7 +1094,14 @@ def write_synthetic_results(
                 combos = [c + (v,) for c in combos for v in values]
             for combo in combos:
                 values = {k: _literal(v) for k, v in zip(pnames, combo, strict=True)}
-                times.append(_synth_time(values["backend"], values["size"], values.get("threads")))
+                times.append(
+                    _synth_time(
+                        _workload_name(name).removesuffix("_threads"),
+                        values["backend"],
+                        values["size"],
+                        values.get("threads"),
+                    )
+                )
                 if ":cuda" in values["backend"] and not has_gpu:
                     key = ", ".join(f"{k}={v}" for k, v in zip(pnames, combo, strict=True))
                     reasons[key] = "no CUDA device on this machine"
@@ -1125,3 +1151,61 @@ def write_synthetic_results(
             }
             (folder / f"{commit[:8]}-{env}.json").write_text(json.dumps(data))
     return root
+
+
+def find_changes(
+    table: pd.DataFrame, threshold: float = 0.05, results_dir: str | Path | None = None
+) -> pd.DataFrame:
+    """Regressions and improvements of ``table``: `tensorbench.regressions` where installed.
+
+    Uses ``find_regressions`` with ``<results_dir>/acknowledged.toml`` when that file exists;
+    falls back to asv's step detection (:func:`detect_regressions_asv`, same core columns)
+    when the module is absent. The ``detector`` attribute of the result's ``attrs`` says which.
+    """
+    try:
+        from .regressions import find_regressions, load_acknowledged
+    except ImportError:
+        found = detect_regressions_asv(table, threshold=threshold)
+        found.attrs["detector"] = "asv.step_detect"
+        return found
+    acks = None
+    if results_dir is not None and (Path(results_dir) / "acknowledged.toml").is_file():
+        acks = load_acknowledged(Path(results_dir) / "acknowledged.toml")
+    found = find_regressions(table, threshold=threshold, acknowledged=acks)
+    found.attrs["detector"] = "tensorbench.regressions"
+    return found
+
+
+def framework_versions(envs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (machine, env, package) with the version the result files record.
+
+    From asv's ``requirements`` (an empty pin shows as "(unpinned)") and from tensorbench's own
+    facts entry (``tensorbench.facts[<framework>]["version"]``), newest result file per env.
+    """
+    rows: list[dict[str, str]] = []
+    for env in envs.itertuples(index=False):
+        reqs = env.requirements if isinstance(env.requirements, dict) else {}
+        for package, pin in sorted(reqs.items()):
+            rows.append(
+                {
+                    "machine": env.machine,
+                    "env": env.env,
+                    "package": str(package),
+                    "version": str(pin) if pin else "(unpinned)",
+                    "source": "asv requirements",
+                }
+            )
+        ours = getattr(env, "tensorbench", None)
+        facts = ours.get("facts") if isinstance(ours, dict) else None
+        for name, fw in sorted(facts.items()) if isinstance(facts, dict) else ():
+            if isinstance(fw, dict) and fw.get("version") is not None:
+                rows.append(
+                    {
+                        "machine": env.machine,
+                        "env": env.env,
+                        "package": str(name),
+                        "version": str(fw["version"]),
+                        "source": "tensorbench facts",
+                    }
+                )
+    return pd.DataFrame(rows, columns=["machine", "env", "package", "version", "source"])

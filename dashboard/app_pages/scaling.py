@@ -1,0 +1,55 @@
+"""Scaling: time and throughput against size per backend, and thread scaling."""
+
+from __future__ import annotations
+
+import streamlit as st
+import ui
+
+from tensorbench import charts
+
+db = ui.database()
+table = ui.machine_table(db)
+ok = table[table["status"] == "ok"]
+mine = ui.ours(ok)
+
+st.title("Scaling")
+if mine.empty:
+    st.caption("No tensorbench benchmarks here: any benchmark against one numeric parameter.")
+    left, right = st.columns(2)
+    benchmark = left.selectbox("Benchmark", ui.options(ok["benchmark"]), key="sc_benchmark")
+    names = sorted({k for p in ok.loc[ok["benchmark"] == benchmark, "params"] for k in p})
+    if not names:
+        st.info(f"{benchmark} has no parameters to scale over.")
+        ui.show_chart(charts.latest_values_chart(ok, benchmark=benchmark), f"latest-{benchmark}")
+        st.stop()
+    x_param = right.selectbox("Against", names, key="sc_param")
+    ui.show_chart(
+        charts.param_scaling_chart(ok, benchmark=benchmark, x_param=x_param),
+        f"scaling-{benchmark}-{x_param}",
+    )
+    st.stop()
+
+left, right = st.columns(2)
+workload = left.selectbox("Workload", ui.options(mine["workload"]), key="sc_workload")
+dtype = right.selectbox(
+    "dtype", ui.options(mine.loc[mine["workload"] == workload, "dtype"]), key="sc_dtype"
+)
+ui.show_chart(
+    charts.scaling_chart(
+        table, workload=workload, dtype=dtype, peaks=charts.machine_peaks(table, db.machines)
+    ),
+    f"scaling-{workload}-{dtype}",
+)
+st.caption(
+    "Newest commit per point; bands are asv's 99 % confidence interval. Dashed lines with "
+    "triangles are GPUs. A dotted ceiling shows the machine's measured peak where recorded."
+)
+
+st.subheader("Thread scaling")
+threaded = mine[mine["threads"].notna()]
+if threaded.empty:
+    st.info(
+        "No thread-scaling results yet (the `threads` suite: `tensorbench run --suite threads`)."
+    )
+else:
+    ui.show_chart(charts.thread_scaling_chart(threaded), "thread-scaling")

@@ -1,0 +1,88 @@
+"""Small layout helpers every page uses: the database, the machine filter, chart + downloads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from loading import current_db, results_dir
+
+from tensorbench.charts import chart_bytes, select, style
+from tensorbench.errors import InputError
+from tensorbench.results import ResultsDB
+
+
+def database() -> ResultsDB:
+    """The cached database, or a page that says why there is none (and stops)."""
+    directory = results_dir()
+    try:
+        db = current_db()
+    except InputError as exc:
+        st.title("tensorbench")
+        st.error(f"{exc}")
+        st.info(
+            "Point the dashboard at an asv results directory: "
+            "`tensorbench dashboard --results DIR` or `TENSORBENCH_RESULTS=DIR`. "
+            "Make one with `tensorbench run` (see README)."
+        )
+        st.stop()
+    if db.table.empty:
+        st.title("tensorbench")
+        st.info(f"No asv results under `{directory}` yet. Run `tensorbench run` to record some.")
+        skipped_warning(db)
+        st.stop()
+    return db
+
+
+def skipped_warning(db: ResultsDB) -> None:
+    """The files (or benchmarks inside them) that could not be read, in one warning."""
+    if not db.skipped:
+        return
+    lines = "\n".join(f"- `{Path(s.path).name}`: {s.reason}" for s in db.skipped[:50])
+    more = f"\n- … and {len(db.skipped) - 50} more" if len(db.skipped) > 50 else ""
+    st.warning(
+        f"**{len(db.skipped)} file(s) or entries skipped** (the rest is shown):\n{lines}{more}"
+    )
+
+
+def machine_table(db: ResultsDB) -> pd.DataFrame:
+    """db.table limited to the machines chosen in the sidebar."""
+    chosen = st.session_state.get("machines")
+    return db.table if not chosen else select(db.table, machine=chosen)
+
+
+def show_chart(chart: alt.TopLevelMixin, name: str) -> None:
+    """The chart, and SVG / PNG downloads in the talk theme (rendered only when clicked)."""
+    st.altair_chart(style(chart, "screen"), theme=None)
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "chart"
+    left, right, _ = st.columns([1, 1, 6])
+    left.download_button(
+        "SVG",
+        data=lambda: chart_bytes(chart, "svg"),
+        file_name=f"{slug}.svg",
+        mime="image/svg+xml",
+        key=f"svg-{slug}",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    right.download_button(
+        "PNG",
+        data=lambda: chart_bytes(chart, "png"),
+        file_name=f"{slug}.png",
+        mime="image/png",
+        key=f"png-{slug}",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def ours(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of tensorbench's own benchmarks (a backend="name:device" parameter)."""
+    return table[table["workload"].notna()]
+
+
+def options(series: pd.Series) -> list:
+    return sorted(series.dropna().unique().tolist())
