@@ -98,16 +98,19 @@ def test_small_step_below_threshold_is_not_reported() -> None:
 
 
 def test_creep_is_one_ranged_regression() -> None:
-    # four 2 % steps, each below the 5 % threshold, add up to 8 %
+    # four 2 % steps, each below the 5 % threshold: the range runs from the last good commit
+    # to the step where the accumulated change reaches 5 % (the third, +6.1 %)
     y = noisy({20: 1.02, 35: 1.02, 50: 1.02, 65: 1.02}, n=90, cv=0.002, seed=1)
     found = find_regressions(series(y))
     assert len(found) == 1
     row = found.iloc[0]
-    assert row.kind == "regression" and row.n_steps >= 2
+    assert row.kind == "regression" and row.n_steps == 3
     assert row.last_good_commit == commit(19)
-    assert row.first_bad_commit == commit(65)
-    assert row.range_points == 65 - 19
-    assert row.ratio == pytest.approx(1.02**4, abs=0.01)
+    assert row.first_bad_commit == commit(50)
+    assert row.range_points == 50 - 19
+    assert row.ratio == pytest.approx(1.02**3, abs=0.01)
+    # each step alone is found at the 1 % threshold
+    assert len(find_regressions(series(y), threshold=0.01)) == 4
 
 
 def test_improvement_is_not_a_regression() -> None:
