@@ -148,12 +148,15 @@ def build_chart(args: argparse.Namespace) -> Any:
     benchmarks = sorted(str(b) for b in rows["benchmark"].unique())
     if not benchmarks:
         raise InputError("no results match these filters")
+    if len(benchmarks) > 1:  # the thread-scaling twin only when asked for by name
+        plain = sorted(str(b) for b in rows.loc[rows["threads"].isna(), "benchmark"].unique())
+        benchmarks = plain if len(plain) == 1 else benchmarks
     if len(benchmarks) > 1:
         raise InputError(
             f"several benchmarks match; choose one with --benchmark: {', '.join(benchmarks)}"
         )
     return charts.history_chart(
-        rows,
+        rows[rows["benchmark"] == benchmarks[0]],
         benchmark=benchmarks[0],
         regressions=find_changes(
             table[table["benchmark"] == benchmarks[0]], results_dir=args.results

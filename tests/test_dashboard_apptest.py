@@ -1,0 +1,116 @@
+"""Every dashboard page under streamlit.testing.v1.AppTest, on every database we have.
+
+Databases: the shared real ones (OpenBLAS, kedro, conda v1), a synthetic tensorbench-shaped
+one, a copy with a corrupt file (the warning lists it), and the project's results/ where it
+holds results. Each page must run without an exception and show its widgets and a chart.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tensorbench.results import load_results, write_synthetic_results
+
+REPO = Path(__file__).resolve().parents[1]
+APP = str(REPO / "dashboard" / "streamlit_app.py")
+SHARED = ("openblas-benchmarks", "kedro-benchmark-results", "conda-benchmarks-v1")
+# page -> the widget labels it must show, for tensorbench's own results and for others'
+PAGES = {
+    "app_pages/overview.py": ([], []),
+    "app_pages/compare.py": (["Workload", "dtype", "Size"], ["Benchmark"]),
+    "app_pages/scaling.py": (["Workload", "dtype"], ["Benchmark"]),
+    "app_pages/regressions.py": (["Benchmark", "Parameters"], ["Benchmark", "Parameters"]),
+    "app_pages/environments.py": ([], []),
+}
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_synthetic_results(
+        tmp_path_factory.mktemp("apptest") / "results",
+        commits=12,
+        backends=("numpy:cpu", "torch:cpu", "torch:cuda"),
+        machines=("laptop", "gpu-box"),
+        threads=(1, 2),
+    )
+
+
+def database(name: str, synthetic: Path, shared: Path | None) -> Path:
+    if name == "synthetic":
+        return synthetic
+    if name == "project":
+        project = REPO / "results"
+        if not project.is_dir() or load_results(project).table.empty:
+            pytest.skip("the project's results/ holds no asv results yet")
+        return project
+    if shared is None:
+        pytest.skip("shared data not present")
+    return shared / "asv-results" / name
+
+
+def run_page(monkeypatch: pytest.MonkeyPatch, results: Path, page: str) -> AppTest:
+    monkeypatch.setenv("TENSORBENCH_RESULTS", str(results))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    if page != "app_pages/overview.py":
+        at.switch_page(page)
+        at.run()
+    return at
+
+
+@pytest.fixture(scope="module")
+def shared_dir() -> Path | None:
+    path = REPO.parent / "shared" / "data"
+    return path if path.is_dir() else None
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+@pytest.mark.parametrize("db", ["synthetic", "project", *SHARED])
+def test_page_runs(
+    monkeypatch: pytest.MonkeyPatch, synthetic: Path, shared_dir: Path | None, db: str, page: str
+) -> None:
+    results = database(db, synthetic, shared_dir)
+    at = run_page(monkeypatch, results, page)
+    assert not at.exception, [e.value for e in at.exception]
+    ours = not load_results(results).table["workload"].isna().all()
+    expected = PAGES[page][0 if ours else 1]
+    labels = [w.label for w in at.selectbox]
+    for label in expected:
+        assert label in labels, f"{page} on {db}: no {label!r} selectbox (has {labels})"
+    assert len(at.get("vega_lite_chart")) >= 1, f"{page} on {db}: no chart"
+    assert [w.label for w in at.sidebar.multiselect] == ["Machines"]
+    assert at.title and at.title[0].value
+
+
+def test_corrupt_file_listed_in_warning(
+    monkeypatch: pytest.MonkeyPatch, synthetic: Path, tmp_path: Path
+) -> None:
+    broken = shutil.copytree(synthetic, tmp_path / "broken")
+    victim = sorted((broken / "laptop").glob("*-virtualenv-py3.11.json"))[0]
+    victim.write_text(victim.read_text()[:200])  # truncated
+    at = run_page(monkeypatch, broken, "app_pages/overview.py")
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1 and victim.name in warnings[0] and "truncated" in warnings[0]
+    assert len(at.get("vega_lite_chart")) >= 1  # the rest is still shown
+
+
+def test_missing_results_dir_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    at = run_page(monkeypatch, tmp_path / "nowhere", "app_pages/overview.py")
+    assert not at.exception
+    assert "results directory not found" in at.error[0].value
+
+
+def test_machine_filter_narrows_every_chart(
+    monkeypatch: pytest.MonkeyPatch, synthetic: Path
+) -> None:
+    at = run_page(monkeypatch, synthetic, "app_pages/scaling.py")
+    # two machines: one row of panels per machine, titled with its name
+    assert "gpu-box" in at.get("vega_lite_chart")[0].proto.spec
+    at.sidebar.multiselect[0].set_value(["laptop"]).run()
+    assert not at.exception
+    assert "gpu-box" not in at.get("vega_lite_chart")[0].proto.spec
