@@ -552,7 +552,11 @@ def heatmap_chart(
             type="log", scheme="blueorange", domain=[1 / span, span], domainMid=1, reverse=True
         ),
         title="speedup ×",
-        legend=alt.Legend(format="~g"),
+        legend=alt.Legend(
+            values=[1 / span, 1, span],
+            labelExpr="datum.value < 1 ? '1/' + format(1 / datum.value, '~g') + '×'"
+            " : format(datum.value, '~g') + '×'",
+        ),
     )
     tooltip = [
         alt.Tooltip("workload:N"),
@@ -569,7 +573,16 @@ def heatmap_chart(
         title = machine_name if len(machines) > 1 else f"speedup over {baseline}"
         return alt.layer(
             base.mark_rect().encode(**enc, color=color, tooltip=tooltip),
-            base.mark_text().encode(**enc, text="text:N"),
+            base.mark_text().encode(
+                **enc,
+                text="text:N",
+                # white on the darkest cells, black elsewhere
+                color=alt.condition(
+                    f"abs(log(datum.speedup)) > {0.6 * math.log(span):.6f}",
+                    alt.value("white"),
+                    alt.value("black"),
+                ),
+            ),
         ).properties(title=title)
 
     if len(machines) == 1:
