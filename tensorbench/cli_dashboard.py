@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -67,10 +68,19 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         "--client.toolbarMode=minimal",
     ]
     print(f"tensorbench dashboard: http://127.0.0.1:{args.port}  (results: {results})")
+    server = subprocess.Popen(command, env=env)
+
+    def stop(signum: int, frame: Any) -> None:  # a terminated CLI must not orphan the server
+        server.terminate()
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        return subprocess.call(command, env=env)
+        return server.wait()
     except KeyboardInterrupt:
-        return 0
+        server.terminate()
+        return server.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _choose(kind: str, given: Any, present: list[str]) -> None:

@@ -114,3 +114,56 @@ def test_machine_filter_narrows_every_chart(
     at.sidebar.multiselect[0].set_value(["laptop"]).run()
     assert not at.exception
     assert "gpu-box" not in at.get("vega_lite_chart")[0].proto.spec
+
+
+def test_dashboard_command_bad_input(tmp_path: Path, capsys) -> None:
+    from tensorbench.cli import main
+
+    assert main(["dashboard", "--results", str(tmp_path / "none")]) == 2
+    assert "results directory not found" in capsys.readouterr().err
+    assert main(["dashboard", "--port", "0"]) == 2
+
+
+def test_dashboard_command_serves_on_loopback_and_stops(synthetic: Path) -> None:
+    """`tensorbench dashboard` answers on 127.0.0.1; SIGTERM to it stops the server too."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cli = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tensorbench.cli",
+            "dashboard",
+            "--results",
+            str(synthetic),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/_stcore/health"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    assert r.read() == b"ok"
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "dashboard did not start"
+                assert cli.poll() is None, "dashboard exited"
+                time.sleep(0.3)
+    finally:
+        cli.send_signal(signal.SIGTERM)  # our own child, by its pid
+        cli.wait(timeout=30)
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url, timeout=2)
