@@ -117,7 +117,9 @@ _HUBER_C = 1.0
 # Confidence of the shift interval: a change is reported unless the data are this sure that it
 # is below the threshold (99 %, as asv's stats_ci_99).
 _CONF = 0.99
-_REFINE_SPAN = 2  # placement looks this many windows either side (up to the neighbours)
+_EXACT_N = 20  # up to this many points in all, Mann-Whitney p-values are exact (scipy)
+_REFINE_SPAN = 2  # placement fits this many windows either side (up to the neighbours)
+_REFINE_BAND = 16  # and moves a change at most this far per pass
 
 
 def higher_is_better(kind: str, unit: str | None) -> bool:
@@ -270,7 +272,13 @@ def _scan(x: np.ndarray, min_size: int) -> tuple[int, float]:
 
 
 def _compare(left: np.ndarray, right: np.ndarray, conf: float | None = None) -> tuple[float, ...]:
-    """Mann-Whitney p-value and Hodges-Lehmann shift (right - left) with its Moses interval."""
+    """Mann-Whitney p-value (two-sided) and the Hodges-Lehmann shift (right - left) with its
+    distribution-free (Moses) interval at ``conf`` (default `_CONF`).
+
+    The normal approximation with tie and continuity corrections is computed here (the same
+    figure as scipy.stats.mannwhitneyu(method="asymptotic"), without its per-call overhead);
+    small tie-free samples get scipy's exact p-value instead.
+    """
     n1, n2 = left.size, right.size
     both = np.concatenate([left, right])
     r, ties = _ranks(both)
@@ -280,15 +288,20 @@ def _compare(left: np.ndarray, right: np.ndarray, conf: float | None = None) -> 
     var = n1 * n2 / 12.0 * ((n + 1) - ties / (n * (n - 1)))
     if var <= 0:
         p = 1.0
+    elif n <= _EXACT_N and ties == 0:
+        from scipy.stats import mannwhitneyu
+
+        p = float(mannwhitneyu(right, left, method="exact").pvalue)
     else:
         z = max(abs(u - mu) - 0.5, 0.0) / math.sqrt(var)
         p = math.erfc(z / math.sqrt(2.0))
     d = np.subtract.outer(right, left).ravel()
     m = d.size
     z_ci = _norm_ppf(0.5 + (_CONF if conf is None else conf) / 2.0)
-    k = int(math.floor(mu - z_ci * math.sqrt(max(var, 0.0))))
-    k = min(max(k, 0), (m - 1) // 2)
-    lo_i, hi_i = k, m - 1 - k
+    # Moses: the interval runs from the C-th smallest to the C-th largest pairwise difference.
+    c = int(math.floor(mu - z_ci * math.sqrt(max(var, 0.0))))
+    lo_i = min(max(c - 1, 0), (m - 1) // 2)
+    hi_i = m - 1 - lo_i
     mid = [(m - 1) // 2, m // 2]
     part = np.partition(d, sorted({lo_i, hi_i, *mid}))
     shift = 0.5 * (part[mid[0]] + part[mid[1]])
@@ -372,20 +385,22 @@ def detect_changes(
     return out
 
 
-def _huber_prefix_costs(s: np.ndarray, scale: float, c: float = _HUBER_C) -> np.ndarray:
-    """cost[k] = one-sided Huber loss of s[:k] about its M-estimated level, k = 0..len(s).
+def _huber_prefix_costs(
+    s: np.ndarray, scale: float, ks: np.ndarray, c: float = _HUBER_C
+) -> np.ndarray:
+    """cost[i] = one-sided Huber loss of s[:ks[i]] about its M-estimated level.
 
     Residuals up to ``c`` robust SDs above the level, and all below it, cost their square;
     larger ones above cost linearly. That is the likelihood of Gaussian noise plus slow-downs,
-    so a noisy neighbour's run cannot pull the fit the way it pulls a mean. Every prefix is fitted
-    at once (rows of a triangular matrix; a few reweighting steps from the prefix median).
+    so a noisy neighbour's run cannot pull the fit the way it pulls a mean. All prefixes are
+    fitted at once (a row per prefix; a few reweighting steps from the prefix median).
     """
     m = s.size
-    tri = np.tri(m + 1, m, -1, dtype=bool)  # row k keeps the first k values
+    tri = np.arange(m)[None, :] < ks[:, None]  # row i keeps the first ks[i] values
     rows = np.sort(np.where(tri, s[None, :], np.inf), axis=1)
-    k = np.arange(m + 1)
-    level = 0.5 * (rows[k, np.clip((k - 1) // 2, 0, m - 1)] + rows[k, np.clip(k // 2, 0, m - 1)])
-    level[0] = 0.0
+    i = np.arange(ks.size)
+    lo, hi = np.clip((ks - 1) // 2, 0, m - 1), np.clip(ks // 2, 0, m - 1)
+    level = np.where(ks > 0, 0.5 * (rows[i, lo] + rows[i, hi]), 0.0)
     values = np.where(tri, s[None, :], 0.0)
     for _ in range(3):
         r = (s[None, :] - level[:, None]) / scale
@@ -411,10 +426,12 @@ def _best_split(s: np.ndarray, min_size: int, near: int, noise_up: bool = True) 
     scale = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
     if not scale > 0:
         scale = float(np.std(s)) or 1.0
-    cost = _huber_prefix_costs(s, scale) + _huber_prefix_costs(s[::-1], scale)[::-1]
-    k = np.arange(m + 1)
-    cost[(k < min_size) | (k > m - min_size)] = np.inf
-    best = np.flatnonzero(cost <= cost.min() + 1e-9 * abs(cost.min()))
+    # Splits within _REFINE_BAND of ``near`` (the caller repeats while changes move).
+    ks = np.arange(max(min_size, near - _REFINE_BAND), min(m - min_size, near + _REFINE_BAND) + 1)
+    if ks.size == 0:
+        return near
+    cost = _huber_prefix_costs(s, scale, ks) + _huber_prefix_costs(s[::-1], scale, m - ks)
+    best = ks[cost <= cost.min() + 1e-9 * abs(cost.min())]
     return int(best[np.argmin(np.abs(best - near))])
 
 
@@ -572,7 +589,8 @@ def find_regressions(
     values = pts["value"].to_numpy(dtype=float)
     orders = pts["commit_order"].to_numpy()
     commits = pts["commit"].to_numpy()
-    dates = pts["commit_date"].to_numpy()
+    dates = pts["commit_date"]  # indexed only for reported rows: converting all is slow
+    meta = {k: pts[k].to_numpy() for k in (*SERIES_KEYS, "kind", "unit", "params")}
     sid = pts.groupby(SERIES_KEYS, sort=False, dropna=False).ngroup().to_numpy()
     starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
     ends = np.r_[starts[1:], sid.size]
@@ -586,7 +604,7 @@ def find_regressions(
         # with shifts scaled by the median level.
         scale = 1.0 if positive else max(float(np.median(np.abs(y))), 1e-300)
         x = np.log(y) if positive else y / scale
-        first = pts.iloc[a]
+        first = {k: v[a] for k, v in meta.items()}
         worse = -1 if higher_is_better(str(first["kind"]), first["unit"]) else 1
         changes = detect_changes(
             x, alpha=alpha, min_size=min_size, window=window, noise_up=worse > 0
@@ -599,7 +617,7 @@ def find_regressions(
             i0, i1 = a + c.start, a + c.stop
             if since_order is not None and orders[i1] < since_order:
                 continue
-            if since_date is not None and pd.Timestamp(dates[i1]) < since_date:
+            if since_date is not None and dates.iloc[i1] < since_date:
                 continue
             before = float(np.median(y[c.left : c.start + 1]))
             after = float(np.median(y[c.stop : c.right]))
@@ -633,8 +651,8 @@ def find_regressions(
                     "kind": label,
                     "last_good_commit": str(commits[i0]),
                     "first_bad_commit": str(commits[i1]),
-                    "last_good_date": dates[i0],
-                    "first_bad_date": dates[i1],
+                    "last_good_date": dates.iloc[i0],
+                    "first_bad_date": dates.iloc[i1],
                     "before": before,
                     "after": after,
                     "ratio": after / before if before else math.nan,
