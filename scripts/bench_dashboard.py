@@ -66,10 +66,13 @@ def main() -> int:
         files = sum(1 for _ in root.glob("*/*.json"))
         size_mb = sum(p.stat().st_size for p in root.glob("*/*.json")) / 1e6
         print(f"generated {files} files, {size_mb:.0f} MB in {time.perf_counter() - t:.1f} s")
+        t = time.perf_counter()
         db = load_results(root)
+        first = time.perf_counter() - t
         print(
             f"table: {len(db.table):,} rows x {db.table.shape[1]} columns, {len(db.skipped)} skipped"
         )
+        report("first load in this process", [first], TARGET_COLD_S)
         report(
             "cold load (files -> tidy table)",
             timed(lambda: load_results(root), args.repeat),
