@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tensorbench.cli import main
 from tensorbench.errors import InputError
@@ -328,3 +330,24 @@ def test_rank_test_matches_scipy() -> None:
     assert _compare(a, b)[0] == pytest.approx(
         mannwhitneyu(b, a, method="asymptotic").pvalue, rel=1e-9
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(-1e3, 1e3, allow_nan=False),
+            st.just(0.0),
+            st.just(float("nan")),
+            st.floats(1e-9, 1e-6),
+        ),
+        max_size=60,
+    ),
+    st.sampled_from([("time", "seconds"), ("track", "GFLOPS"), ("track", None)]),
+)
+def test_any_series_gives_a_well_formed_table(values: list[float], kind_unit: tuple) -> None:
+    kind, unit = kind_unit
+    found = find_regressions(series(np.array(values, dtype=float), kind=kind, unit=unit))
+    assert list(found.columns) == COLUMNS
+    assert set(found["kind"]) <= {"regression", "improvement"}
+    assert found["significance"].dropna().between(0, 1).all()
