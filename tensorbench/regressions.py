@@ -29,8 +29,9 @@ Method, per series (machine x env x benchmark x param_key) in commit order, one 
    slow-downs); steps 3-4 repeat until nothing moves.
 5. Effect: Hodges-Lehmann shift (median of pairwise differences of log values) between the two
    windows, with its distribution-free (Moses) 99 % interval. A change is reported when it is
-   significant and its interval reaches the minimum effect ``threshold`` (default 5 %): a true
-   5 % step measured as 4.6 % [3.9, 5.3] is reported; a 2 % step measured tightly is not.
+   significant, its interval reaches the minimum effect ``threshold`` (default 5 %) and its
+   estimate is at least half of it: a true 5 % step measured as 4.6 % [3.9, 5.3] is reported;
+   a 2 % step is not, however wide its interval on a short, noisy series.
 6. Ranged regressions (asv issue #932): consecutive same-direction changes whose intervals do
    not clear the threshold on their own are accumulated; the range ends at the step where the
    accumulated change reaches the threshold and is retested (window before its first step vs
@@ -171,6 +172,8 @@ _HUBER_C = 1.0
 # Confidence of the shift interval: a change is reported unless the data are this sure that it
 # is below the threshold (99 %, as asv's stats_ci_99).
 _CONF = 0.99
+# A change's estimate must be at least this share of the threshold (its interval reaching it).
+_MIN_ESTIMATE_SHARE = 0.5
 _EXACT_N = 20  # up to this many points in all, Mann-Whitney p-values are exact (scipy)
 _REFINE_SPAN = 2  # placement fits this many windows either side (up to the neighbours)
 _REFINE_BAND = 16  # and moves a change at most this far per pass
@@ -509,7 +512,10 @@ def _events(
     out: list[tuple[Change, str]] = []
 
     def reaches(c: Change) -> bool:
-        return (c.high if c.shift > 0 else -c.low) >= log_threshold
+        # The interval must reach the threshold and the estimate be at least halfway there:
+        # on a short noisy series a 2 % change can have an interval that touches 5 %.
+        far = c.high if c.shift > 0 else -c.low
+        return far >= log_threshold and abs(c.shift) >= _MIN_ESTIMATE_SHARE * log_threshold
 
     def clears(c: Change) -> bool:
         return (c.low if c.shift > 0 else -c.high) >= log_threshold
