@@ -811,12 +811,25 @@ def history_chart(
         }
     ).sort_values("order")
     xfield = "order:Q" if x == "commit_order" else "date:T"
-    xenc = alt.X(xfield, title="commit (oldest → newest)" if x == "commit_order" else "commit date")
+    xenc = (
+        alt.X(xfield, title="commit (oldest → newest)", axis=alt.Axis(format="d", tickMinStep=1))
+        if x == "commit_order"
+        else alt.X(xfield, title="commit date")
+    )
     y = alt.Y("value:Q", title=f"{shown}", scale=alt.Scale(zero=False))
     many = df["series"].nunique() > 1
     color = (
         alt.Color(
-            "series:N", title=None, legend=alt.Legend(orient="bottom", columns=1, labelLimit=600)
+            "series:N",
+            title=None,
+            legend=alt.Legend(
+                orient="bottom",
+                columns=1,
+                labelLimit=600,
+                symbolType="stroke",
+                symbolStrokeWidth=3,
+                symbolOpacity=1,
+            ),
         )
         if many
         else alt.value(FRAMEWORK_COLORS["numpy"])
@@ -851,9 +864,7 @@ def history_chart(
     marks = _regression_marks(rows, regressions, benchmark, param_key, x)
     if marks is not None:
         layers.append(marks)
-    chart = alt.layer(*layers).properties(title=benchmark)
-    # the regression rules have their own colours, not the series'
-    return chart.resolve_scale(color="independent") if marks is not None else chart
+    return alt.layer(*layers).properties(title=benchmark)
 
 
 def _regression_marks(
@@ -893,7 +904,8 @@ def _regression_marks(
         .mark_rule(strokeWidth=2, strokeDash=[5, 3])
         .encode(
             x=xfield,
-            color=alt.Color(
+            # stroke, not color: the series keep the colour scale (and one legend) to themselves
+            stroke=alt.Stroke(
                 "change:N",
                 scale=alt.Scale(
                     domain=["regression", "improvement"],
