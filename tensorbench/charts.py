@@ -750,7 +750,7 @@ def param_scaling_chart(
     if df.empty:
         return empty_chart(f"{x_param} is not numeric for {benchmark}")
     if df["machine"].nunique() > 1:
-        df["series"] = df["machine"] + " · " + df["series"]
+        df["series"] = (df["machine"] + " · " + df["series"]).str.removesuffix(" · ")
     base = alt.Chart(_records(df))
     xs = alt.X("x:Q", scale=alt.Scale(type="log", nice=False, padding=12), title=f"{x_param} (log)")
     color = alt.Color("series:N", title=None)
