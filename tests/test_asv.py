@@ -21,7 +21,7 @@ from tensorbench.suites import SuiteError, available_suites, load_suite
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("name", ["quick", "full", "threads", "sweeps"])
+@pytest.mark.parametrize("name", ["quick", "full", "threads", "sweeps", "history", "gpu"])
 def test_committed_suites_are_valid(name: str) -> None:
     suite = load_suite(name)
     assert suite.name == name and suite.count() > 0
