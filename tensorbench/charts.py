@@ -968,8 +968,19 @@ def thread_scaling_chart(
         }
     )
     top = float(df["threads"].max())
-    x = alt.X("threads:Q", scale=alt.Scale(type="log", base=2), title="threads (log2)")
-    y = alt.Y("speedup:Q", scale=alt.Scale(type="log", base=2), title="speedup over 1 thread")
+    counts = sorted({int(t) for t in df["threads"]})
+    x = alt.X(
+        "threads:Q",
+        scale=alt.Scale(type="log", base=2),
+        axis=alt.Axis(values=counts, format="d"),  # the thread counts run, not 2.5 or 7.5
+        title="threads (log2)",
+    )
+    y = alt.Y(
+        "speedup:Q",
+        scale=alt.Scale(type="log", base=2),
+        axis=alt.Axis(values=counts, format="d"),
+        title="speedup over 1 thread",
+    )
     color = alt.Color("framework:N", scale=_framework_scale(df["framework"]), title="framework")
     machines = sorted(df["machine"].unique())
 
