@@ -10,7 +10,7 @@ from tensorbench import charts
 db = ui.database()
 table = ui.machine_table(db)
 ok = table[table["status"] == "ok"]
-mine = ui.ours(ok)
+mine = ui.ours(ok[ok["kind"] == "time"])
 
 st.title("Scaling")
 if mine.empty:
