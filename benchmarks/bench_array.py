@@ -1,6 +1,6 @@
 """Array workloads: matmul, conv2d, per-op dispatch overhead (+ thread scaling)."""
 
-from tensorbench.asv_support import grid_params
+from tensorbench.asv_support import grid_params, peak_gflops
 
 from .common import WorkloadBenchmark
 
@@ -49,3 +49,14 @@ class Conv2dThreads(WorkloadBenchmark):
 
     def time_conv2d_threads(self, *params):
         self.case.run()
+
+
+class MachinePeak(WorkloadBenchmark):
+    """Measured matmul ceiling: the best sample, in GFLOP/s (the Scaling page's ceiling line)."""
+
+    bench = "peak_gflops"
+    params, param_names = grid_params(bench)
+    unit = "GFLOP/s"
+
+    def track_peak_gflops(self, *params):
+        return peak_gflops(self.case)

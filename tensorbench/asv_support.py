@@ -148,3 +148,9 @@ def gpu_peak_bytes(prepared: PreparedCase) -> int:
     if peak is None:
         skip(f"{backend.name} keeps no device-memory counter on {device}")
     return peak
+
+
+def peak_gflops(prepared: PreparedCase) -> float:
+    """Best-of-runs GFLOP/s of a validated case: the machine's measured ceiling for charts."""
+    timing = prepared.time(min_samples=5, max_samples=10, target_s=1.0)
+    return float(prepared.work().flops) / min(timing.samples) / 1e9

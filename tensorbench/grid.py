@@ -51,6 +51,8 @@ GRID: dict[str, GridEntry] = {
     # Thread scaling: the same workload at one size, threads as a parameter.
     "matmul_threads": GridEntry("matmul", ARRAY_BACKENDS, (1024,), ("float32",), THREADS),
     "conv2d_threads": GridEntry("conv2d", ARRAY_BACKENDS, (64,), ("float32",), THREADS),
+    # The machine's measured ceiling: best-of-runs matmul GFLOP/s per backend (track_).
+    "peak_gflops": GridEntry("matmul", ARRAY_BACKENDS, (2048, 4096), ("float32", "float64")),
     # GPU: host<->device copies, and peak device memory from the frameworks' own counters
     # (asv's peakmem sees host memory only).
     "transfer": GridEntry("transfer", GPU_BACKENDS, (1, 16, 256), ("float32",)),
