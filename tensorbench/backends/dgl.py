@@ -49,6 +49,7 @@ class DglBackend(Backend):
         self.framework: Backend = (
             TorchBackend() if self.dgl_backend == "pytorch" else MxnetBackend()
         )
+        self._cuda_reasons: dict[str, str | None] = {}
 
     def _choice_reason(self) -> str | None:
         chosen = dgl_backend_choice()
@@ -76,7 +77,21 @@ class DglBackend(Backend):
         return self._choice_reason() or self._import[1]
 
     def device_reason(self, device: str) -> str | None:
-        return self.unavailable_reason() or self.framework.device_reason(device)
+        reason = self.unavailable_reason() or self.framework.device_reason(device)
+        if reason or parse_device(device)[0] == "cpu":
+            return reason
+        return self._cuda_reason(device)
+
+    def _cuda_reason(self, device: str) -> str | None:
+        """DGL's pip wheels are CPU-only even where the framework has CUDA: try a tiny graph."""
+        if device not in self._cuda_reasons:
+            try:
+                self.graph(np.zeros(1), np.zeros(1), 1, device)
+                self._cuda_reasons[device] = None
+            except Exception as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                self._cuda_reasons[device] = f"DGL cannot use {device}: {first[:120]}"
+        return self._cuda_reasons[device]
 
     def devices(self) -> list[str]:
         return self.framework.devices() if self.available() else []
