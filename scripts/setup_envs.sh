@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the two virtual environments tensorbench needs, from scratch and idempotently.
-#   .venv        numpy 2.x, scipy, torch 2.13 (CPU), jax, dgl 1.1.3 (pytorch backend), asv, dashboard
+#   .venv        numpy 2.x, scipy, torch 2.13 (CPU), jax, dgl 1.1.3 (pytorch backend), PyG, asv, dashboard
 #   .venv-mxnet  numpy 1.23.5, scipy<1.12, mxnet 1.9.1, torch 2.13, dgl 1.1.3 (mxnet backend)
 # MXNet 1.9.1, the last release, imports only with numpy<1.24, hence two environments.
 set -euo pipefail
@@ -17,7 +17,7 @@ make_env() {  # make_env DIR
 
 echo "== .venv (numpy 2.x, torch, jax, dgl, asv, dashboard)"
 make_env .venv
-.venv/bin/python -m pip install "${PIP_FLAGS[@]}" -e ".[torch,jax,dgl,asv,dashboard,test]"
+.venv/bin/python -m pip install "${PIP_FLAGS[@]}" -e ".[torch,jax,dgl,pyg,asv,dashboard,test]"
 
 echo "== .venv-mxnet (numpy 1.23.5, mxnet 1.9.1, torch, dgl)"
 make_env .venv-mxnet

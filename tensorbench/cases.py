@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -56,8 +57,10 @@ class Case:
         return be.device_reason(self.device)
 
     def label(self) -> str:
-        _, _, size = self.resolve()
-        return f"{self.workload}[{self.backend}:{self.device}, {self.dtype}, size={size}]"
+        wl, _, size = self.resolve()
+        graph = self.params.get("graph")
+        where = f"graph={Path(graph).name}" if graph else f"{wl.size_name}={size}"
+        return f"{self.workload}[{self.backend}:{self.device}, {self.dtype}, {where}]"
 
 
 @dataclass

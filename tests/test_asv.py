@@ -38,13 +38,16 @@ def test_full_suite_sweeps_the_issue_ranges() -> None:
 @pytest.mark.parametrize(
     "text, needle",
     [
-        ('[workloads.nope]\nsizes = [1]\n', "workloads.nope: unknown workload (valid: matmul"),
-        ('[workloads.matmul]\nsizes = [100]\n', "100 is not in the grid (valid: 64, 128"),
+        ("[workloads.nope]\nsizes = [1]\n", "workloads.nope: unknown workload (valid: matmul"),
+        ("[workloads.matmul]\nsizes = [100]\n", "100 is not in the grid (valid: 64, 128"),
         ('[workloads.matmul]\nsizes = ["big"]\n', "wrong type"),
         ('[workloads.matmul]\nsizes = [64]\nbackends = ["tpu:0"]\n', "'tpu:0' is not in the grid"),
-        ('[workloads.matmul]\nsizes = [64]\ncolour = "red"\n', "workloads.matmul.colour: unknown key"),
-        ('speed = 3\n[workloads.matmul]\nsizes = [64]\n', "unknown key 'speed'"),
-        ('[workloads.matmul]\nsizes = 64\n', "must be a non-empty list"),
+        (
+            '[workloads.matmul]\nsizes = [64]\ncolour = "red"\n',
+            "workloads.matmul.colour: unknown key",
+        ),
+        ("speed = 3\n[workloads.matmul]\nsizes = [64]\n", "unknown key 'speed'"),
+        ("[workloads.matmul]\nsizes = 64\n", "must be a non-empty list"),
         ('[workloads.matmul]\ndtypes = ["float32"]\n', "sizes is required"),
         ('name = "x"\n[workloads.matmul\nsizes = [64]\n', "line 2"),
         ('name = "x"\n', "[workloads.NAME] tables are required"),
@@ -80,13 +83,37 @@ def test_bench_regex_selects_exactly_the_suite_points(suite_name: str) -> None:
 
 
 def result_file(values: list, params: list | None = None) -> dict:
-    cols = ["result", "params", "version", "started_at", "duration", "stats_ci_99_a",
-            "stats_ci_99_b", "stats_q_25", "stats_q_75", "stats_number", "stats_repeat",
-            "samples", "profile"]
+    cols = [
+        "result",
+        "params",
+        "version",
+        "started_at",
+        "duration",
+        "stats_ci_99_a",
+        "stats_ci_99_b",
+        "stats_q_25",
+        "stats_q_75",
+        "stats_number",
+        "stats_repeat",
+        "samples",
+        "profile",
+    ]
     n = len(values)
-    entry = [list(values), params or [["'a'", "'b'", "'c'"]], "v1", 0, 1.0,
-             [v if v == v else None for v in values], [None] * n, [None] * n, [None] * n,
-             [1] * n, [5] * n, [[v] * 5 if v == v and v is not None else None for v in values], None]
+    entry = [
+        list(values),
+        params or [["'a'", "'b'", "'c'"]],
+        "v1",
+        0,
+        1.0,
+        [v if v == v else None for v in values],
+        [None] * n,
+        [None] * n,
+        [None] * n,
+        [1] * n,
+        [5] * n,
+        [[v] * 5 if v == v and v is not None else None for v in values],
+        None,
+    ]
     return {"result_columns": cols, "results": {"b.C.time_x": entry}, "durations": {}}
 
 
@@ -106,8 +133,13 @@ def test_merge_ignores_a_changed_grid() -> None:
 
 
 def test_machine_name_has_no_hostname() -> None:
-    info = {"machine": {"cpu": "AMD EPYC 7B13 64-Core Processor", "cores": 2,
-                        "gpus": [{"name": "NVIDIA H100 80GB HBM3", "driver": "550"}]}}
+    info = {
+        "machine": {
+            "cpu": "AMD EPYC 7B13 64-Core Processor",
+            "cores": 2,
+            "gpus": [{"name": "NVIDIA H100 80GB HBM3", "driver": "550"}],
+        }
+    }
     assert asvrun.machine_name(info) == "amd-epyc-7b13-2c-h100-80gb-hbm3"
 
 
@@ -115,8 +147,9 @@ TOY_BENCH = "import time\n\ndef time_work():\n    time.sleep({})\n"
 
 
 def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -126,10 +159,19 @@ def toy_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "config", "user.email", "t@example.org")
     _git(repo, "config", "user.name", "t")
-    (repo / "asv.conf.json").write_text(json.dumps({
-        "version": 1, "project": "toy", "repo": ".", "branches": ["main"],
-        "environment_type": "virtualenv", "benchmark_dir": "benchmarks", "results_dir": "results",
-    }))
+    (repo / "asv.conf.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "project": "toy",
+                "repo": ".",
+                "branches": ["main"],
+                "environment_type": "virtualenv",
+                "benchmark_dir": "benchmarks",
+                "results_dir": "results",
+            }
+        )
+    )
     (repo / "benchmarks").mkdir()
     (repo / "benchmarks" / "__init__.py").write_text("")
     for i, (sleep, msg) in enumerate([(0.01, "fast"), (0.02, "2x slower"), (0.02, "same")]):
@@ -141,9 +183,23 @@ def toy_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def compare(repo: Path, base: str, head: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "tensorbench.cli", "compare", base, head, "--config",
-         str(repo / "asv.conf.json"), "--factor", "1.3", "--python", sys.executable],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "tensorbench.cli",
+            "compare",
+            base,
+            head,
+            "--config",
+            str(repo / "asv.conf.json"),
+            "--factor",
+            "1.3",
+            "--python",
+            sys.executable,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -162,8 +218,11 @@ def test_compare_passes_on_equal_commits(toy_repo: Path) -> None:
 
 
 def test_compare_rejects_bad_factor_and_commits(toy_repo: Path) -> None:
-    bad = subprocess.run([sys.executable, "-m", "tensorbench.cli", "compare", "HEAD", "HEAD",
-                          "--factor", "0.9"], capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "tensorbench.cli", "compare", "HEAD", "HEAD", "--factor", "0.9"],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "--factor" in bad.stderr
     res = compare(toy_repo, "nope", "HEAD")
     assert res.returncode == 2 and "nope" in res.stderr
