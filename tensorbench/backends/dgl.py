@@ -66,11 +66,17 @@ class DglBackend(Backend):
         reason = self._choice_reason() or self.framework.unavailable_reason()
         if reason:
             return None, reason
-        os.environ.setdefault("DGLBACKEND", self.dgl_backend)  # read once, at dgl's import
+        # DGL reads DGLBACKEND once, at import. Set it only for that import: a value left in
+        # os.environ would leak into child processes (asv runs of the other environment).
+        previous = os.environ.get("DGLBACKEND")
+        os.environ["DGLBACKEND"] = previous or self.dgl_backend
         try:
             return importlib.import_module("dgl"), None
         except Exception as exc:  # ImportError, or a broken install (setuptools>=70, ...)
             return None, f"dgl failed to import: {exc.__class__.__name__}: {exc}"
+        finally:
+            if previous is None:
+                del os.environ["DGLBACKEND"]
 
     def unavailable_reason(self) -> str | None:
         # Re-check the choice: another DGL backend may have loaded dgl since this one was asked.

@@ -356,9 +356,11 @@ def _jax(be, device, inputs, params):
         return loss, grads, tuple(zip(*new, strict=True)), key
 
     infer = jax.jit(lambda ws, graph, x: logits(ws, graph, x, None))
-    zeros = (jnp.zeros_like(w1), jnp.zeros_like(w2))
+    # Initial state committed to the device like train_step's outputs: an uncommitted first
+    # state gives the second call a different jit signature, i.e. a recompile (300 ms here).
+    zeros = tuple(be.asarray(np.zeros(w.shape, w.dtype), device) for w in (w1, w2))
     state = {"w": (w1, w2), "m": zeros, "v": zeros, "t": 0}
-    state["key"] = jax.random.PRNGKey(int(params["seed"]))
+    state["key"] = jax.device_put(jax.random.PRNGKey(int(params["seed"])), be.jax_device(device))
 
     def forward():
         return infer(state["w"], graph, x)
