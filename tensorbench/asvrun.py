@@ -352,6 +352,8 @@ def postprocess_managed(
     written = []
     for commit in commits:
         for key, path in _result_files(repo / "results" / machine, commit).items():
+            if "-existing-" in path.name:
+                continue  # existing-environment files carry their own environment's facts
             data = _load(path)
             if key in snapshots:
                 data = merge_results(data, snapshots[key])

@@ -107,21 +107,31 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def summarise(table: Any) -> list[dict[str, Any]]:
-    """Per workload (at its largest size run by every backend): fastest backend, ratios to numpy."""
-    rows = []
+    """Per workload at the newest commit (at its largest size run by the most backends):
+    fastest backend and every backend's speed-up over numpy:cpu."""
+    rows: list[dict[str, Any]] = []
     t = table[(table["kind"] == "time") & table["workload"].notna() & (table["status"] == "ok")]
+    t = t[t["size"].notna()]
+    if t.empty:
+        return rows
+    t = t[t["commit_order"] == t["commit_order"].max()]
     for (wl, dtype), g in t.groupby(["workload", "dtype"], observed=True):
         by_size = g.groupby("size")["backend"].nunique()
+        by_size = by_size[by_size > 0]
+        if by_size.empty:
+            continue
         size = by_size[by_size == by_size.max()].index.max()
         at = g[g["size"] == size].groupby(["backend", "device"], observed=True)["value"].median()
-        fastest = at.idxmin()
+        at = at.dropna()
+        if at.empty:
+            continue
         numpy = at.get(("numpy", "cpu"), math.nan)
         rows.append(
             {
                 "workload": wl,
                 "dtype": dtype,
                 "size": size,
-                "fastest": ":".join(fastest),
+                "fastest": ":".join(at.idxmin()),
                 "fastest_s": at.min(),
                 "vs_numpy": {":".join(k): numpy / v for k, v in at.items()}
                 if numpy == numpy
