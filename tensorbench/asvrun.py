@@ -79,30 +79,35 @@ def machine_name(info: dict[str, Any]) -> str:
     return name
 
 
-def ensure_machine(info: dict[str, Any], name: str | None = None) -> str:
-    """Write asv's machine file non-interactively (``asv machine --yes``); returns the name."""
+def machine_facts(info: dict[str, Any], name: str) -> dict[str, str]:
+    """asv's machine.json fields (strings), from `tensorbench info`; no hostname, no user."""
     m = info["machine"]
-    name = name or machine_name(info)
     gpu = "; ".join(f"{g['name']} (driver {g['driver']})" for g in m.get("gpus", []))
-    cpu = m["cpu"] + (f" + {gpu}" if gpu else "")
-    args = [
-        "machine",
-        "--yes",
-        "--machine",
-        name,
-        "--os",
-        m["os"],
-        "--arch",
-        m["arch"],
-        "--cpu",
-        cpu,
-        "--num_cpu",
-        str(m["logical_cpus"]),
-        "--ram",
-        f"{m['memory_gib']}GB",
-    ]
-    if run_asv(args, quiet=True):
-        raise AsvError("asv machine failed")
+    return {
+        "machine": name,
+        "os": m["os"],
+        "arch": m["arch"],
+        "cpu": m["cpu"] + (f" + {gpu}" if gpu else ""),
+        "num_cpu": str(m["logical_cpus"]),
+        "ram": f"{m['memory_gib']}GB",
+    }
+
+
+def ensure_machine(info: dict[str, Any], name: str | None = None) -> str:
+    """Record this machine in asv's machine file (~/.asv-machine.json); returns its name.
+
+    Written directly: `asv machine --yes` kept only --ram of the facts passed to it here.
+    asv copies the entry into results/<machine>/machine.json on every run.
+    """
+    name = name or machine_name(info)
+    path = Path.home() / ".asv-machine.json"
+    try:
+        data = json.loads(path.read_text()) if path.exists() else {}
+    except ValueError:
+        data = {}
+    data[name] = machine_facts(info, name)
+    data["version"] = 1
+    path.write_text(json.dumps(data, indent=4))
     return name
 
 

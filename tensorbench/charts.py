@@ -1081,6 +1081,7 @@ def status_chart(table: pd.DataFrame, *, machine: Any = None) -> alt.TopLevelMix
                 "commit_order:Q",
                 title="commit (oldest → newest)",
                 scale=alt.Scale(nice=False, padding=6),
+                axis=alt.Axis(format="d", tickMinStep=1),  # commits are whole steps
             ),
             y=alt.Y("n:Q", title="results", stack=True),
             color=alt.Color(

@@ -226,3 +226,31 @@ def test_compare_rejects_bad_factor_and_commits(toy_repo: Path) -> None:
     assert bad.returncode == 2 and "--factor" in bad.stderr
     res = compare(toy_repo, "nope", "HEAD")
     assert res.returncode == 2 and "nope" in res.stderr
+
+
+def test_ensure_machine_writes_asv_machine_file_without_hostname(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(asvrun.Path, "home", lambda: tmp_path)
+    info = {
+        "machine": {
+            "cpu": "AMD EPYC 7B13",
+            "cores": 2,
+            "logical_cpus": 4,
+            "arch": "x86_64",
+            "os": "Linux 6.1",
+            "memory_gib": 23.5,
+            "gpus": [],
+        }
+    }
+    name = asvrun.ensure_machine(info)
+    data = json.loads((tmp_path / ".asv-machine.json").read_text())
+    assert data[name] == {
+        "machine": "amd-epyc-7b13-2c",
+        "os": "Linux 6.1",
+        "arch": "x86_64",
+        "cpu": "AMD EPYC 7B13",
+        "num_cpu": "4",
+        "ram": "23.5GB",
+    }
+    import socket
+
+    assert socket.gethostname() not in json.dumps(data)
