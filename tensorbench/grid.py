@@ -19,7 +19,7 @@ ARRAY_BACKENDS = (
     "jax:cuda",
     "cupy:cuda",
 )
-GRAPH_BACKENDS = ARRAY_BACKENDS + ("dgl-torch:cpu", "dgl-mxnet:cpu", "dgl-torch:cuda")
+GRAPH_BACKENDS = ARRAY_BACKENDS + ("dgl-torch:cpu", "dgl-mxnet:cpu", "dgl-torch:cuda", "pyg:cpu")
 DTYPES = ("float32", "float64")
 THREADS = (1, 2, 4, 8, 16, 32, 64)
 REAL_GRAPHS = ("cora", "wiki-Vote", "email-Enron", "soc-Slashdot0902")
