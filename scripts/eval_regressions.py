@@ -46,7 +46,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tensorbench.regressions import find_regressions  # noqa: E402
-from tensorbench.results import load_results  # noqa: E402
+from tensorbench.results import RESULT_COLUMNS, load_results  # noqa: E402
 
 SEED = 20240611
 N_COMMITS = 120
@@ -63,21 +63,6 @@ TOLERANCE = 2
 CREEP = (4, 0.02)  # extra cells, outside the overall score: 4 steps of +2 % (+8.2 % in all)
 CREEP_SPACING = 8
 THRESHOLD = 0.05
-RESULT_COLUMNS = [
-    "result",
-    "params",
-    "version",
-    "started_at",
-    "duration",
-    "stats_ci_99_a",
-    "stats_ci_99_b",
-    "stats_q_25",
-    "stats_q_75",
-    "stats_number",
-    "stats_repeat",
-    "samples",
-    "profile",
-]
 
 
 @dataclass

@@ -41,6 +41,7 @@ from .errors import InputError
 
 __all__ = [
     "COLUMNS",
+    "RESULT_COLUMNS",
     "ResultsDB",
     "SkippedFile",
     "detect_regressions_asv",
@@ -84,24 +85,24 @@ COLUMNS = (
     "work_edges",  # (tensorbench.work); charts fall back to the workload's work model
 )
 
-# The result columns asv 0.6 writes (asv/results.py, Results.save); anything else is foreign.
-KNOWN_RESULT_COLUMNS = frozenset(
-    {
-        "result",
-        "params",
-        "version",
-        "started_at",
-        "duration",
-        "stats_ci_99_a",
-        "stats_ci_99_b",
-        "stats_q_25",
-        "stats_q_75",
-        "stats_number",
-        "stats_repeat",
-        "samples",
-        "profile",
-    }
+# The result columns asv 0.6 writes, in its order (asv/results.py, Results.save); anything else
+# is foreign.
+RESULT_COLUMNS = (
+    "result",
+    "params",
+    "version",
+    "started_at",
+    "duration",
+    "stats_ci_99_a",
+    "stats_ci_99_b",
+    "stats_q_25",
+    "stats_q_75",
+    "stats_number",
+    "stats_repeat",
+    "samples",
+    "profile",
 )
+KNOWN_RESULT_COLUMNS = frozenset(RESULT_COLUMNS)
 
 _KIND_BY_TYPE = {"time": "time", "peakmemory": "peakmem", "memory": "mem", "track": "track"}
 _KIND_BY_PREFIX = (

@@ -16,6 +16,7 @@ import pytest
 from tensorbench import asvrun
 from tensorbench.asv_support import grid_params
 from tensorbench.grid import GRID
+from tensorbench.results import RESULT_COLUMNS
 from tensorbench.suites import SuiteError, available_suites, load_suite
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,21 +84,7 @@ def test_bench_regex_selects_exactly_the_suite_points(suite_name: str) -> None:
 
 
 def result_file(values: list, params: list | None = None) -> dict:
-    cols = [
-        "result",
-        "params",
-        "version",
-        "started_at",
-        "duration",
-        "stats_ci_99_a",
-        "stats_ci_99_b",
-        "stats_q_25",
-        "stats_q_75",
-        "stats_number",
-        "stats_repeat",
-        "samples",
-        "profile",
-    ]
+    cols = list(RESULT_COLUMNS)
     n = len(values)
     entry = [
         list(values),

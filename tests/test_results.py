@@ -17,27 +17,14 @@ from tensorbench.errors import InputError
 from tensorbench.results import (
     COLUMNS,
     REGRESSION_COLUMNS,
+    RESULT_COLUMNS,
     detect_regressions_asv,
     fingerprint,
     load_results,
     write_synthetic_results,
 )
 
-COLS = [
-    "result",
-    "params",
-    "version",
-    "started_at",
-    "duration",
-    "stats_ci_99_a",
-    "stats_ci_99_b",
-    "stats_q_25",
-    "stats_q_75",
-    "stats_number",
-    "stats_repeat",
-    "samples",
-    "profile",
-]
+COLS = list(RESULT_COLUMNS)
 
 
 def result_file(entries: dict, **header) -> dict:
