@@ -235,23 +235,32 @@ def torch_spmm(torch: Any, a: sp.csr_matrix, device: str) -> Callable[[Any], Any
     return SpMM.apply
 
 
-def _torch(be, device, inputs, params):
-    """torch.sparse CSR @ dense, autograd, torch.optim.Adam."""
-    torch = be.lib
+def _torch_model(
+    torch: Any,
+    layers: tuple,
+    x: Any,
+    weights: list,
+    train: Any,
+    y: Any,
+    params: Mapping[str, Any],
+    grad: Any = None,
+) -> GcnModel:
+    """The harness shared by the torch-based GCNs (torch.sparse, DGL, PyG): ReLU between two
+    ``layers`` (callables on node features), dropout while training, softmax cross-entropy on
+    the training nodes, torch.optim.Adam over ``weights``. ``grad`` maps a weight to its
+    gradient as (in, out), like the reference (default: a clone; Adam must not see it change).
+    """
     F = torch.nn.functional
-    spmm = torch_spmm(torch, inputs["a_hat"], device)
-    x = be.asarray(inputs["x"], device)
-    train, y = (be.asarray(a, device) for a in (inputs["train"], inputs["y"][inputs["train"]]))
-    w1, w2 = (be.asarray(inputs[k], device).requires_grad_(True) for k in ("w1", "w2"))
-    opt = torch.optim.Adam([w1, w2], lr=params["lr"], weight_decay=params["weight_decay"])
+    grad = grad or (lambda w: w.grad.clone())
+    opt = torch.optim.Adam(weights, lr=params["lr"], weight_decay=params["weight_decay"])
     p = float(params["dropout"])
     torch.manual_seed(int(params["seed"]))
 
     def logits(training):
-        h = F.relu(spmm(x @ w1))
+        h = F.relu(layers[0](x))
         if training and p > 0:
             h = F.dropout(h, p)
-        return spmm(h @ w2)
+        return layers[1](h)
 
     def forward():
         with torch.no_grad():
@@ -261,11 +270,22 @@ def _torch(be, device, inputs, params):
         opt.zero_grad()
         loss = F.cross_entropy(logits(True)[train], y)
         loss.backward()
-        grads = (w1.grad.clone(), w2.grad.clone())  # Adam must not see them change
+        grads = tuple(grad(w) for w in weights)
         opt.step()
         return (loss.detach(), *grads)
 
     return GcnModel(forward, step)
+
+
+def _torch(be, device, inputs, params):
+    """torch.sparse CSR @ dense, autograd, torch.optim.Adam."""
+    torch = be.lib
+    spmm = torch_spmm(torch, inputs["a_hat"], device)
+    x = be.asarray(inputs["x"], device)
+    train, y = (be.asarray(a, device) for a in (inputs["train"], inputs["y"][inputs["train"]]))
+    w1, w2 = (be.asarray(inputs[k], device).requires_grad_(True) for k in ("w1", "w2"))
+    layers = (lambda h: spmm(h @ w1), lambda h: spmm(h @ w2))
+    return _torch_model(torch, layers, x, [w1, w2], train, y, params)
 
 
 def _mxnet(be, device, inputs, params):
@@ -386,7 +406,6 @@ def _structure(inputs: Inputs) -> tuple[np.ndarray, np.ndarray, int]:
 def _dgl_torch(be, device, inputs, params):
     """dgl.nn.GraphConv(norm='both', bias=False) on S + I, weights set to the shared ones."""
     torch = be.fw
-    F = torch.nn.functional
     g = be.graph(*_structure(inputs), device)
     x = be.asarray(inputs["x"], device)
     train, y = (be.asarray(a, device) for a in (inputs["train"], inputs["y"][inputs["train"]]))
@@ -398,30 +417,8 @@ def _dgl_torch(be, device, inputs, params):
         with torch.no_grad():
             conv.weight.copy_(torch.from_numpy(w))
         convs.append(conv)
-    weights = [c.weight for c in convs]
-    opt = torch.optim.Adam(weights, lr=params["lr"], weight_decay=params["weight_decay"])
-    p = float(params["dropout"])
-    torch.manual_seed(int(params["seed"]))
-
-    def logits(training):
-        h = F.relu(convs[0](g, x))
-        if training and p > 0:
-            h = F.dropout(h, p)
-        return convs[1](g, h)
-
-    def forward():
-        with torch.no_grad():
-            return logits(False)
-
-    def step():
-        opt.zero_grad()
-        loss = F.cross_entropy(logits(True)[train], y)
-        loss.backward()
-        grads = tuple(w.grad.clone() for w in weights)
-        opt.step()
-        return (loss.detach(), *grads)
-
-    return GcnModel(forward, step)
+    layers = (lambda h: convs[0](g, h), lambda h: convs[1](g, h))
+    return _torch_model(torch, layers, x, [c.weight for c in convs], train, y, params)
 
 
 def _dgl_mxnet(be, device, inputs, params):
@@ -488,7 +485,6 @@ def _dgl_mxnet(be, device, inputs, params):
 def _pyg(be, device, inputs, params):
     """torch_geometric.nn.GCNConv(bias=False, cached=True) on the edges of S + I."""
     torch = be.fw
-    F = torch.nn.functional
     from torch_geometric.nn import GCNConv
 
     src, dst, _ = _structure(inputs)
@@ -503,30 +499,10 @@ def _pyg(be, device, inputs, params):
         with torch.no_grad():
             conv.lin.weight.copy_(torch.from_numpy(w.T.copy()))  # Linear stores W^T
         convs.append(conv)
+    layers = (lambda h: convs[0](h, edge_index), lambda h: convs[1](h, edge_index))
     weights = [c.lin.weight for c in convs]
-    opt = torch.optim.Adam(weights, lr=params["lr"], weight_decay=params["weight_decay"])
-    p = float(params["dropout"])
-    torch.manual_seed(int(params["seed"]))
-
-    def logits(training):
-        h = F.relu(convs[0](x, edge_index))
-        if training and p > 0:
-            h = F.dropout(h, p)
-        return convs[1](h, edge_index)
-
-    def forward():
-        with torch.no_grad():
-            return logits(False)
-
-    def step():
-        opt.zero_grad()
-        loss = F.cross_entropy(logits(True)[train], y)
-        loss.backward()
-        grads = tuple(w.grad.T.clone() for w in weights)  # as (in, out), like the reference
-        opt.step()
-        return (loss.detach(), *grads)
-
-    return GcnModel(forward, step)
+    # Linear stores W^T: report gradients as (in, out), like the reference.
+    return _torch_model(torch, layers, x, weights, train, y, params, lambda w: w.grad.T.clone())
 
 
 MODELS: dict[str, Callable[..., GcnModel]] = {
