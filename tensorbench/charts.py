@@ -232,6 +232,22 @@ def machine_peaks(
     return peaks
 
 
+def _time_rate_columns(rows: pd.DataFrame, factor: float) -> dict[str, Any]:
+    """Framework, device, machine, time (scaled by ``factor``) with its CI, and the rate with
+    its CI: the columns the compare and scaling charts share."""
+    return {
+        "framework": rows["backend"].astype(str),
+        "device": rows["device"].astype(str),
+        "machine": rows["machine"].astype(str),
+        "time": rows["value"] * factor,
+        "time_low": rows["ci_low"].fillna(rows["value"]) * factor,
+        "time_high": rows["ci_high"].fillna(rows["value"]) * factor,
+        "rate": rows["rate"],
+        "rate_low": rows["rate_low"],
+        "rate_high": rows["rate_high"],
+    }
+
+
 def _time_unit(seconds: pd.Series | np.ndarray) -> tuple[float, str]:
     """A factor and unit that put typical times between 1 and 1000."""
     values = np.asarray(seconds, dtype=float)
@@ -418,15 +434,7 @@ def compare_chart(
     df = pd.DataFrame(
         {
             "label": rows["label"],
-            "framework": rows["backend"].astype(str),
-            "device": rows["device"].astype(str),
-            "machine": rows["machine"].astype(str),
-            "time": rows["value"] * factor,
-            "time_low": rows["ci_low"].fillna(rows["value"]) * factor,
-            "time_high": rows["ci_high"].fillna(rows["value"]) * factor,
-            "rate": rows["rate"],
-            "rate_low": rows["rate_low"],
-            "rate_high": rows["rate_high"],
+            **_time_rate_columns(rows, factor),
             "speedup": [
                 base_time.get(m, math.nan) / v
                 for m, v in zip(rows["machine"], rows["value"], strict=True)
@@ -636,16 +644,8 @@ def scaling_chart(
     df = pd.DataFrame(
         {
             "size": rows["size"],
-            "framework": rows["backend"].astype(str),
-            "device": rows["device"].astype(str),
+            **_time_rate_columns(rows, factor),
             "series": rows["backend"].astype(str) + ":" + rows["device"].astype(str),
-            "machine": rows["machine"].astype(str),
-            "time": rows["value"] * factor,
-            "time_low": rows["ci_low"].fillna(rows["value"]) * factor,
-            "time_high": rows["ci_high"].fillna(rows["value"]) * factor,
-            "rate": rows["rate"],
-            "rate_low": rows["rate_low"],
-            "rate_high": rows["rate_high"],
             "commit": rows["commit"].astype(str).str[:8],
         }
     )
