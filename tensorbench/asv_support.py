@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import threads as threads_mod
+from .audit import AUDIT_LOG_ENV
 from .backends import Skip
 from .cases import Case, PreparedCase, prepare
 from .grid import GRID
@@ -29,6 +30,10 @@ SUITE_ENV, THREADS_ENV, GRAPH_DIR_ENV = (
     "TENSORBENCH_GRAPH_DIR",
 )
 WORK_LOG_ENV = "TENSORBENCH_WORK_LOG"  # `tensorbench run` collects each point's work model here
+# Which timing harness took a result, recorded in every result file ("tensorbench" -> "harness").
+# 1 (no record): validation before every sample, one call per sample (asv_runner 0.3 with setup).
+# 2: validation once per process and point, calibrated number of back-to-back calls per sample.
+HARNESS = 2
 
 
 def skip(reason: str) -> NoReturn:
@@ -96,11 +101,13 @@ def setup_case(
         prepared = prepare(Case(GRID[bench].workload, name, device, dtype, size, params))
     except Skip as exc:
         skip(str(exc))
-    log_work(
-        bench,
-        (backend, size if size is not None else Path(params["graph"]).name, dtype, threads),
-        prepared,
-    )
+    combo = (backend, size if size is not None else Path(params["graph"]).name, dtype, threads)
+    log_work(bench, combo, prepared)
+    if os.environ.get(AUDIT_LOG_ENV):
+        from .audit import log_native
+
+        key = {"bench": bench, "backend": backend, "size": combo[1], "dtype": dtype}
+        log_native(key, name, prepared.fn, threads_mod.current_threads())
     return prepared
 
 

@@ -26,8 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import noise
+from .asv_support import HARNESS
 from .errors import InputError
 from .grid import GRID
+from .noise import busy_reason
 from .suites import Suite
 
 REPO = Path(__file__).resolve().parents[1]
@@ -224,8 +227,14 @@ def annotate(
     suite: Suite | None,
     dirty: bool,
     work: dict[str, dict] | None = None,
+    load: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Stable env name, python version, and the "tensorbench" facts entry."""
+    """Stable env name, python version, and the "tensorbench" facts entry.
+
+    ``load`` holds the machine-load snapshots taken at the start and end of this run
+    (:mod:`tensorbench.noise`); a busy run marks the whole file, since asv keeps no per-point
+    timestamps that would say which points a busy spell touched.
+    """
     data["env_name"] = env
     data.setdefault("params", {})["python"] = probe["python"]
     data["python"] = probe["python"]
@@ -248,7 +257,11 @@ def annotate(
         "skip_reasons": reasons,  # benchmark -> {param_key: reason}
         "work": works,  # benchmark -> {param_key: {"flops", "edges"}} of one call
         "dirty_tree": dirty or previous.get("dirty_tree", False),
+        "harness": HARNESS,
     }
+    if load is not None:
+        data["tensorbench"]["load"] = load
+        data["tensorbench"]["busy"] = busy_reason(load["start"], load["end"])
     return data
 
 
@@ -309,7 +322,9 @@ def run_existing(
     pattern = bench or suite_bench_regex(suite)
     if pattern:
         args += ["--bench", pattern]
+    load = {"start": noise.snapshot()}
     code = run_asv(args, cwd=repo, env=run_env)
+    load["end"] = noise.snapshot()
     produced = sorted(machine_dir.glob(f"{commit[:8]}-existing-py*.json"))
     work = read_work_log(work_log)
     work_log.unlink(missing_ok=True)
@@ -318,7 +333,9 @@ def run_existing(
     data = _load(produced[0])
     if old is not None:
         data = merge_results(data, old)
-    _save(ours, annotate(data, f"existing-{env}", probe, suite, dirty, work))
+    _save(ours, annotate(data, f"existing-{env}", probe, suite, dirty, work, load))
+    if load and busy_reason(load["start"], load["end"]):
+        print(f"warning: {env}: {busy_reason(load['start'], load['end'])}; results marked busy")
     for p in produced:
         p.unlink()
     return EnvRun(env, ours, code)
@@ -352,6 +369,7 @@ def postprocess_managed(
     probe: dict[str, Any],
     suite: Suite | None,
     repo: Path = REPO,
+    load: dict[str, Any] | None = None,
 ) -> list[Path]:
     """Merge and annotate result files that managed-environment runs wrote."""
     written = []
@@ -362,7 +380,7 @@ def postprocess_managed(
             data = _load(path)
             if key in snapshots:
                 data = merge_results(data, snapshots[key])
-            _save(path, annotate(data, data["env_name"], probe, suite, False))
+            _save(path, annotate(data, data["env_name"], probe, suite, False, load=load))
             written.append(path)
     return written
 
@@ -393,11 +411,13 @@ def run_managed(
     pattern = suite_bench_regex(suite)
     if pattern:
         args += ["--bench", pattern]
+    load = {"start": noise.snapshot()}
     code = run_asv(args, cwd=repo, env=run_env)
+    load["end"] = noise.snapshot()
     hashes = git("rev-list", commits, cwd=repo).split()
     probe = probe_env(env_python("main", repo), suite, threads)
     probe["facts"] = {"note": "managed asv environment; see requirements"}
-    postprocess_managed(machine, hashes, snaps, probe, suite, repo)
+    postprocess_managed(machine, hashes, snaps, probe, suite, repo, load)
     return code
 
 

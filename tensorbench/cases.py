@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from . import threads
 from .backends import BACKENDS, Backend, Skip, get_backend, parse_device
@@ -132,6 +133,17 @@ def _is_oom(exc: BaseException) -> bool:
     return isinstance(exc, MemoryError) or "out of memory" in str(exc).lower()
 
 
+def _one_blas_thread() -> threadpool_limits:
+    """The float64 reference and the error norms run on one BLAS thread.
+
+    A threaded BLAS call leaves OpenBLAS's workers busy-waiting for about 0.1 s; on a machine
+    with few cores they would take a core from the framework timed next (torch's OpenMP worker
+    then waits a scheduler tick: milliseconds added to a microsecond call). On exit the
+    previous limits (the suite's thread setting) are restored.
+    """
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def prepare(case: Case) -> PreparedCase:
     """Build and validate ``case``. Raises ``Skip`` (with reason) or ``ValidationError``."""
     wl, be, size = case.resolve()
@@ -139,7 +151,8 @@ def prepare(case: Case) -> PreparedCase:
     if reason:
         raise Skip(reason)
     params = {**wl.default_params, **case.params}
-    inputs, ref = _inputs(wl.name, size, case.dtype, tuple(sorted(params.items())))
+    with _one_blas_thread():
+        inputs, ref = _inputs(wl.name, size, case.dtype, tuple(sorted(params.items())))
     _ = be.lib  # import now, then give its thread pools the suite's setting
     threads.apply_to_loaded()
     be.set_threads(threads.current_threads())
@@ -154,10 +167,12 @@ def prepare(case: Case) -> PreparedCase:
         if _is_oom(exc):
             raise Skip(f"out of memory at size {size}: {str(exc).splitlines()[0]}") from exc
         raise
-    err = relative_error(host, ref, wl.output_names)
+    with _one_blas_thread():
+        err = relative_error(host, ref, wl.output_names)
     tol = wl.tolerance[case.dtype]
     if not err <= tol:
         raise ValidationError(f"{case.label()}: relative error {err:.3g} exceeds {tol:g}")
+    threads.wait_until_quiet()  # nothing left spinning from validation when timing starts
     return PreparedCase(case, wl, be, size, fn, err, first, params, host)
 
 

@@ -53,3 +53,33 @@ def apply_to_loaded() -> None:
     _limiter = threadpool_limits(limits=n)  # kept: the limits hold until changed
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(n)
+
+
+def wait_until_quiet(max_s: float = 1.0, poll_s: float = 0.02) -> float:
+    """Wait until no helper thread of this process burns CPU; returns the seconds waited.
+
+    After a threaded call (or when a pool grows) OpenBLAS workers busy-wait for about 0.1 s
+    and OpenMP workers spin briefly; on a machine with few cores they would take a core from
+    the next call timed. A thread counts as busy when it used more than a tenth of ``poll_s``
+    of CPU during one poll; the main thread is not counted. Gives up after ``max_s``.
+    """
+    import threading
+    import time
+
+    import psutil
+
+    me, main = psutil.Process(), threading.get_native_id()
+
+    def helpers() -> dict[int, float]:
+        return {t.id: t.user_time + t.system_time for t in me.threads() if t.id != main}
+
+    start = time.perf_counter()
+    before = helpers()
+    while time.perf_counter() - start < max_s:
+        time.sleep(poll_s)
+        now = helpers()
+        busy = sum(now[t] - before.get(t, 0.0) for t in now)
+        if busy < 0.1 * poll_s:
+            break
+        before = now
+    return time.perf_counter() - start

@@ -1,0 +1,201 @@
+"""Timing audit: asv's numbers (through benchmarks/) against each framework's own timer.
+
+For every CPU backend of this environment (numpy, torch, jax, mxnet) it runs asv exactly as
+`tensorbench run` does (existing environment, the suite's thread count) on a fixed set of points,
+into a throwaway results folder. With $TENSORBENCH_AUDIT_LOG set, each benchmark process also
+times the same validated callable with the framework's own tool, same threads, right before
+asv's samples (tensorbench/audit.py says which tool per framework, and why in-process).
+
+It prints one line per point (asv median, reference median, ratio, asv's calls per sample) and
+exits 1 when a ratio is outside 1 +- tolerance (default 10%), 3 when asv could not run.
+
+Usage (one environment per call; --env all runs both of the project's environments):
+  .venv/bin/python scripts/audit_timing.py [--env all] [--backend B ...] [--threads N] [--json]
+Run it alone on the machine: any other load makes the comparison meaningless.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+ENV_PYTHONS = {"main": REPO / ".venv/bin/python", "mxnet": REPO / ".venv-mxnet/bin/python"}
+GRAPH_DIR = REPO.parent / "shared" / "data" / "graphs"
+BACKENDS = ("numpy", "torch", "jax", "mxnet")
+# The audited points: (grid key, size, dtype). gcn_step_real needs the real Cora graph.
+POINTS = (
+    ("matmul", 128, "float32"),
+    ("matmul", 512, "float32"),
+    ("matmul", 2048, "float32"),
+    ("conv2d", 32, "float32"),
+    ("dispatch", 16, "float32"),
+    ("mlp_step", 256, "float32"),
+    ("pagerank", 12, "float32"),
+    ("gcn_step_real", "cora", "float32"),
+)
+
+
+def suite_file(backend: str, folder: Path, with_graphs: bool) -> Path:
+    """A suite selecting the audited points of one backend."""
+    lines = ['name = "audit"', 'description = "timing audit points"']
+    by_key: dict[str, list] = {}
+    for key, size, dtype in POINTS:
+        if not isinstance(size, str) or with_graphs:
+            by_key.setdefault(key, []).append((size, dtype))
+    for key, points in by_key.items():
+        lines += [
+            f"[workloads.{key}]",
+            f"sizes = {json.dumps([s for s, _ in points])}",
+            f"dtypes = {json.dumps(sorted({d for _, d in points}))}",
+            f'backends = ["{backend}:cpu"]',
+        ]
+    path = folder / f"audit-{backend}.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run_asv(
+    backend: str, folder: Path, threads: int, graph_dir: Path | None, audit_log: Path
+) -> dict:
+    """asv on the backend's points here; {(key, backend, size, dtype): (median, number)}."""
+    from tensorbench.asvrun import _read_asv_conf, suite_bench_regex
+    from tensorbench.suites import load_suite
+
+    suite_path = suite_file(backend, folder, graph_dir is not None)
+    conf = _read_asv_conf(REPO / "asv.conf.json")
+    results = folder / f"results-{backend}"
+    conf.update(
+        repo=str(REPO),
+        benchmark_dir=str(REPO / "benchmarks"),
+        results_dir=str(results),
+        env_dir=str(folder / "env"),
+        html_dir=str(folder / "html"),
+    )
+    conf_path = folder / "asv.conf.json"
+    conf_path.write_text(json.dumps(conf))
+    env = dict(
+        os.environ,
+        HOME=str(folder),  # asv's machine file goes to this throwaway home, not the user's
+        TENSORBENCH_SUITE=str(suite_path),
+        TENSORBENCH_THREADS=str(threads),
+        TENSORBENCH_AUDIT_LOG=str(audit_log),
+    )
+    if graph_dir is not None:
+        env["TENSORBENCH_GRAPH_DIR"] = str(graph_dir)
+    asv = [sys.executable, "-m", "asv"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "env": env, "cwd": REPO}
+    subprocess.run(
+        [*asv, "machine", "--yes", "--machine", "audit", "--config", str(conf_path)], **quiet
+    )
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO)
+    cmd = [*asv, "run", "--config", str(conf_path), "-E", f"existing:{sys.executable}"]
+    cmd += ["--set-commit-hash", head.stdout.strip(), "--machine", "audit", "--show-stderr"]
+    cmd += ["--bench", suite_bench_regex(load_suite(str(suite_path)))]
+    done = subprocess.run(cmd, **quiet, text=True)
+    files = [p for p in results.glob("audit/*.json") if p.name != "machine.json"]
+    if not files:
+        print(done.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(3)
+    data = json.loads(files[0].read_text())
+    cols = data["result_columns"]
+    out = {}
+    for name, row in data["results"].items():
+        rec = dict(zip(cols, row, strict=False))
+        key = name.split(".")[-1].removeprefix("time_")
+        for combo, value, number in zip(
+            _combos(rec["params"]), rec["result"], rec.get("stats_number") or [], strict=False
+        ):
+            out[(key, *combo[:3])] = (value, number)
+    return out
+
+
+def _combos(params: list[list[str]]) -> list[tuple]:
+    import itertools
+
+    return [tuple(json.loads(v.replace("'", '"')) for v in c) for c in itertools.product(*params)]
+
+
+def audit_backend(backend: str, args: argparse.Namespace, folder: Path) -> list[dict]:
+    graph_dir = Path(args.graph_dir) if args.graph_dir and Path(args.graph_dir).is_dir() else None
+    log = folder / f"native-{backend}.jsonl"
+    ours = run_asv(backend, folder, args.threads, graph_dir, log)
+    native: dict[tuple, list[dict]] = {}
+    for line in log.read_text().splitlines() if log.exists() else []:
+        rec = json.loads(line)
+        native.setdefault((rec["bench"], rec["size"], rec["dtype"]), []).append(rec)
+    rows = []
+    for key, size, dtype in POINTS:
+        measured = ours.get((key, f"{backend}:cpu", size, dtype))
+        refs = native.get((key, size, dtype))
+        if measured is None or measured[0] is None or not refs:
+            continue
+        asv_s, number = measured
+        ref = statistics.median(r["native_s"] for r in refs)  # one per asv process (rounds)
+        ratio = asv_s / ref
+        rows.append(
+            {
+                "env": args.env_label,
+                "backend": backend,
+                "point": f"{key} {size} {dtype}",
+                "asv_s": asv_s,
+                "asv_number": number,
+                "reference_s": ref,
+                "reference": refs[0]["how"],
+                "threadpools": refs[0].get("threadpools"),
+                "ratio": round(ratio, 3),
+                "ok": abs(ratio - 1) <= args.tolerance,
+            }
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--env", choices=("here", "main", "mxnet", "all"), default="here")
+    p.add_argument("--backend", action="append", choices=BACKENDS)
+    p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    p.add_argument("--tolerance", type=float, default=0.10)
+    p.add_argument("--graph-dir", default=str(GRAPH_DIR))
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--point", action="append", help='only this point, e.g. "matmul 128"')
+    p.add_argument("--env-label", default="here", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.env != "here":  # re-run this script in each environment's interpreter
+        codes = []
+        for env in ("main", "mxnet") if args.env == "all" else (args.env,):
+            rest = [a for a in (argv or sys.argv[1:]) if a not in ("--env", args.env)]
+            cmd = [str(ENV_PYTHONS[env]), __file__, *rest, "--env-label", env]
+            codes.append(subprocess.run(cmd, cwd=REPO).returncode)
+        return max(codes)
+
+    from tensorbench.backends import BACKENDS as ALL
+
+    wanted = args.backend or [b for b in BACKENDS if ALL[b].available()]
+    rows: list[dict] = []
+    if args.point:
+        global POINTS
+        POINTS = tuple(p for p in POINTS if f"{p[0]} {p[1]}" in args.point)
+    with tempfile.TemporaryDirectory(prefix="tensorbench-audit-") as tmp:
+        for backend in wanted:
+            rows += audit_backend(backend, args, Path(tmp))
+    for r in rows:
+        if args.json:
+            print(json.dumps(r))
+        else:
+            print(
+                f"{r['env']:6} {r['backend']:6} {r['point']:28} asv {r['asv_s'] * 1e6:10.1f} us"
+                f" (x{r['asv_number']:<5}) ref {r['reference_s'] * 1e6:10.1f} us"
+                f"  ratio {r['ratio']:.3f} {'ok' if r['ok'] else 'OUTSIDE'}"
+            )
+    return 0 if rows and all(r["ok"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Each framework's own timer, for the timing audit (scripts/audit_timing.py).
+
+When ``$TENSORBENCH_AUDIT_LOG`` is set, every point that asv prepares is also timed here, in the
+same benchmark process, on the same validated callable and arrays, with the same threads, just
+before asv's samples: so the two figures differ only by the harness, not by the process (on
+this machine NumPy's small matmuls read 1.6x apart between processes, depending on the 64-byte
+alignment of the output buffer that malloc happens to return).
+
+  torch  torch.utils.benchmark.Timer(..., num_threads=N).blocked_autorange()
+  mxnet  timeit around fn(); mx.npx.waitall()      (blocks on the engine)
+  jax    timeit around jax.block_until_ready(fn())
+  numpy and the rest  timeit around fn()
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import timeit
+from typing import Any
+
+AUDIT_LOG_ENV = "TENSORBENCH_AUDIT_LOG"
+
+
+def native_seconds(backend: str, fn: Any, threads: int) -> tuple[float, str]:
+    """Median seconds per call of ``fn`` by the framework's own timer, and how it was timed."""
+    if backend == "torch":
+        from torch.utils.benchmark import Timer
+
+        # Timer defaults to num_threads=1: give it the thread count everything else uses.
+        m = Timer("fn()", globals={"fn": fn}, num_threads=threads).blocked_autorange(
+            min_run_time=1.0
+        )
+        return m.median, "torch.utils.benchmark.Timer.blocked_autorange"
+    if backend == "mxnet":
+        import mxnet as mx
+
+        def call() -> None:
+            fn()
+            mx.npx.waitall()
+
+        how = "timeit(fn(); npx.waitall())"
+    elif backend == "jax":
+        import jax
+
+        def call() -> None:
+            jax.block_until_ready(fn())
+
+        how = "timeit(jax.block_until_ready(fn()))"
+    else:
+        call, how = fn, "timeit(fn())"
+    timer = timeit.Timer(call)
+    number, _ = timer.autorange()  # calls per batch so that a batch lasts >= 0.2 s
+    runs = timer.repeat(repeat=5, number=number)
+    return statistics.median(runs) / number, how
+
+
+def log_native(key: dict[str, Any], backend: str, fn: Any, threads: int) -> None:
+    """Time ``fn`` natively and append one JSON line to ``$TENSORBENCH_AUDIT_LOG``, if set."""
+    path = os.environ.get(AUDIT_LOG_ENV)
+    if not path or backend.startswith(("dgl", "pyg", "cupy")):
+        return
+    from threadpoolctl import threadpool_info
+
+    seconds, how = native_seconds(backend, fn, threads)
+    pools = [
+        f"{p['internal_api']} x{p['num_threads']} {p.get('architecture', '')}".strip()
+        for p in threadpool_info()
+    ]
+    rec = {**key, "native_s": seconds, "how": how, "threadpools": pools, "cores": _cores()}
+    with open(path, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
