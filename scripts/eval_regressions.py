@@ -45,8 +45,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tensorbench.regressions import find_regressions  # noqa: E402
-from tensorbench.results import RESULT_COLUMNS, load_results  # noqa: E402
+from tensorbench.analysis.regressions import find_regressions  # noqa: E402
+from tensorbench.analysis.results import RESULT_COLUMNS, load_results  # noqa: E402
 
 SEED = 20240611
 N_COMMITS = 120

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import threads as threads_mod
+from .asv.grid import GRID
+from .asv.suites import Suite, load_suite
 from .backends import Skip
 from .cases import Case, PreparedCase, prepare
-from .grid import GRID
-from .suites import Suite, load_suite
 
 SUITE_ENV, THREADS_ENV, GRAPH_DIR_ENV = (
     "TENSORBENCH_SUITE",
@@ -127,7 +127,7 @@ def gcn_test_accuracy(bench: str, backend: str, graph: str, dtype: str) -> float
     if reason:
         skip(reason)
     from .backends import get_backend
-    from .workloads._gcn import train
+    from .workloads.gcn import train
 
     threads_mod.set_threads(int(os.environ.get(THREADS_ENV) or 0) or None)
     name, device = device_of(backend)

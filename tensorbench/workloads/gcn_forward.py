@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import _gcn
+from . import gcn as _gcn
 from .base import Work, Workload
 
 
