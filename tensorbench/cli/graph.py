@@ -30,7 +30,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_accuracy(args: argparse.Namespace) -> int:
-    from .. import threads
     from ..backends import parse_device
     from ..workloads import gcn
 
@@ -48,9 +47,7 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
         reason = be.device_reason(args.device)
         if reason:
             raise Skip(reason)
-        _ = be.lib
-        threads.apply_to_loaded()
-        be.set_threads(threads.current_threads())
+        be.load()
         result = gcn.train(
             be,
             args.device,

@@ -515,16 +515,6 @@ MODELS: dict[str, Callable[..., GcnModel]] = {
     "dgl-mxnet": _dgl_mxnet,
     "pyg": _pyg,
 }
-STYLES = {
-    "numpy": "manual",
-    "cupy": "manual",
-    "torch": "autograd (A^T precomputed)",
-    "mxnet": "autograd",
-    "jax": "jax.grad",
-    "dgl-torch": "GraphConv + autograd",
-    "dgl-mxnet": "GraphConv + autograd",
-    "pyg": "GCNConv + autograd",
-}
 
 
 def train(

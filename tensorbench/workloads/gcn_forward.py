@@ -34,5 +34,4 @@ WORKLOAD = Workload(
     implementations={name: _forward for name in _gcn.MODELS},
     output_names=("logits",),
     default_params=_gcn.DEFAULTS,
-    styles=_gcn.STYLES,
 )

@@ -36,5 +36,4 @@ WORKLOAD = Workload(
     implementations={name: _step for name in _gcn.MODELS},
     output_names=("loss", "dW1", "dW2"),
     default_params=_gcn.DEFAULTS,
-    styles=_gcn.STYLES,
 )

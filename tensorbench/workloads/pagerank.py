@@ -284,13 +284,4 @@ WORKLOAD = Workload(
     },
     output_names=("rank",),
     default_params=DEFAULTS,
-    styles={
-        "numpy": "scipy.sparse",
-        "cupy": "cupyx.scipy.sparse",
-        "torch": "torch.sparse CSR",
-        "mxnet": "nd.sparse CSR",
-        "jax": "segment_sum",
-        "dgl-torch": "message passing",
-        "dgl-mxnet": "message passing",
-    },
 )
