@@ -126,7 +126,7 @@ def _print_table(title: str, rows: list[Any]) -> None:
         "before",
         "after",
         "ratio",
-        "p",
+        "p-value",
         "status",
     ):
         table.add_column(col, overflow="fold")

@@ -204,7 +204,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             for c in ("benchmark", "param_key", "before", "after", "ratio", "significance")
             if c in rows.columns
         ]
-        print(rows[cols].to_string(index=False))
+        # significance is the Mann-Whitney p-value of the two commits' samples
+        print(rows[cols].rename(columns={"significance": "p-value"}).to_string(index=False))
     else:
         print(f"no benchmark slower than {args.factor}x ({args.head} vs {args.base})")
     print(f"(results kept in {results_dir})")

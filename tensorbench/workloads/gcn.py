@@ -26,9 +26,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..backends import Skip
+from ..backends.sparse import mxnet_csr_blocks, torch_csr
 from ..graphs import workload_graph
 from .base import Inputs, Work, rng_for
-from .pagerank import mxnet_csr_blocks, torch_csr
 
 DEFAULTS = {
     "graph": None,
