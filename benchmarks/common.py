@@ -3,7 +3,7 @@
 Basic usage: a subclass names its grid entry and defines one-line ``time_*``/``peakmem_*``
 methods calling ``self.case.run()`` (the validated callable plus the backend's synchronize).
 
-Adding parameters: extend ``tensorbench.grid.GRID`` at the end of a list, never reorder; suites
+Adding parameters: extend ``tensorbench.asv.grid.GRID`` at the end of a list, never reorder; suites
 (suites/*.toml) choose which points run, the rest skip with "not in suite X".
 
 How a point is timed, and why (asv 0.6.6 with asv_runner 0.3.2, both pinned in pyproject.toml):

@@ -1,6 +1,6 @@
 """The dashboard's cached data access: one cached read of the results directory.
 
-The cache is keyed on the directory and `tensorbench.results.fingerprint` (every JSON file's
+The cache is keyed on the directory and `tensorbench.analysis.results.fingerprint` (every JSON file's
 path, mtime and size), so a new asv run shows up on the next rerun. Filters run outside the
 cache on the returned table.
 """
@@ -8,19 +8,18 @@ cache on the returned table.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from tensorbench.results import ResultsDB, find_changes, fingerprint, load_results
-
-DEFAULT_RESULTS = Path(__file__).resolve().parents[1] / "results"
+from tensorbench.analysis.changes import find_changes
+from tensorbench.analysis.results import ResultsDB, fingerprint, load_results
+from tensorbench.paths import RESULTS_DIR, RESULTS_ENV
 
 
 def results_dir() -> str:
     """`TENSORBENCH_RESULTS`, else the project's own `results/`."""
-    return os.environ.get("TENSORBENCH_RESULTS") or str(DEFAULT_RESULTS)
+    return os.environ.get(RESULTS_ENV) or str(RESULTS_DIR)
 
 
 @st.cache_data(show_spinner="Reading asv results…", max_entries=4)
@@ -36,7 +35,7 @@ def current_db() -> ResultsDB:
 
 @st.cache_data(show_spinner="Looking for regressions…", max_entries=8)
 def load_changes(directory: str, key: tuple, threshold: float) -> pd.DataFrame:
-    """Regressions and improvements of the database (tensorbench.regressions or asv's)."""
+    """Regressions and improvements of the database (Mann-Whitney p-value as `significance`)."""
     db = load_db(directory, key)
     return find_changes(db.table, threshold=threshold, results_dir=directory)
 

@@ -10,9 +10,10 @@ import pandas as pd
 import streamlit as st
 from loading import current_db, results_dir
 
-from tensorbench.charts import chart_bytes, select, style
+from tensorbench.analysis.rates import select
+from tensorbench.analysis.results import ResultsDB
+from tensorbench.charts import chart_bytes, style
 from tensorbench.errors import InputError
-from tensorbench.results import ResultsDB
 
 
 def database() -> ResultsDB:
@@ -58,25 +59,18 @@ def show_chart(chart: alt.TopLevelMixin, name: str) -> None:
     """The chart, and SVG / PNG downloads in the talk theme (rendered only when clicked)."""
     st.altair_chart(style(chart, "screen"), theme=None)
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "chart"
-    left, right, _ = st.columns([1, 1, 6])
-    left.download_button(
-        "SVG",
-        data=lambda: chart_bytes(chart, "svg"),
-        file_name=f"{slug}.svg",
-        mime="image/svg+xml",
-        key=f"svg-{slug}",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-    right.download_button(
-        "PNG",
-        data=lambda: chart_bytes(chart, "png"),
-        file_name=f"{slug}.png",
-        mime="image/png",
-        key=f"png-{slug}",
-        on_click="ignore",
-        icon=":material/download:",
-    )
+    downloads = {"svg": "image/svg+xml", "png": "image/png"}
+    columns = st.columns([1, 1, 6])
+    for column, (fmt, mime) in zip(columns, downloads.items(), strict=False):
+        column.download_button(
+            fmt.upper(),
+            data=lambda fmt=fmt: chart_bytes(chart, fmt),
+            file_name=f"{slug}.{fmt}",
+            mime=mime,
+            key=f"{fmt}-{slug}",
+            on_click="ignore",
+            icon=":material/download:",
+        )
 
 
 def ours(table: pd.DataFrame) -> pd.DataFrame:

@@ -65,11 +65,11 @@ def run_asv(
     backend: str, folder: Path, threads: int, graph_dir: Path | None, audit_log: Path
 ) -> dict:
     """asv on the backend's points here; {(key, backend, size, dtype): (median, number)}."""
-    from tensorbench.asvrun import _read_asv_conf, suite_bench_regex
-    from tensorbench.suites import load_suite
+    from tensorbench.asv.run import read_asv_conf, suite_bench_regex
+    from tensorbench.asv.suites import load_suite
 
     suite_path = suite_file(backend, folder, graph_dir is not None)
-    conf = _read_asv_conf(REPO / "asv.conf.json")
+    conf = read_asv_conf(REPO / "asv.conf.json")
     results = folder / f"results-{backend}"
     conf.update(
         repo=str(REPO),

@@ -1,7 +1,7 @@
 """Print how fast the dashboard loads an asv results database (figures, not a timed test).
 
 Generates 1,000 commits x 100 benchmarks x 3 parameter values (300k points) in a temporary
-folder, then reports the cold load (files -> tidy table, `tensorbench.results.load_results`)
+folder, then reports the cold load (files -> tidy table, `tensorbench.analysis.results.load_results`)
 and the warm load (the dashboard's `st.cache_data` loader hit: fingerprint + cached table),
 and the load time of ../shared/data/asv-results/openblas-benchmarks where present.
 
@@ -21,7 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "dashboard"))  # the app's own cached loader, as the app runs it
 
-from tensorbench.results import fingerprint, load_results, write_synthetic_results  # noqa: E402
+from tensorbench.analysis.results import fingerprint, load_results  # noqa: E402
+from tensorbench.testing import write_synthetic_results  # noqa: E402
 
 TARGET_COLD_S = 1.5
 TARGET_WARM_S = 0.3

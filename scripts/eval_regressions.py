@@ -25,7 +25,7 @@ What it does (deterministic, seeded):
    positive. Prints precision, recall, F1 per cell (step x CV), overall (step cells plus the
    false alarms of the step-free series), and false alarms per 1,000 points on the step-free
    series. For tensorbench, reported *improvements* on step-free series count as false alarms
-   too (asv reports none by design). The figures are in `tensorbench.regressions`' docstring.
+   too (asv reports none by design). The figures are in docs/regressions-evaluation.md.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tensorbench.regressions import find_regressions  # noqa: E402
-from tensorbench.results import RESULT_COLUMNS, load_results  # noqa: E402
+from tensorbench.analysis.regressions import find_regressions  # noqa: E402
+from tensorbench.analysis.results import RESULT_COLUMNS, load_results  # noqa: E402
 
 SEED = 20240611
 N_COMMITS = 120

@@ -51,7 +51,7 @@ step() {  # step NAME LIMIT_S COMMAND...
 
 step info 60 bash -c '"$@" info --json > "'"$OUT"'/info.json"' _ "${TB[@]}"
 step check 150 bash -c '"$@" check --device '"$DEVICE"' --json '"${CHECK_ARGS[*]}"' > "'"$OUT"'/check.json"' _ "${TB[@]}"
-MACHINE=$("${TB[@]}" info --json | "$PY" -c "import json,sys; from tensorbench.asvrun import machine_name; print(machine_name(json.load(sys.stdin)))")
+MACHINE=$("${TB[@]}" info --json | "$PY" -c "import json,sys; from tensorbench.asv.machine import machine_name; print(machine_name(json.load(sys.stdin)))")
 if [ "$DRY" = 1 ]; then  # asv's own path is tested elsewhere; a dry run leaves results/ alone
     echo "== suite: skipped in a dry run"; RC[suite]=0; SECONDS_TAKEN[suite]=0
 else

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: build both environments (idempotent), lint, then pytest in each.
+# The test command: build both environments (idempotent), lint, check the import contracts,
+# then pytest in each.
 #   .venv        every test; MXNet-marked tests skip there (no mxnet)
 #   .venv-mxnet  the tests marked `mxnet` (MXNet, DGL on MXNet, MXNet timing sync)
 # Extra arguments go to both pytest runs (e.g. -m "not browser", -x, -k conv).
@@ -10,6 +11,9 @@ cd "$(dirname "$0")/.."
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+
+echo "== import contracts (lint-imports; pyproject.toml [tool.importlinter])"
+PYTHONPATH="$PWD" .venv/bin/lint-imports
 
 echo "== pytest (.venv)"
 .venv/bin/python -m pytest "$@"

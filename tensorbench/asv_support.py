@@ -18,22 +18,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import threads as threads_mod
-from .audit import AUDIT_LOG_ENV
+from .asv.grid import GRID
+from .asv.suites import Suite, load_suite
+from .audit import AUDIT_LOG_ENV, log_native
 from .backends import Skip
 from .cases import Case, PreparedCase, prepare
-from .grid import GRID
-from .suites import Suite, load_suite
-
-SUITE_ENV, THREADS_ENV, GRAPH_DIR_ENV = (
-    "TENSORBENCH_SUITE",
-    "TENSORBENCH_THREADS",
-    "TENSORBENCH_GRAPH_DIR",
-)
-WORK_LOG_ENV = "TENSORBENCH_WORK_LOG"  # `tensorbench run` collects each point's work model here
-# Which timing harness took a result, recorded in every result file ("tensorbench" -> "harness").
-# 1 (no record): validation before every sample, one call per sample (asv_runner 0.3 with setup).
-# 2: validation once per process and point, calibrated number of back-to-back calls per sample.
-HARNESS = 2
+from .paths import GRAPH_DIR_ENV, SUITE_ENV, THREADS_ENV, WORK_LOG_ENV, param_key_of
 
 
 def skip(reason: str) -> NoReturn:
@@ -104,8 +94,6 @@ def setup_case(
     combo = (backend, size if size is not None else Path(params["graph"]).name, dtype, threads)
     log_work(bench, combo, prepared)
     if os.environ.get(AUDIT_LOG_ENV):
-        from .audit import log_native
-
         key = {"bench": bench, "backend": backend, "size": combo[1], "dtype": dtype}
         log_native(key, name, prepared.fn, threads_mod.current_threads())
     return prepared
@@ -121,7 +109,7 @@ def log_work(bench: str, combo: tuple, prepared: PreparedCase) -> None:
     if not path:
         return
     _, names = grid_params(bench)
-    key = ", ".join(f"{n}={v!r}" for n, v in zip(names, combo, strict=False))
+    key = param_key_of(names[: len(combo)], combo[: len(names)])
     w = prepared.work()
     line = json.dumps({"bench": bench, "param_key": key, "flops": w.flops, "edges": w.edges})
     with open(path, "a") as f:
@@ -134,14 +122,12 @@ def gcn_test_accuracy(bench: str, backend: str, graph: str, dtype: str) -> float
     if reason:
         skip(reason)
     from .backends import get_backend
-    from .workloads._gcn import train
+    from .workloads.gcn import train
 
     threads_mod.set_threads(int(os.environ.get(THREADS_ENV) or 0) or None)
     name, device = device_of(backend)
     be = get_backend(name)
-    _ = be.lib
-    threads_mod.apply_to_loaded()
-    be.set_threads(threads_mod.current_threads())
+    be.load()
     result = train(be, device, str(Path(os.environ[GRAPH_DIR_ENV]) / graph))
     return float(result["test_accuracy"])
 

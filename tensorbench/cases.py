@@ -153,9 +153,7 @@ def prepare(case: Case) -> PreparedCase:
     params = {**wl.default_params, **case.params}
     with _one_blas_thread():
         inputs, ref = _inputs(wl.name, size, case.dtype, tuple(sorted(params.items())))
-    _ = be.lib  # import now, then give its thread pools the suite's setting
-    threads.apply_to_loaded()
-    be.set_threads(threads.current_threads())
+    be.load()  # import now, then give its thread pools the suite's setting
     try:
         fn = wl.implementations[be.name](be, case.device, inputs, params)
         t0 = time.perf_counter()

@@ -14,6 +14,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+# Which asv timing harness took a result, recorded in every result file ("tensorbench" ->
+# "harness"). 1 (no record): validation before every sample and one call per sample (asv_runner
+# 0.3 with setup). 2: validation once per process and point, then a calibrated number of
+# back-to-back calls per sample (benchmarks/common.py).
+HARNESS = 2
+
 
 @dataclass(frozen=True)
 class Timing:

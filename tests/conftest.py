@@ -4,9 +4,12 @@ where it is absent (it is never copied into the repository)."""
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tensorbench.testing import write_synthetic_results
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -30,6 +33,20 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not present at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def synthetic_results(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """Write a synthetic tensorbench-shaped asv database: ``synthetic_results(**options)``.
+
+    Options are :func:`tensorbench.testing.write_synthetic_results`'s; each call writes a new
+    database in its own temporary folder and returns its path.
+    """
+
+    def make(**options) -> Path:
+        return write_synthetic_results(tmp_path_factory.mktemp("synthetic") / "results", **options)
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tensorbench import asvrun
+from tensorbench.analysis.results import RESULT_COLUMNS
+from tensorbench.asv import machine, resultfiles
+from tensorbench.asv.grid import GRID
+from tensorbench.asv.run import suite_bench_regex
+from tensorbench.asv.suites import SuiteError, available_suites, load_suite
 from tensorbench.asv_support import grid_params
-from tensorbench.grid import GRID
-from tensorbench.results import RESULT_COLUMNS
-from tensorbench.suites import SuiteError, available_suites, load_suite
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -77,7 +78,7 @@ def asv_names(key: str) -> list[tuple[str, tuple]]:
 @pytest.mark.parametrize("suite_name", ["quick", "threads", "full"])
 def test_bench_regex_selects_exactly_the_suite_points(suite_name: str) -> None:
     suite = load_suite(suite_name)
-    regex = asvrun.suite_bench_regex(suite)
+    regex = suite_bench_regex(suite)
     for key in GRID:
         for name, combo in asv_names(key):
             assert bool(re.search(regex, name)) == suite.selects(key, *combo), name
@@ -107,7 +108,7 @@ def result_file(values: list, params: list | None = None) -> dict:
 def test_merge_keeps_points_another_suite_measured() -> None:
     old = result_file([1.0, 2.0, None])
     new = result_file([math.nan, 5.0, math.nan])
-    merged = asvrun.merge_results(new, old)["results"]["b.C.time_x"]
+    merged = resultfiles.merge_results(new, old)["results"]["b.C.time_x"]
     assert merged[0] == [1.0, 5.0, None]  # restored, re-measured kept, failed stays failed
     assert merged[11][0] == [1.0] * 5  # its samples came back too
 
@@ -115,7 +116,7 @@ def test_merge_keeps_points_another_suite_measured() -> None:
 def test_merge_ignores_a_changed_grid() -> None:
     old = result_file([1.0, 2.0, 3.0])
     new = result_file([math.nan, math.nan], params=[["'a'", "'b'"]])
-    merged = asvrun.merge_results(new, old)["results"]["b.C.time_x"]
+    merged = resultfiles.merge_results(new, old)["results"]["b.C.time_x"]
     assert all(math.isnan(v) for v in merged[0])
 
 
@@ -127,7 +128,7 @@ def test_machine_name_has_no_hostname() -> None:
             "gpus": [{"name": "NVIDIA H100 80GB HBM3", "driver": "550"}],
         }
     }
-    assert asvrun.machine_name(info) == "amd-epyc-7b13-2c-h100-80gb-hbm3"
+    assert machine.machine_name(info) == "amd-epyc-7b13-2c-h100-80gb-hbm3"
 
 
 TOY_BENCH = "import time\n\ndef time_work():\n    time.sleep({})\n"
@@ -216,7 +217,7 @@ def test_compare_rejects_bad_factor_and_commits(toy_repo: Path) -> None:
 
 
 def test_ensure_machine_writes_asv_machine_file_without_hostname(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(asvrun.Path, "home", lambda: tmp_path)
+    monkeypatch.setattr(machine.Path, "home", lambda: tmp_path)
     info = {
         "machine": {
             "cpu": "AMD EPYC 7B13",
@@ -228,7 +229,7 @@ def test_ensure_machine_writes_asv_machine_file_without_hostname(tmp_path, monke
             "gpus": [],
         }
     }
-    name = asvrun.ensure_machine(info)
+    name = machine.ensure_machine(info)
     data = json.loads((tmp_path / ".asv-machine.json").read_text())
     assert data[name] == {
         "machine": "amd-epyc-7b13-2c",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tensorbench.results import load_results, write_synthetic_results
+from tensorbench.analysis.results import load_results
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "dashboard" / "streamlit_app.py")
@@ -29,9 +29,8 @@ PAGES = {
 
 
 @pytest.fixture(scope="module")
-def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_synthetic_results(
-        tmp_path_factory.mktemp("apptest") / "results",
+def synthetic(synthetic_results) -> Path:
+    return synthetic_results(
         commits=12,
         backends=("numpy:cpu", "torch:cpu", "torch:cuda"),
         machines=("laptop", "gpu-box"),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tensorbench.results import load_results, write_synthetic_results
+from tensorbench.analysis.results import load_results
 
 pytestmark = pytest.mark.browser
 
@@ -102,10 +102,9 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def synthetic_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def browser_results(synthetic_results) -> Path:
     """A tensorbench-shaped database: two machines (one with a GPU), threads, a regression."""
-    return write_synthetic_results(
-        tmp_path_factory.mktemp("browser") / "results",
+    return synthetic_results(
         commits=30,
         workloads=("matmul", "conv2d", "mlp_step"),
         backends=("numpy:cpu", "torch:cpu", "jax:cpu", "torch:cuda", "cupy:cuda"),
@@ -136,9 +135,9 @@ def browser() -> Iterator:
 
 @pytest.mark.parametrize("db_name", ["synthetic", "project"])
 def test_every_page_renders_a_chart(
-    db_name: str, synthetic_results: Path, browser, test_output: Path
+    db_name: str, browser_results: Path, browser, test_output: Path
 ) -> None:
-    dbs = databases(synthetic_results)
+    dbs = databases(browser_results)
     if db_name not in dbs:
         pytest.skip("the project's results/ holds no asv results yet")
     port = free_port()

@@ -13,7 +13,8 @@ import pytest
 from tensorbench import compute, graphs
 from tensorbench.backends import BACKENDS, Skip
 from tensorbench.cli import main
-from tensorbench.workloads import WORKLOADS, _gcn
+from tensorbench.workloads import WORKLOADS
+from tensorbench.workloads import gcn as _gcn
 
 MXNET_ONLY = {"mxnet", "dgl-mxnet"}  # these live in .venv-mxnet, where `-m mxnet` tests run
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tensorbench.asv.grid import GRID
+from tensorbench.asv.suites import load_suite
 from tensorbench.asv_support import grid_params
 from tensorbench.backends import BACKENDS, Skip
 from tensorbench.cases import Case, prepare
-from tensorbench.grid import GRID
-from tensorbench.suites import load_suite
 from tensorbench.workloads import WORKLOADS
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,9 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tensorbench.cli import main
-from tensorbench.errors import InputError
-from tensorbench.regressions import (
+from tensorbench.analysis.regressions import (
     COLUMNS,
     Acknowledgement,
     compare_commits,
@@ -23,6 +21,8 @@ from tensorbench.regressions import (
     higher_is_better,
     load_acknowledged,
 )
+from tensorbench.cli import main
+from tensorbench.errors import InputError
 
 N = 80
 
@@ -315,7 +315,7 @@ def test_real_databases(shared_data: Path, name: str, capsys: pytest.CaptureFixt
 def test_rank_test_matches_scipy() -> None:
     from scipy.stats import mannwhitneyu
 
-    from tensorbench.regressions import _compare
+    from tensorbench.analysis.regressions import _compare
 
     rng = np.random.default_rng(4)
     for n1, n2 in [(30, 40), (50, 3), (8, 9)]:

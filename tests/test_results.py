@@ -1,4 +1,4 @@
-"""tensorbench.results: real asv databases, synthetic ones, and every kind of broken file."""
+"""tensorbench.analysis.results: real asv databases, synthetic ones, and every kind of broken file."""
 
 from __future__ import annotations
 
@@ -13,16 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tensorbench.errors import InputError
-from tensorbench.results import (
+from tensorbench.analysis.results import (
     COLUMNS,
-    REGRESSION_COLUMNS,
     RESULT_COLUMNS,
-    detect_regressions_asv,
     fingerprint,
     load_results,
-    write_synthetic_results,
 )
+from tensorbench.errors import InputError
+from tensorbench.testing import write_synthetic_results
 
 COLS = list(RESULT_COLUMNS)
 
@@ -372,16 +370,6 @@ def test_truncated_at_any_byte(tmp_path_factory: pytest.TempPathFactory, cut: in
 
 # --------------------------------------------------------------------------------------------
 # regression fallback
-
-
-def test_asv_step_detection_fallback(tmp_path: Path) -> None:
-    root = write_synthetic_results(tmp_path / "r", commits=15, regression=1.5)
-    found = detect_regressions_asv(load_results(root).table)
-    assert list(found.columns) == list(REGRESSION_COLUMNS)
-    assert len(found) == 3  # the three sizes of the first backend of the last workload
-    assert set(found.benchmark) == {"bench_array.Conv2D.time_conv2d"}
-    assert (found.ratio > 1.4).all() and (found.kind == "regression").all()
-    assert all(pk.startswith("backend='numpy:cpu'") for pk in found.param_key)
 
 
 def test_skip_reasons_threads_and_gpu_skips(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import streamlit as st
 import ui
 
 from tensorbench import charts
+from tensorbench.workloads import work_model
 
 db = ui.database()
 table = ui.machine_table(db)
@@ -38,6 +39,7 @@ ui.show_chart(
         device=devices or None,
         envs=db.envs,
         machines=db.machines,
+        work_model=work_model,
     ),
     f"compare-{workload}-{dtype}-{size:g}",
 )

@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 
 from tensorbench import charts
-from tensorbench.results import framework_versions
+from tensorbench.analysis.results import framework_versions
 
 db = ui.database()
 table = ui.machine_table(db)

@@ -59,7 +59,9 @@ picked = st.dataframe(
     key="reg_table",
     column_config={
         "ratio": st.column_config.NumberColumn("ratio (after / before)", format="%.3f"),
-        "significance": st.column_config.NumberColumn(format="%.2g"),
+        "significance": st.column_config.NumberColumn(
+            "p-value (Mann-Whitney)", format="%.2g", help="lower is stronger evidence"
+        ),
         "param_key": "parameters",
     },
 )

@@ -6,6 +6,8 @@ import streamlit as st
 import ui
 
 from tensorbench import charts
+from tensorbench.analysis.rates import machine_peaks
+from tensorbench.workloads import work_model
 
 db = ui.database()
 table = ui.machine_table(db)
@@ -36,7 +38,11 @@ dtype = right.selectbox(
 )
 ui.show_chart(
     charts.scaling_chart(
-        table, workload=workload, dtype=dtype, peaks=charts.machine_peaks(table, db.machines)
+        table,
+        workload=workload,
+        dtype=dtype,
+        peaks=machine_peaks(table, db.machines),
+        work_model=work_model,
     ),
     f"scaling-{workload}-{dtype}",
 )

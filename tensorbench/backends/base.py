@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import threads
+
 DEVICE_PATTERN = re.compile(r"^(cpu|cuda:\d+)$")
 
 
@@ -34,7 +36,6 @@ class Backend:
 
     name: str = ""
     module: str = ""  # the framework's import name
-    label: str = ""  # how results name the implementation style (e.g. "autograd", "manual")
 
     @cached_property
     def _import(self) -> tuple[ModuleType | None, str | None]:
@@ -52,6 +53,17 @@ class Backend:
             raise Skip(reason)
         return mod
 
+    def load(self) -> Any:
+        """Import the framework now and give its thread pools the process's thread setting.
+
+        Raises :class:`Skip` where it does not import. Thread settings made before the import
+        (environment variables) cannot reach pools created by it, hence the re-apply.
+        """
+        lib = self.lib
+        threads.apply_to_loaded()
+        self.set_threads(threads.current_threads())
+        return lib
+
     def unavailable_reason(self) -> str | None:
         """None when the framework imports, else why not."""
         return self._import[1]
@@ -64,8 +76,16 @@ class Backend:
         reason = self.unavailable_reason()
         if reason:
             return reason
-        kind, _ = parse_device(device)
-        return None if kind == "cpu" else f"{self.name}: no CUDA support"
+        kind, index = parse_device(device)
+        return self.cpu_reason() if kind == "cpu" else self.cuda_reason(index)
+
+    def cpu_reason(self) -> str | None:
+        """Why the (importable) framework cannot run on the CPU; None: it can."""
+        return None
+
+    def cuda_reason(self, index: int) -> str | None:
+        """Why the (importable) framework cannot run on CUDA device ``index``; None: it can."""
+        return f"{self.name}: no CUDA support"
 
     def devices(self) -> list[str]:
         """Devices present and usable by this backend."""
@@ -97,3 +117,19 @@ class Backend:
         """Peak device memory in bytes since the last reset, from the framework's own counter;
         None on the host (asv's peakmem covers it) or where the framework keeps none."""
         return None
+
+
+class RunsOnTorch:
+    """For backends whose arrays are torch tensors (DGL on PyTorch, PyG): moving arrays,
+    reading them back and waiting for the device are torch's (``self.framework``)."""
+
+    framework: Backend
+
+    def asarray(self, x: np.ndarray, device: str) -> Any:
+        return self.framework.asarray(x, device)
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        return self.framework.to_numpy(x)
+
+    def synchronize(self, device: str, result: Any = None) -> None:
+        self.framework.synchronize(device, result)

@@ -12,15 +12,11 @@ from .base import Backend, parse_device
 class CupyBackend(Backend):
     name = "cupy"
     module = "cupy"
-    label = "manual"
 
-    def device_reason(self, device: str) -> str | None:
-        reason = self.unavailable_reason()
-        if reason:
-            return reason
-        kind, index = parse_device(device)
-        if kind == "cpu":
-            return "cupy runs on CUDA devices only"
+    def cpu_reason(self) -> str | None:
+        return "cupy runs on CUDA devices only"
+
+    def cuda_reason(self, index: int) -> str | None:
         try:
             count = self.lib.cuda.runtime.getDeviceCount()
         except Exception as exc:  # CUDARuntimeError: driver missing or too old

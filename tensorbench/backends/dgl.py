@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Backend, Skip, parse_device
+from .base import Backend, RunsOnTorch, Skip, parse_device
 from .mxnet import MxnetBackend
 from .torch import TorchBackend
 
@@ -143,25 +143,14 @@ class DglBackend(Backend):
             setter(n)  # DGL's own OpenMP pool (message passing kernels)
 
 
-class DglTorchBackend(DglBackend):
+class DglTorchBackend(RunsOnTorch, DglBackend):
     name = "dgl-torch"
     dgl_backend = "pytorch"
-    label = "message passing"
-
-    def asarray(self, x: np.ndarray, device: str) -> Any:
-        return self.framework.asarray(x, device)
-
-    def to_numpy(self, x: Any) -> np.ndarray:
-        return self.framework.to_numpy(x)
-
-    def synchronize(self, device: str, result: Any = None) -> None:
-        self.framework.synchronize(device, result)
 
 
 class DglMxnetBackend(DglBackend):
     name = "dgl-mxnet"
     dgl_backend = "mxnet"
-    label = "message passing"
 
     @contextlib.contextmanager
     def scope(self) -> Iterator[None]:

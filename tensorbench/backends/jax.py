@@ -12,7 +12,6 @@ from .base import Backend, parse_device
 class JaxBackend(Backend):
     name = "jax"
     module = "jax"
-    label = "jax.grad"
 
     @property
     def lib(self) -> Any:
@@ -26,13 +25,7 @@ class JaxBackend(Backend):
         except RuntimeError:
             return []
 
-    def device_reason(self, device: str) -> str | None:
-        reason = self.unavailable_reason()
-        if reason:
-            return reason
-        kind, index = parse_device(device)
-        if kind == "cpu":
-            return None
+    def cuda_reason(self, index: int) -> str | None:
         gpus = self._gpus()
         if not gpus:
             return "no CUDA device (jax has no gpu backend here)"

@@ -16,7 +16,6 @@ from .base import Backend, parse_device
 class MxnetBackend(Backend):
     name = "mxnet"
     module = "mxnet"
-    label = "autograd"
 
     @property
     def lib(self) -> Any:
@@ -27,13 +26,7 @@ class MxnetBackend(Backend):
     def _features(self) -> Any:
         return self.lib.runtime.Features()
 
-    def device_reason(self, device: str) -> str | None:
-        reason = self.unavailable_reason()
-        if reason:
-            return reason
-        kind, index = parse_device(device)
-        if kind == "cpu":
-            return None
+    def cuda_reason(self, index: int) -> str | None:
         if not self._features().is_enabled("CUDA"):
             # The CUDA wheels of 1.9.1 (mxnet-cu112 and older) target CUDA 11 runtimes; none
             # was tried with current drivers here, so this says only what is known.

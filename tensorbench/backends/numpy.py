@@ -12,7 +12,6 @@ from .base import Backend
 class NumpyBackend(Backend):
     name = "numpy"
     module = "numpy"
-    label = "manual"
 
     def facts(self) -> dict[str, Any]:
         import scipy

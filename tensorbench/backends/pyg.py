@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from .base import Backend
+from .base import Backend, RunsOnTorch
 from .torch import TorchBackend
 
 
-class PygBackend(Backend):
+class PygBackend(RunsOnTorch, Backend):
     name = "pyg"
     module = "torch_geometric"
-    label = "autograd"
 
     def __init__(self) -> None:
         self.framework = TorchBackend()
@@ -34,15 +31,6 @@ class PygBackend(Backend):
 
     def facts(self) -> dict[str, Any]:
         return {"version": self.lib.__version__, "torch": self.fw.__version__}
-
-    def asarray(self, x: np.ndarray, device: str) -> Any:
-        return self.framework.asarray(x, device)
-
-    def to_numpy(self, x: Any) -> np.ndarray:
-        return self.framework.to_numpy(x)
-
-    def synchronize(self, device: str, result: Any = None) -> None:
-        self.framework.synchronize(device, result)
 
     def set_threads(self, n: int) -> None:
         self.framework.set_threads(n)

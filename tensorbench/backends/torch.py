@@ -6,21 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from .base import Backend, parse_device
+from .base import Backend
 
 
 class TorchBackend(Backend):
     name = "torch"
     module = "torch"
-    label = "autograd"
 
-    def device_reason(self, device: str) -> str | None:
-        reason = self.unavailable_reason()
-        if reason:
-            return reason
-        kind, index = parse_device(device)
-        if kind == "cpu":
-            return None
+    def cuda_reason(self, index: int) -> str | None:
         torch = self.lib
         if torch.version.cuda is None:
             return "torch built without CUDA"

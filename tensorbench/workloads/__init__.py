@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from typing import Any
+
 from . import conv2d, dispatch, gcn_forward, gcn_step, matmul, mlp_step, pagerank, transfer
 from .base import DTYPES, Work, Workload
 
@@ -28,4 +32,20 @@ def get_workload(name: str) -> Workload:
         raise KeyError(f"unknown workload {name!r} (valid: {', '.join(WORKLOADS)})") from None
 
 
-__all__ = ["DTYPES", "WORKLOADS", "Work", "Workload", "get_workload"]
+__all__ = ["DTYPES", "WORKLOADS", "Work", "Workload", "get_workload", "work_model"]
+
+
+def work_model(workload: Any, size: Any, params: Any) -> tuple[float, float]:
+    """(FLOPs, edges) one call of ``workload`` at ``size`` does, from its work model.
+
+    NaN where unknown. Graph workloads count edges by generating the graph (seconds at scale
+    20), so their rates come only from work recorded in the result file: NaN here.
+    """
+    wl = WORKLOADS.get(workload) if isinstance(workload, str) else None
+    if wl is None or not isinstance(size, (int, float)) or not math.isfinite(size):
+        return math.nan, math.nan
+    if wl.size_name == "scale":
+        return math.nan, math.nan
+    merged = {**wl.default_params, **(params if isinstance(params, Mapping) else {})}
+    w = wl.work(int(size), merged)
+    return float(w.flops or math.nan), float(w.edges or math.nan)

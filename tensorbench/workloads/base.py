@@ -69,8 +69,6 @@ class Workload:
     dtypes: tuple[str, ...] = DTYPES
     default_params: Mapping[str, Any] = field(default_factory=dict)
     tolerance: Mapping[str, float] = field(default_factory=lambda: dict(TOLERANCE))
-    # Backend name -> how that implementation computes (e.g. "autograd", "manual", "jax.grad").
-    styles: Mapping[str, str] = field(default_factory=dict)
     devices: tuple[str, ...] = ("cpu", "cuda")  # device kinds the workload means something on
 
 

@@ -116,5 +116,4 @@ WORKLOAD = Workload(
         "cupy": _manual,
         "jax": _jax,
     },
-    styles={"numpy": "shifted GEMM", "cupy": "shifted GEMM"},
 )

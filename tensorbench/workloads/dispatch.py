@@ -59,5 +59,4 @@ WORKLOAD = Workload(
     reference=reference,
     work=work,
     implementations={b: _eager for b in ("numpy", "torch", "mxnet", "cupy", "jax")},
-    styles={"jax": "eager"},
 )

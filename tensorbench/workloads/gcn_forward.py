@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import _gcn
+from . import gcn as _gcn
 from .base import Work, Workload
 
 
@@ -34,5 +34,4 @@ WORKLOAD = Workload(
     implementations={name: _forward for name in _gcn.MODELS},
     output_names=("logits",),
     default_params=_gcn.DEFAULTS,
-    styles=_gcn.STYLES,
 )

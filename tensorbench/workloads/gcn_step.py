@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import _gcn
+from . import gcn as _gcn
 from .base import Work, Workload
 
 
@@ -36,5 +36,4 @@ WORKLOAD = Workload(
     implementations={name: _step for name in _gcn.MODELS},
     output_names=("loss", "dW1", "dW2"),
     default_params=_gcn.DEFAULTS,
-    styles=_gcn.STYLES,
 )

@@ -159,11 +159,4 @@ WORKLOAD = Workload(
         "jax": _jax,
     },
     output_names=("loss", "dW1", "db1", "dW2", "db2"),
-    styles={
-        "numpy": "manual",
-        "cupy": "manual",
-        "torch": "autograd",
-        "mxnet": "autograd",
-        "jax": "jax.grad",
-    },
 )

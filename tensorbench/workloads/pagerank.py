@@ -15,18 +15,17 @@ JAX gathers and ``segment_sum``s its entries under ``jit``, and DGL passes messa
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from ..backends.sparse import mxnet_csr_blocks, torch_csr
 from ..graphs import workload_graph
 from .base import Inputs, Work, Workload
 
 DEFAULTS = {"graph": None, "iterations": 50, "tol": None, "max_iter": 1000, "damping": 0.85}
-MXNET_MAX_ELEMENTS = 2**31 - 2  # MXNet 1.9.1 (no INT64_TENSOR_SIZE) rejects larger shapes
 
 
 class ConvergenceError(RuntimeError):
@@ -125,20 +124,6 @@ def _cupy(be, device, inputs, params):
     return lambda: iterate(step, x0, params, n, lambda a, b: float(cp.abs(a - b).sum()))
 
 
-def torch_csr(torch: Any, m: sp.csr_matrix, device: str) -> Any:
-    """A torch sparse CSR tensor of ``m``; keeps scipy's int32 indices (several times faster
-    than int64 in torch's CPU kernels)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
-        return torch.sparse_csr_tensor(
-            torch.from_numpy(m.indptr.copy()),
-            torch.from_numpy(m.indices.copy()),
-            torch.from_numpy(m.data.copy()),
-            size=m.shape,
-            device=device,
-        )
-
-
 def _torch(be, device, inputs, params):
     torch = be.lib
     pt = torch_csr(torch, inputs["pt"], device)
@@ -150,21 +135,6 @@ def _torch(be, device, inputs, params):
         return d * torch.mv(pt, x) + (d * torch.dot(dangling, x) + (1.0 - d)) / n
 
     return lambda: iterate(step, x0, params, n, lambda a, b: float((a - b).abs().sum()))
-
-
-def mxnet_csr_blocks(mx: Any, m: sp.csr_matrix, ctx: Any) -> list[Any]:
-    """``m`` as ``mx.nd.sparse`` CSR row blocks: MXNet 1.9.1 refuses any array whose *shape*
-    has 2**31 elements or more, sparse included, so a 2**16-node graph needs blocks."""
-    rows = max(1, MXNET_MAX_ELEMENTS // max(m.shape[1], 1))
-    blocks = []
-    for start in range(0, m.shape[0], rows):
-        b = m[start : start + rows]
-        blocks.append(
-            mx.nd.sparse.csr_matrix(
-                (b.data, b.indices, b.indptr), shape=b.shape, dtype=m.dtype, ctx=ctx
-            )
-        )
-    return blocks
 
 
 def _mxnet(be, device, inputs, params):
@@ -284,13 +254,4 @@ WORKLOAD = Workload(
     },
     output_names=("rank",),
     default_params=DEFAULTS,
-    styles={
-        "numpy": "scipy.sparse",
-        "cupy": "cupyx.scipy.sparse",
-        "torch": "torch.sparse CSR",
-        "mxnet": "nd.sparse CSR",
-        "jax": "segment_sum",
-        "dgl-torch": "message passing",
-        "dgl-mxnet": "message passing",
-    },
 )

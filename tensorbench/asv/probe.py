@@ -1,4 +1,4 @@
-"""`python -m tensorbench.asv_probe`: facts and skip reasons as one environment sees them.
+"""`python -m tensorbench.asv.probe`: facts and skip reasons as one environment sees them.
 
 `tensorbench run` calls this with each environment's own interpreter and stores the JSON it
 prints in that environment's asv result file (key "tensorbench"), because asv keeps neither
@@ -11,14 +11,11 @@ import itertools
 import json
 import platform
 
-from . import threads
-from .asv_support import current_suite, grid_params, skip_reason
+from .. import threads
+from ..asv_support import current_suite, grid_params, skip_reason
+from ..paths import param_key_of
+from ..sysinfo import blas_info, info
 from .grid import GRID
-from .sysinfo import blas_info, info
-
-
-def _param_key(names: list[str], combo: tuple) -> str:
-    return ", ".join(f"{n}={v!r}" for n, v in zip(names, combo, strict=True))
 
 
 def skip_reasons() -> dict[str, dict[str, str]]:
@@ -33,7 +30,7 @@ def skip_reasons() -> dict[str, dict[str, str]]:
         for combo in itertools.product(*params):
             reason = skip_reason(key, *combo)
             if reason and not reason.startswith("not in suite"):
-                reasons[_param_key(names, combo)] = reason
+                reasons[param_key_of(names, combo)] = reason
         out[key] = reasons
     return out
 

@@ -12,10 +12,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from ..errors import InputError
+from ..paths import RESULTS_DIR as DEFAULT_RESULTS  # the project's own, wherever run from
 
-# The project's own asv results (beside the package), wherever the command is run from.
-DEFAULT_RESULTS = Path(__file__).resolve().parents[1] / "results"
 ACK_FILE = "acknowledged.toml"
 
 
@@ -127,7 +126,7 @@ def _print_table(title: str, rows: list[Any]) -> None:
         "before",
         "after",
         "ratio",
-        "p",
+        "p-value",
         "status",
     ):
         table.add_column(col, overflow="fold")
@@ -150,8 +149,8 @@ def _print_table(title: str, rows: list[Any]) -> None:
 
 
 def cmd_regressions(args: argparse.Namespace) -> int:
-    from .regressions import find_regressions, load_acknowledged
-    from .results import load_results
+    from ..analysis.regressions import find_regressions, load_acknowledged
+    from ..analysis.results import load_results
 
     if not args.results.is_dir():
         raise InputError(f"results directory not found: {args.results}")

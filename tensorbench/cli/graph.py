@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from .backends import BACKENDS, Skip
-from .errors import InputError
+from ..backends import BACKENDS, Skip
+from ..errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,12 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_accuracy(args: argparse.Namespace) -> int:
-    from . import threads
-    from .backends import parse_device
-    from .workloads import _gcn
+    from ..backends import parse_device
+    from ..workloads import gcn
 
-    if args.backend not in _gcn.MODELS or args.backend not in BACKENDS:
-        valid = ", ".join(b for b in BACKENDS if b in _gcn.MODELS)
+    if args.backend not in gcn.MODELS or args.backend not in BACKENDS:
+        valid = ", ".join(b for b in BACKENDS if b in gcn.MODELS)
         raise InputError(f"unknown backend {args.backend!r} for gcn (valid: {valid})")
     try:
         parse_device(args.device)
@@ -48,10 +47,8 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
         reason = be.device_reason(args.device)
         if reason:
             raise Skip(reason)
-        _ = be.lib
-        threads.apply_to_loaded()
-        be.set_threads(threads.current_threads())
-        result = _gcn.train(
+        be.load()
+        result = gcn.train(
             be,
             args.device,
             args.graph,

@@ -26,9 +26,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..backends import Skip
+from ..backends.sparse import mxnet_csr_blocks, torch_csr
 from ..graphs import workload_graph
 from .base import Inputs, Work, rng_for
-from .pagerank import mxnet_csr_blocks, torch_csr
 
 DEFAULTS = {
     "graph": None,
@@ -514,16 +514,6 @@ MODELS: dict[str, Callable[..., GcnModel]] = {
     "dgl-torch": _dgl_torch,
     "dgl-mxnet": _dgl_mxnet,
     "pyg": _pyg,
-}
-STYLES = {
-    "numpy": "manual",
-    "cupy": "manual",
-    "torch": "autograd (A^T precomputed)",
-    "mxnet": "autograd",
-    "jax": "jax.grad",
-    "dgl-torch": "GraphConv + autograd",
-    "dgl-mxnet": "GraphConv + autograd",
-    "pyg": "GCNConv + autograd",
 }
 
 

@@ -6,10 +6,10 @@ import argparse
 import json
 from typing import Any
 
-from .backends import BACKENDS, Skip, parse_device
-from .cases import Case, ValidationError, all_cases, prepare
-from .errors import InputError
-from .workloads import DTYPES, WORKLOADS
+from ..backends import BACKENDS, Skip, parse_device
+from ..cases import Case, ValidationError, all_cases, prepare
+from ..errors import InputError
+from ..workloads import DTYPES, WORKLOADS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -76,7 +76,7 @@ def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .sysinfo import info
+    from ..sysinfo import info
 
     data = info()
     if args.json:
@@ -204,8 +204,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def time_case(case: Case, target_s: float = 1.0) -> dict[str, Any]:
     """Validate then time ``case``; the result object `time --json` prints."""
-    from . import threads
-    from .sysinfo import backend_facts
+    from .. import threads
+    from ..sysinfo import backend_facts
 
     prepared = prepare(case)
     timing = prepared.time(target_s=target_s)

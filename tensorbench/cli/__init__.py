@@ -10,10 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import cli_asv, cli_core, cli_dashboard, cli_graph, cli_regressions
-from .errors import InputError
+from ..errors import InputError
+from . import core, dashboard, graph, regressions, runs
 
-AREAS = (cli_core, cli_graph, cli_asv, cli_dashboard, cli_regressions)
+AREAS = (core, graph, runs, dashboard, regressions)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from . import threads
+    from .. import threads
 
     threads.set_threads(getattr(args, "threads", None))  # before any framework is imported
     try:
@@ -39,7 +39,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"tensorbench: error: {exc}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from ..errors import InputError
+from ..paths import DASHBOARD_APP as APP
+from ..paths import RESULTS_DIR as DEFAULT_RESULTS
+from ..paths import RESULTS_ENV
 
-REPO = Path(__file__).resolve().parents[1]
-APP = REPO / "dashboard" / "streamlit_app.py"
-DEFAULT_RESULTS = REPO / "results"
 CHART_KINDS = ("compare", "scaling", "history", "heatmap")
 OUT_FORMATS = (".svg", ".png", ".pdf")
 
@@ -54,7 +54,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         raise InputError(f"results directory not found: {results}")
     if not 0 < args.port < 65536:
         raise InputError(f"--port must be 1-65535, got {args.port}")
-    env = dict(os.environ, TENSORBENCH_RESULTS=str(results.resolve()))
+    env = dict(os.environ, **{RESULTS_ENV: str(results.resolve())})
     command = [
         sys.executable,
         "-m",
@@ -93,8 +93,11 @@ def _choose(kind: str, given: Any, present: list[str]) -> None:
 
 def build_chart(args: argparse.Namespace) -> Any:
     """The chart `tensorbench chart` writes, from parsed arguments (raises InputError)."""
-    from . import charts
-    from .results import find_changes, load_results
+    from .. import charts
+    from ..analysis.changes import find_changes
+    from ..analysis.rates import machine_peaks, select
+    from ..analysis.results import load_results
+    from ..workloads import work_model
 
     db = load_results(args.results)
     table = db.table
@@ -120,7 +123,7 @@ def build_chart(args: argparse.Namespace) -> Any:
         )
     if args.kind == "compare":
         return charts.compare_chart(
-            charts.select(table, backend=args.backend),
+            select(table, backend=args.backend),
             workload=args.workload,
             size=args.size,
             dtype=args.dtype,
@@ -128,6 +131,7 @@ def build_chart(args: argparse.Namespace) -> Any:
             machine=args.machine,
             envs=db.envs,
             machines=db.machines,
+            work_model=work_model,
         )
     if args.kind == "scaling":
         return charts.scaling_chart(
@@ -137,14 +141,15 @@ def build_chart(args: argparse.Namespace) -> Any:
             backend=args.backend,
             device=args.device,
             machine=args.machine,
-            peaks=charts.machine_peaks(table, db.machines),
+            peaks=machine_peaks(table, db.machines),
+            work_model=work_model,
         )
     if args.kind == "heatmap":
         return charts.heatmap_chart(
             table, dtype=args.dtype, device=args.device, machine=args.machine
         )
     # history: one benchmark, the parameter combinations the filters leave
-    rows = charts.select(
+    rows = select(
         table,
         workload=args.workload,
         backend=args.backend,
@@ -175,7 +180,7 @@ def build_chart(args: argparse.Namespace) -> Any:
 
 
 def cmd_chart(args: argparse.Namespace) -> int:
-    from .charts import save_chart
+    from ..charts import save_chart
 
     if args.out.suffix.lower() not in OUT_FORMATS:
         raise InputError(f"unsupported output {args.out.name!r}: use .svg, .png or .pdf")

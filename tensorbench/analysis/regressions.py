@@ -1,10 +1,10 @@
 """Regression detection on asv histories: change points with significance, ranged regressions,
-acknowledgements, the gate. Pure functions on the tidy table of `tensorbench.results`.
+acknowledgements, the gate. Pure functions on the tidy table of `tensorbench.analysis.results`.
 
 Basic usage::
 
-    from tensorbench.results import load_results
-    from tensorbench.regressions import find_regressions, load_acknowledged
+    from tensorbench.analysis.results import load_results
+    from tensorbench.analysis.regressions import find_regressions, load_acknowledged
 
     table = load_results("results").table
     found = find_regressions(table, acknowledged=load_acknowledged("results/acknowledged.toml"))
@@ -59,33 +59,8 @@ Why not asv's detector or Otava's: asv fits a piecewise-constant Potts model (L1
 information-criterion penalty and then compares step heights to ``threshold`` by their point
 estimates, so a 5 % step measured at 4.8 % is dropped and one-sided outliers bend the fit; Otava
 (apache-otava, not a dependency: it pins numpy 2.2 and scipy < 1.17) uses E-divisive candidates
-and Student's t-tests, which assume normal noise. Measured with scripts/eval_regressions.py
-(seeded; 100 series per step cell, 200 step-free series per CV, 120 commits; lognormal sample
-noise of CV 1/3/5 % with half its variance between runs, 2 % of runs slowed 10-80 %; a hit is
-a first bad commit within 2 commits of the truth; asv 0.6.6 as `asv publish` runs it):
-
-    cell          tensorbench P / R / F1       asv P / R / F1
-    +5% CV 1%       1.000  1.000  1.000      0.776  0.450  0.570
-    +10% CV 1%      1.000  1.000  1.000      0.942  0.980  0.961
-    +20% CV 1%      1.000  1.000  1.000      0.990  1.000  0.995
-    +50% CV 1%      1.000  1.000  1.000      1.000  1.000  1.000
-    +5% CV 3%       0.939  0.920  0.929      0.957  0.450  0.612
-    +10% CV 3%      1.000  1.000  1.000      1.000  1.000  1.000
-    +20% CV 3%      1.000  0.990  0.995      0.980  0.980  0.980
-    +50% CV 3%      1.000  1.000  1.000      1.000  1.000  1.000
-    +5% CV 5%       0.744  0.670  0.705      0.812  0.130  0.224
-    +10% CV 5%      0.941  0.950  0.945      0.897  0.870  0.883
-    +20% CV 5%      1.000  1.000  1.000      0.990  0.990  0.990
-    +50% CV 5%      1.000  1.000  1.000      1.000  1.000  1.000
-    overall         0.967  0.961  0.964      0.960  0.821  0.885
-    false alarms on step-free series: 0.06 / 1000 points (asv 0.04)
-    creeps (4 x +2 %), CV 1 % / 3 %: F1 1.000 / 0.941 (asv 0.948 / 0.959)
-
-Other seeds (7, 11): overall F1 0.954 / 0.967 (asv 0.878 / 0.887), recall for +5 % at CV 3 %
-0.83 / 0.88, false alarms 0.04 / 0.00 per 1000. At CV 3 % even the best placement of a known
-single step lands within 2 commits of a 5 % step only ~93 % of the time, so that cell's recall
-is bounded near there. Scanning a 1,000-commit x 300-series (300k-point) database takes 0.25 s
-on 2 cores (`scripts/eval_regressions.py --speed`).
+and Student's t-tests, which assume normal noise. How the two compare on histories with
+known truth: docs/regressions-evaluation.md (measured by scripts/eval_regressions.py).
 
 Direction: for time, peakmem and mem benchmarks higher is worse. A ``track_`` benchmark is
 higher-is-better when its unit says it is a rate or a score (`higher_is_better`): a unit in
@@ -107,7 +82,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from ..errors import InputError
 
 if sys.version_info >= (3, 11):
     import tomllib

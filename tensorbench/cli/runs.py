@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from ..errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -64,12 +63,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from . import asvrun
-    from .suites import load_suite
-    from .sysinfo import info
+    from ..asv import run as asvrun
+    from ..asv.machine import ensure_machine
+    from ..asv.process import git
+    from ..asv.suites import load_suite
+    from ..sysinfo import info
 
     suite = load_suite(args.suite)
-    machine = asvrun.ensure_machine(info(), args.machine)
+    machine = ensure_machine(info(), args.machine)
     print(
         f"tensorbench run: suite {suite.name} ({suite.count()} points before skips), machine {machine}"
     )
@@ -79,14 +80,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         config = asvrun.matrix_config(args.matrix) if args.matrix else None
         if asvrun.run_managed(suite, machine, args.commits, args.threads, config):
             failed_asv.append("managed")
-        commits = asvrun.git("rev-list", args.commits).split()
+        commits = git("rev-list", args.commits).split()
     else:
         envs = ("main", "mxnet") if args.env == "all" else (args.env,)
         if args.python and len(envs) > 1:
             raise InputError(
                 "--python runs one environment: add --env main (or mxnet) as its label"
             )
-        commit = asvrun.git("rev-parse", "HEAD")  # once: a commit landing mid-run must not split it
+        commit = git("rev-parse", "HEAD")  # once: a commit landing mid-run must not split it
         for env in envs:
             print(f"== environment {env}")
             t0 = time.perf_counter()
@@ -109,6 +110,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def summarise(table: Any) -> list[dict[str, Any]]:
     """Per workload at the newest commit (at its largest size run by the most backends):
     fastest backend and every backend's speed-up over numpy:cpu."""
+    from ..analysis.rates import backend_label, speedup_over
+
     rows: list[dict[str, Any]] = []
     t = table[(table["kind"] == "time") & table["workload"].notna() & (table["status"] == "ok")]
     t = t[t["size"].notna()]
@@ -122,20 +125,20 @@ def summarise(table: Any) -> list[dict[str, Any]]:
             continue
         size = by_size[by_size == by_size.max()].index.max()
         at = g[g["size"] == size].groupby(["backend", "device"], observed=True)["value"].median()
-        at = at.dropna()
+        at = at.dropna().reset_index()
         if at.empty:
             continue
-        numpy = at.get(("numpy", "cpu"), math.nan)
+        at.index = backend_label(at)
+        fastest = at["value"].idxmin()
+        speedups = speedup_over(at, "numpy:cpu", on=())
         rows.append(
             {
                 "workload": wl,
                 "dtype": dtype,
                 "size": size,
-                "fastest": ":".join(at.idxmin()),
-                "fastest_s": at.min(),
-                "vs_numpy": {":".join(k): numpy / v for k, v in at.items()}
-                if numpy == numpy
-                else {},
+                "fastest": fastest,
+                "fastest_s": at["value"].min(),
+                "vs_numpy": speedups.to_dict() if speedups.notna().any() else {},
             }
         )
     return rows
@@ -143,10 +146,10 @@ def summarise(table: Any) -> list[dict[str, Any]]:
 
 def print_summary(machine: str, commits: list[str]) -> int:
     """Print the summary table for ``commits`` on ``machine``; returns the number of failures."""
-    from . import asvrun
-    from .results import load_results
+    from ..analysis.results import load_results
+    from ..paths import RESULTS_DIR
 
-    db = load_results(asvrun.REPO / "results")
+    db = load_results(RESULTS_DIR)
     table = db.table[(db.table["machine"] == machine) & db.table["commit"].isin(commits)]
     failed = table[table["status"] == "failed"]
     rows = summarise(table)
@@ -177,18 +180,19 @@ def print_summary(machine: str, commits: list[str]) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from . import asvrun
-    from .suites import load_suite
+    from ..asv.compare import compare
+    from ..asv.process import AsvError
+    from ..asv.suites import load_suite
 
     if args.factor <= 1.0:
         raise InputError(f"--factor must be > 1.0, got {args.factor}")
     ours = args.config is None
     suite = load_suite(args.suite or "quick") if (args.suite or ours) else None
     try:
-        rows, results_dir = asvrun.compare(
+        rows, results_dir = compare(
             args.base, args.head, args.factor, args.config, args.python, args.bench, suite
         )
-    except asvrun.AsvError as exc:  # could not benchmark: neither "slower" (1) nor bad input (2)
+    except AsvError as exc:  # could not benchmark: neither "slower" (1) nor bad input (2)
         print(f"tensorbench: error: {exc}", file=sys.stderr)
         return 3
     if args.json:
@@ -200,7 +204,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             for c in ("benchmark", "param_key", "before", "after", "ratio", "significance")
             if c in rows.columns
         ]
-        print(rows[cols].to_string(index=False))
+        # significance is the Mann-Whitney p-value of the two commits' samples
+        print(rows[cols].rename(columns={"significance": "p-value"}).to_string(index=False))
     else:
         print(f"no benchmark slower than {args.factor}x ({args.head} vs {args.base})")
     print(f"(results kept in {results_dir})")
@@ -208,8 +213,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from . import asvrun
+    from ..asv.run import publish
 
-    html = asvrun.publish()
+    html = publish()
     print(json.dumps({"html": str(html / "index.html")}))
     return 0

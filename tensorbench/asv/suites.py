@@ -7,7 +7,7 @@ values, so the grid must stay the same across suites and commits). Format::
     description = "every workload x backend at small sizes"
 
     [workloads.matmul]
-    sizes = [128, 512]            # must be in the grid (tensorbench.grid.GRID)
+    sizes = [128, 512]            # must be in the grid (tensorbench.asv.grid.GRID)
     dtypes = ["float32"]          # optional, default all of the grid's
     backends = ["numpy:cpu", "torch:cpu"]   # optional, default all
     threads = [1, 2]              # optional, only for thread-scaling benchmarks
@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from ..errors import InputError
+from ..paths import SUITES_DIR
 from .grid import GRID
 
 if sys.version_info >= (3, 11):
@@ -30,7 +31,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-SUITES_DIR = Path(__file__).resolve().parents[1] / "suites"
 _TOP_KEYS = {"name", "description", "workloads"}
 _WORKLOAD_KEYS = {"sizes", "dtypes", "backends", "threads"}
 

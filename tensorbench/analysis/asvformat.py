@@ -1,0 +1,589 @@
+"""Parse asv result files (format 1 and 2) into per-file column arrays; nothing is lost.
+
+Layout read (asv 0.6)::
+
+    results/benchmarks.json                 name -> {type, unit, param_names, params, version}
+    results/<machine>/machine.json          facts about the machine
+    results/<machine>/<hash8>-<env>.json    one commit x environment, result format 1 or 2
+
+In format 2 every benchmark's ``result`` list holds one value per combination of its
+``params`` lists, in ``itertools.product`` order; ``null`` means the benchmark failed and
+``NaN`` that it was skipped. A file (or one benchmark inside a file) that cannot be read is
+skipped and listed as a :class:`SkippedFile`, with the reason. :mod:`.results` builds the table.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..paths import param_key
+
+# The result columns asv 0.6 writes, in its order (asv/results.py, Results.save); anything else
+# is foreign.
+RESULT_COLUMNS = (
+    "result",
+    "params",
+    "version",
+    "started_at",
+    "duration",
+    "stats_ci_99_a",
+    "stats_ci_99_b",
+    "stats_q_25",
+    "stats_q_75",
+    "stats_number",
+    "stats_repeat",
+    "samples",
+    "profile",
+)
+
+KNOWN_RESULT_COLUMNS = frozenset(RESULT_COLUMNS)
+
+_KIND_BY_TYPE = {"time": "time", "peakmemory": "peakmem", "memory": "mem", "track": "track"}
+
+_KIND_BY_PREFIX = (
+    ("timeraw_", "time"),
+    ("time_", "time"),
+    ("peakmem_", "peakmem"),
+    ("mem_", "mem"),
+    ("track_", "track"),
+)
+
+_UNIT_BY_KIND = {"time": "seconds", "peakmem": "bytes", "mem": "bytes"}
+
+# Method names that say nothing about the workload: fall back to the class name.
+_GENERIC_METHODS = frozenset({"", "run", "it", "call", "case", "workload", "bench", "benchmark"})
+
+_STATUS = ("ok", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file (or one benchmark inside it) that was not read, and why."""
+
+    path: str
+    reason: str
+
+
+class _BadEntry(ValueError):
+    """One benchmark entry in a result file is malformed."""
+
+
+class _BadFile(ValueError):
+    """A result file is not a readable asv result file."""
+
+
+def _read_json(path: str) -> Any:
+    with open(path, "rb") as f:
+        return json.loads(f.read())
+
+
+def _literal(text: str, _cache: dict[str, Any] = {}) -> Any:  # noqa: B006 - deliberate memo
+    """asv stores parameter values as their repr; turn them back into values where possible."""
+    try:
+        return _cache[text]
+    except KeyError:
+        pass
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        value = text  # e.g. "<function f at 0x...>": keep the repr
+    if isinstance(value, (list, dict, set)):
+        value = text  # unhashable values would break grouping; the repr is enough
+    _cache[text] = value
+    return value
+
+
+def _kind(name: str, bench: dict | None) -> str:
+    if bench and isinstance(bench.get("type"), str) and bench["type"] in _KIND_BY_TYPE:
+        return _KIND_BY_TYPE[bench["type"]]
+    method = name.rsplit(".", 1)[-1]
+    for prefix, kind in _KIND_BY_PREFIX:
+        if method.startswith(prefix):
+            return kind
+    return "track"
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def _workload_name(benchmark: str) -> str:
+    """`bench_array.MatmulSuite.time_matmul` -> `matmul`; tolerant of other spellings."""
+    parts = benchmark.split(".")
+    method = parts[-1]
+    for prefix, _ in _KIND_BY_PREFIX:
+        if method.startswith(prefix):
+            method = method[len(prefix) :]
+            break
+    if method not in _GENERIC_METHODS:
+        return method
+    if len(parts) >= 2:
+        cls = re.sub(r"(Suite|Benchmarks?|Bench|Time)$", "", parts[-2]) or parts[-2]
+        return _snake(cls)
+    return method or benchmark
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        return math.nan
+    if isinstance(value, (int, float)):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.nan
+    return math.nan
+
+
+@dataclass
+class _Combos:
+    """The global table of (benchmark, parameter combination) facts, indexed by combo id."""
+
+    benchmark: list[str] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    unit: list[str] = field(default_factory=list)
+    param_key: list[str] = field(default_factory=list)
+    params: list[dict] = field(default_factory=list)
+    workload: list[str | None] = field(default_factory=list)
+    backend: list[str | None] = field(default_factory=list)
+    device: list[str | None] = field(default_factory=list)
+    size: list[float] = field(default_factory=list)
+    dtype: list[str | None] = field(default_factory=list)
+    threads: list[float] = field(default_factory=list)
+    # (benchmark name, params as tuples) -> (first combo id, number of combos)
+    blocks: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+    last: dict[str, tuple[list, tuple[int, int]]] = field(default_factory=dict)
+
+    def block(self, name: str, params: Any, benchmarks: dict[str, dict]) -> tuple[int, int]:
+        """First combo id and count for ``name`` with ``params``; raises _BadEntry if malformed."""
+        last = self.last.get(name)
+        if last is not None and last[0] == params:
+            return last[1]  # the common case: same params as this benchmark's previous file
+        if not isinstance(params, list) or not all(
+            isinstance(p, list) and all(isinstance(v, str) for v in p) for p in params
+        ):
+            raise _BadEntry("params is not a list of lists of strings")
+        key = (name, tuple(tuple(p) for p in params))
+        found = self.blocks.get(key)
+        if found is None:
+            found = self._new_block(name, params, benchmarks)
+            self.blocks[key] = found
+        self.last[name] = (params, found)
+        return found
+
+    def _new_block(self, name: str, params: list, benchmarks: dict[str, dict]) -> tuple[int, int]:
+        bench = benchmarks.get(name)
+        names = bench.get("param_names") if isinstance(bench, dict) else None
+        if not (isinstance(names, list) and len(names) == len(params)):
+            names = [f"param{i + 1}" for i in range(len(params))]  # asv's own fallback
+        kind = _kind(name, bench)
+        unit = bench.get("unit") if isinstance(bench, dict) else None
+        unit = unit if isinstance(unit, str) else _UNIT_BY_KIND.get(kind, "")
+        workload = _workload_name(name)
+        if "threads" in names and workload.endswith("_threads"):
+            workload = workload[: -len("_threads")]  # the thread-scaling twin of a workload
+        start = len(self.benchmark)
+        combos: list[tuple] = [()]
+        for values in params:  # itertools.product order, as asv writes results
+            combos = [c + (v,) for c in combos for v in values]
+        for combo in combos:
+            key_text = param_key(names, combo)
+            values = {n: _literal(v) for n, v in zip(names, combo, strict=True)}
+            backend = values.get("backend")
+            ours = isinstance(backend, str) and ":" in backend
+            be, dev = backend.split(":", 1) if ours else (None, None)
+            size = values.get("size", values.get("n"))
+            dtype = values.get("dtype")
+            threads = values.get("threads", values.get("nthreads"))
+            self.benchmark.append(name)
+            self.kind.append(kind)
+            self.unit.append(unit)
+            self.param_key.append(key_text)
+            self.params.append(values)
+            wl = values.get("workload")
+            self.workload.append((wl if isinstance(wl, str) else workload) if ours else None)
+            self.backend.append(be)
+            self.device.append(dev)
+            self.size.append(_number(size) if ours else math.nan)
+            self.dtype.append(str(dtype) if ours and dtype is not None else None)
+            self.threads.append(_number(threads))
+        return start, len(combos)
+
+
+def _v1_to_v2(d: dict) -> dict:
+    """Result format 1 (asv < 0.5) in format 2's shape, after asv's Results.update_to_2."""
+    stats_keys = (
+        ("stats_ci_99_a", lambda z: z["ci_99"][0]),
+        ("stats_ci_99_b", lambda z: z["ci_99"][1]),
+        ("stats_q_25", lambda z: z.get("q_25")),
+        ("stats_q_75", lambda z: z.get("q_75")),
+    )
+    columns = ["result", "params", "version", "started_at"] + [k for k, _ in stats_keys]
+    columns.append("samples")
+    started = d.get("started_at") or {}
+    versions = d.get("benchmark_version") or {}
+    rows: dict[str, list] = {}
+    for name, value in d["results"].items():
+        if not isinstance(value, dict):
+            value = {"result": [value], "params": []}
+        result = value.get("result")
+        if not isinstance(result, list):
+            result = [result]
+        stats = value.get("stats")
+        if stats is not None and not isinstance(stats, list):
+            stats = [stats]
+        row: list[Any] = [
+            result,
+            value.get("params") or [],
+            versions.get(name) if isinstance(versions, dict) else None,
+            started.get(name) if isinstance(started, dict) else None,
+        ]
+        for _, getter in stats_keys:
+            if stats is None:
+                row.append(None)
+            else:
+                try:
+                    row.append([getter(z) if isinstance(z, dict) else None for z in stats])
+                except (KeyError, IndexError, TypeError):
+                    row.append(None)
+        row.append(value.get("samples"))
+        rows[name] = row
+    out = {k: d[k] for k in ("commit_hash", "date", "params", "python", "requirements")}
+    out["env_name"] = d.get("env_name") or ""
+    out["env_vars"] = d.get("env_vars") or {}
+    out["result_columns"] = columns
+    out["results"] = rows
+    return out
+
+
+def _as_column(value: Any, n: int, what: str) -> list:
+    """A per-combination column of an entry: None -> n Nones; otherwise a list of length n."""
+    if value is None:
+        return [None] * n
+    if not isinstance(value, list) or len(value) != n:
+        raise _BadEntry(f"{what} has {_len(value)} values for {n} parameter combinations")
+    return value
+
+
+def _len(value: Any) -> str:
+    return str(len(value)) if isinstance(value, list) else f"a {type(value).__name__}, not"
+
+
+class _Columns:
+    """Index of each known result column in a file's rows; absent ones point past the row."""
+
+    def __init__(self, result_columns: list[str]) -> None:
+        self.width = len(result_columns)
+        self.missing = self.width  # add() appends one None there
+        where = {c: i for i, c in enumerate(result_columns)}
+        for col in KNOWN_RESULT_COLUMNS:
+            setattr(self, col, where.get(col, self.missing))
+
+
+@dataclass
+class _FileRows:
+    """Column lists for the rows of one result file (or one entry of it)."""
+
+    combo: list[int] = field(default_factory=list)
+    value: list[Any] = field(default_factory=list)
+    ci_a: list[Any] = field(default_factory=list)
+    ci_b: list[Any] = field(default_factory=list)
+    q25: list[Any] = field(default_factory=list)
+    q75: list[Any] = field(default_factory=list)
+    samples: list[Any] = field(default_factory=list)
+    started: list[Any] = field(default_factory=list)
+    current: list[bool] = field(default_factory=list)
+    reason: list[str | None] = field(default_factory=list)
+    flops: list[Any] = field(default_factory=list)
+    edges: list[Any] = field(default_factory=list)
+
+    def add(
+        self,
+        name: str,
+        row: Any,
+        cols: _Columns,
+        ctx: _Context,
+        reasons: Any = None,
+        work: Any = None,
+    ) -> None:
+        """Append one benchmark entry's rows; raises _BadEntry (appending nothing) if malformed.
+
+        ``reasons`` maps param_key -> skip reason and ``work`` param_key -> {"flops", "edges"}
+        for this benchmark (tensorbench's own entry in the result file).
+        """
+        if not isinstance(row, list):
+            raise _BadEntry(f"entry is a {type(row).__name__}, not a list")
+        # asv drops trailing None columns; cols.missing (= width) must read None too.
+        row = row[: cols.width] + [None] * (cols.width + 1 - min(len(row), cols.width))
+
+        def get(col: str) -> Any:
+            return row[getattr(cols, col)]
+
+        start, n = ctx.combos.block(name, get("params") or [], ctx.benchmarks)
+        result = get("result")
+        if not isinstance(result, list):
+            # format 2 always writes a list; None = all failed, a bare number = one value
+            result = [None] * n if result is None else [result]
+        if len(result) != n:
+            raise _BadEntry(f"result has {len(result)} values for {n} parameter combinations")
+        started = get("started_at")
+        if started is not None and not _is_ms_timestamp(started):
+            raise _BadEntry("started_at is not a timestamp in ms")
+        version = get("version")
+        expected = ctx.versions.get(name)
+        # Validate every column before extending any, so a bad entry leaves no partial rows.
+        ci_a = _as_column(get("stats_ci_99_a"), n, "stats_ci_99_a")
+        ci_b = _as_column(get("stats_ci_99_b"), n, "stats_ci_99_b")
+        q25 = _as_column(get("stats_q_25"), n, "stats_q_25")
+        q75 = _as_column(get("stats_q_75"), n, "stats_q_75")
+        samples = get("samples")
+        if samples is None:
+            samples = [None] * n
+        else:
+            samples = _as_column(samples, n, "samples")
+            if not all(s is None or isinstance(s, list) for s in samples):
+                raise _BadEntry("samples is not a list of lists")
+            samples = [None if s is None else tuple(s) for s in samples]
+        self.combo.extend(range(start, start + n))
+        self.value.extend(result)
+        self.ci_a.extend(ci_a)
+        self.ci_b.extend(ci_b)
+        self.q25.extend(q25)
+        self.q75.extend(q75)
+        self.samples.extend(samples)
+        self.started.extend([started] * n)
+        self.current.extend([version is None or expected is None or version == expected] * n)
+        if isinstance(reasons, dict) and reasons:
+            keys = ctx.combos.param_key[start : start + n]
+            self.reason.extend(_text_or_none(reasons.get(k)) for k in keys)
+        else:
+            self.reason.extend([None] * n)
+        if isinstance(work, dict) and work:
+            keys = ctx.combos.param_key[start : start + n]
+            amounts = [work.get(k) if isinstance(work.get(k), dict) else {} for k in keys]
+            self.flops.extend(_number(a.get("flops")) for a in amounts)
+            self.edges.extend(_number(a.get("edges")) for a in amounts)
+        else:
+            self.flops.extend([math.nan] * n)
+            self.edges.extend([math.nan] * n)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Numeric columns as arrays; raises ValueError/TypeError on values of the wrong type."""
+        value = _floats(self.value)
+        failed = np.fromiter((v is None for v in self.value), bool, len(self.value))
+        samples = np.empty(len(self.samples), dtype=object)
+        for i, s in enumerate(self.samples):
+            if s is not None:
+                _floats(s)  # validate; kept as the tuple
+                samples[i] = s
+        return {
+            "combo": np.array(self.combo, dtype=np.int64),
+            "value": value,
+            "status": np.where(failed, 1, np.where(np.isnan(value), 2, 0)).astype(np.int8),
+            "ci_low": _floats(self.ci_a),
+            "ci_high": _floats(self.ci_b),
+            "q25": _floats(self.q25),
+            "q75": _floats(self.q75),
+            "samples": samples,
+            "started_at": _floats(self.started),
+            "version_current": np.array(self.current, dtype=bool),
+            "reason": _objects(self.reason),
+            "work_flops": np.array(self.flops, dtype=float),
+            "work_edges": np.array(self.edges, dtype=float),
+        }
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _objects(values: list) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _floats(values: list) -> np.ndarray:
+    """``values`` as a 1-d float array (None -> NaN); nested lists or text raise ValueError."""
+    out = np.array(values, dtype=float)
+    if out.shape != (len(values),):
+        raise ValueError("nested lists where numbers were expected")
+    return out
+
+
+@dataclass
+class _Context:
+    benchmarks: dict[str, dict]
+    versions: dict[str, Any]
+    combos: _Combos = field(default_factory=_Combos)
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+
+@dataclass
+class _FileResult:
+    machine: str
+    env: str
+    commit: str
+    date: float
+    facts: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+
+
+def _header(d: Any) -> dict:
+    if not isinstance(d, dict):
+        raise _BadFile(f"not an asv result file (top level is a {type(d).__name__})")
+    version = d.get("version")
+    if version == 1:
+        try:
+            d = _v1_to_v2(d)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise _BadFile(f"result format 1 file missing or malformed {exc}") from None
+    elif version != 2:
+        raise _BadFile(f"not an asv result file (format version {version!r}; 1 and 2 are read)")
+    for key, types in (
+        ("commit_hash", str),
+        ("results", dict),
+        ("result_columns", list),
+    ):
+        if key not in d:
+            raise _BadFile(f"not an asv result file (missing key {key!r})")
+        if not isinstance(d[key], types):
+            raise _BadFile(f"{key!r} is a {type(d[key]).__name__}")
+    if not all(isinstance(c, str) for c in d["result_columns"]):
+        raise _BadFile("'result_columns' is not a list of strings")
+    unknown = [c for c in d["result_columns"] if c not in KNOWN_RESULT_COLUMNS]
+    if unknown:
+        raise _BadFile(f"unknown result column {unknown[0]!r}")
+    date = d.get("date")
+    if date is not None and not _is_ms_timestamp(date):
+        raise _BadFile(f"'date' is not a timestamp in ms: {str(date)[:40]!r}")
+    return d
+
+
+# Timestamps pandas can hold (years 1677-2262), in ms; NaN stands for "unknown".
+_MS_MIN = pd.Timestamp.min.value // 1_000_000 + 1
+
+_MS_MAX = pd.Timestamp.max.value // 1_000_000 - 1
+
+
+def _is_ms_timestamp(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return _MS_MIN <= value <= _MS_MAX
+
+
+def _read_result_file(path: str, machine: str, ctx: _Context) -> _FileResult | None:
+    try:
+        d = _header(_read_json(path))
+    except (OSError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        ctx.skipped.append(SkippedFile(path, _reason(exc)))
+        return None
+    cols = _Columns(d["result_columns"])
+    # tensorbench's own entry (asv ignores unknown top-level keys): facts and skip reasons
+    ours = d.get("tensorbench") if isinstance(d.get("tensorbench"), dict) else {}
+    reasons = ours.get("skip_reasons") if isinstance(ours.get("skip_reasons"), dict) else {}
+    work = ours.get("work") if isinstance(ours.get("work"), dict) else {}
+    rows = _FileRows()
+    bad: set[str] = set()
+    for name, row in d["results"].items():
+        try:
+            rows.add(name, row, cols, ctx, reasons.get(name), work.get(name))
+        except _BadEntry as exc:
+            bad.add(name)
+            ctx.skipped.append(SkippedFile(path, f"benchmark {name!r}: {exc}"))
+    try:
+        arrays = rows.arrays()
+    except (TypeError, ValueError, OverflowError):
+        # A value of the wrong type somewhere: find the entries it sits in, keep the rest.
+        good = _FileRows()
+        for name, row in d["results"].items():
+            if name in bad:
+                continue
+            one = _FileRows()
+            try:
+                one.add(name, row, cols, ctx, reasons.get(name), work.get(name))
+                one.arrays()
+            except (_BadEntry, TypeError, ValueError, OverflowError) as exc:
+                ctx.skipped.append(SkippedFile(path, f"benchmark {name!r}: {_reason(exc)}"))
+                continue
+            good.add(name, row, cols, ctx, reasons.get(name), work.get(name))
+        arrays = good.arrays()
+    params = d.get("params") if isinstance(d.get("params"), dict) else {}
+    env = d.get("env_name")
+    if not isinstance(env, str) or not env:
+        env = Path(path).stem.split("-", 1)[-1]  # asv names files <hash8>-<env_name>.json
+    date = d.get("date")
+    facts = {
+        "python": d.get("python"),
+        "requirements": d.get("requirements") if isinstance(d.get("requirements"), dict) else {},
+        "env_vars": d.get("env_vars") if isinstance(d.get("env_vars"), dict) else {},
+        "params": params,
+        "tensorbench": ours,
+    }
+    return _FileResult(
+        machine=machine,
+        env=env,
+        commit=d["commit_hash"],
+        date=float(date) if date is not None else math.nan,
+        facts=facts,
+        arrays=arrays,
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON (truncated or corrupt): {exc.msg} at line {exc.lineno}"
+    if isinstance(exc, OSError):
+        return f"cannot read: {exc.strerror or exc}"
+    if isinstance(exc, RecursionError):
+        return "JSON nested too deeply"
+    if isinstance(exc, TypeError | ValueError | OverflowError) and not isinstance(
+        exc, _BadFile | _BadEntry
+    ):
+        return f"value of the wrong type ({exc})"
+    return str(exc)
+
+
+def _read_benchmarks(root: Path, skipped: list[SkippedFile]) -> dict[str, dict]:
+    path = root / "benchmarks.json"
+    if not path.is_file():
+        return {}
+    try:
+        d = _read_json(str(path))
+    except (OSError, ValueError, RecursionError) as exc:
+        skipped.append(SkippedFile(str(path), _reason(exc)))
+        return {}
+    if not isinstance(d, dict):
+        skipped.append(SkippedFile(str(path), "not an asv benchmarks.json (not an object)"))
+        return {}
+    out = {k: v for k, v in d.items() if k != "version" and isinstance(v, dict)}
+    ignored = [k for k, v in d.items() if k != "version" and not isinstance(v, dict)]
+    if ignored:
+        skipped.append(SkippedFile(str(path), f"entries that are not objects: {ignored[:3]}"))
+    return out
+
+
+def _read_machine(folder: Path, skipped: list[SkippedFile]) -> tuple[str, dict]:
+    path = folder / "machine.json"
+    if not path.is_file():
+        return folder.name, {}
+    try:
+        d = _read_json(str(path))
+    except (OSError, ValueError, RecursionError) as exc:
+        skipped.append(SkippedFile(str(path), _reason(exc)))
+        return folder.name, {}
+    if not isinstance(d, dict):
+        skipped.append(SkippedFile(str(path), "not an asv machine.json (not an object)"))
+        return folder.name, {}
+    name = d.get("machine")
+    return (name if isinstance(name, str) and name else folder.name), d

@@ -1,0 +1,7 @@
+"""asv integration: the parameter grid, suites, the per-environment probe, asv runs, result
+files, the machine entry and the per-commit compare gate.
+
+`tensorbench/asv_support.py` (beside this package) is what `benchmarks/` imports; it stays at
+that path because asv runs today's benchmarks against historic commits that have only it.
+Imports here are absolute, so ``import asv`` inside this package still means the asv package.
+"""

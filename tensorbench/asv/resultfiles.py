@@ -1,0 +1,147 @@
+"""Result-file transforms: merge a suite run into earlier results, annotate with our facts.
+
+asv ignores unknown keys, so every result file carries a ``"tensorbench"`` entry: the suites
+run, threads, BLAS kernel and framework build facts, the reason for every skipped point and
+the work (FLOPs, edges) of one call.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from ..noise import busy_reason
+from ..paths import REPO
+from ..timing import HARNESS
+from .grid import GRID
+from .suites import Suite
+
+
+def _load(path: Path) -> dict[str, Any]:
+    with open(path) as f:
+        return json.load(f)
+
+
+def _save(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w") as f:
+        json.dump(data, f, separators=(",", ":"))  # asv writes NaN as a bare NaN too
+    tmp.replace(path)
+
+
+def _is_missing(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def merge_results(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """Keep ``old`` values where ``new`` skipped a point that ``old`` measured.
+
+    Only within a benchmark whose parameter grid and version are unchanged, and only for points
+    the new run skipped (NaN): an earlier value or failure (null) of that commit comes back;
+    a point the new run measured or saw fail is never replaced.
+    """
+    cols = new.get("result_columns", [])
+    if old.get("result_columns") != cols or "result" not in cols:
+        return new
+    i_res, i_par, i_ver = cols.index("result"), cols.index("params"), cols.index("version")
+    for name, old_entry in old.get("results", {}).items():
+        entry = new["results"].get(name)
+        if entry is None:
+            new["results"][name] = old_entry
+            new.setdefault("durations", {}).update(
+                {k: v for k, v in old.get("durations", {}).items() if k.startswith(name)}
+            )
+            continue
+        if entry[i_par] != old_entry[i_par] or entry[i_ver] != old_entry[i_ver]:
+            continue
+        for j, (value, old_value) in enumerate(zip(entry[i_res], old_entry[i_res], strict=False)):
+            if _is_missing(value) and not _is_missing(old_value):
+                for c in range(len(cols)):
+                    if c in (i_par, i_ver) or not isinstance(entry[c], list):
+                        continue
+                    if (
+                        isinstance(old_entry[c], list)
+                        and j < len(old_entry[c])
+                        and j < len(entry[c])
+                    ):
+                        entry[c][j] = old_entry[c][j]
+    return new
+
+
+def _grid_key(benchmark: str) -> str | None:
+    """``bench_array.Matmul.time_matmul`` -> ``matmul`` (method suffix names the grid entry)."""
+    method = benchmark.rsplit(".", 1)[-1]
+    key = method.split("_", 1)[1] if "_" in method else method
+    return key if key in GRID else None
+
+
+def read_work_log(path: Path) -> dict[str, dict[str, dict[str, float | None]]]:
+    """grid key -> {param key: {"flops", "edges"}} from the benchmark processes' log."""
+    work: dict[str, dict[str, dict[str, float | None]]] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+                work.setdefault(rec["bench"], {})[rec["param_key"]] = {
+                    "flops": rec["flops"],
+                    "edges": rec["edges"],
+                }
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn line from a killed process: that point has no work figure
+    return work
+
+
+def annotate(
+    data: dict[str, Any],
+    env: str,
+    probe: dict[str, Any],
+    suite: Suite | None,
+    dirty: bool,
+    work: dict[str, dict] | None = None,
+    load: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Stable env name, python version, and the "tensorbench" facts entry.
+
+    ``load`` holds the machine-load snapshots taken at the start and end of this run
+    (:mod:`tensorbench.noise`); a busy run marks the whole file, since asv keeps no per-point
+    timestamps that would say which points a busy spell touched.
+    """
+    data["env_name"] = env
+    data.setdefault("params", {})["python"] = probe["python"]
+    data["python"] = probe["python"]
+    for k, v in probe["params"].items():  # searchable in asv publish: threads, blas, builds
+        data["params"][k] = v
+    previous = data.get("tensorbench", {})
+    suites = sorted(set(previous.get("suites", [])) | ({suite.name} if suite else set()))
+    reasons = dict(previous.get("skip_reasons", {}))
+    works = dict(previous.get("work", {}))
+    for name in data.get("results", {}):
+        key = _grid_key(name)
+        if key and key in probe["skip_reasons"]:
+            reasons[name] = {**reasons.get(name, {}), **probe["skip_reasons"][key]}
+        if key and work and key in work:
+            works[name] = {**works.get(name, {}), **work[key]}
+    data["tensorbench"] = {
+        "suites": suites,
+        "threads": probe["threads"],
+        "facts": probe["facts"],
+        "skip_reasons": reasons,  # benchmark -> {param_key: reason}
+        "work": works,  # benchmark -> {param_key: {"flops", "edges"}} of one call
+        "dirty_tree": dirty or previous.get("dirty_tree", False),
+        "harness": HARNESS,
+    }
+    if load is not None:
+        data["tensorbench"]["load"] = load
+        data["tensorbench"]["busy"] = busy_reason(load["start"], load["end"])
+    return data
+
+
+def _result_files(machine_dir: Path, commit: str) -> dict[str, Path]:
+    return {str(p): p for p in machine_dir.glob(f"{commit[:8]}-*.json")}
+
+
+def snapshot(machine: str, repo: Path = REPO) -> dict[str, dict]:
+    folder = repo / "results" / machine
+    return {str(p): _load(p) for p in folder.glob("*.json") if p.name != "machine.json"}

@@ -1,0 +1,245 @@
+"""Drive asv for `tensorbench run / compare / publish`, and keep its results database honest.
+
+asv does the timing and the storage; this module adds what a fair comparison needs and asv
+lacks:
+
+- existing environments get stable names (``existing-main``, ``existing-mxnet``) instead of
+  asv's absolute-path names, so history lines up across clones and machines;
+- every result file carries a ``"tensorbench"`` entry (asv ignores unknown keys): the suites
+  run, threads, BLAS kernel and framework build facts, and the reason for every skipped point;
+- a suite run never erases results of another suite on the same commit: asv rewrites a whole
+  benchmark's parameter grid, so points the new run skipped with "not in suite" keep the values
+  an earlier run measured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import noise
+from ..errors import InputError
+from ..paths import GRAPH_DIR_ENV, REPO, SUITE_ENV, THREADS_ENV, WORK_LOG_ENV
+from .grid import GRID
+from .process import AsvError, env_python, git, run_asv
+from .resultfiles import (
+    _load,
+    _result_files,
+    _save,
+    annotate,
+    merge_results,
+    read_work_log,
+    snapshot,
+)
+from .suites import Suite
+
+PROBE_MODULE = "tensorbench.asv.probe"  # run inside each environment's own interpreter
+
+
+def run_env(suite: Suite | None, threads: int | None = None, **extra: str) -> dict[str, str]:
+    """This process's environment plus the suite and threads that benchmark processes read."""
+    env = dict(os.environ, **extra)
+    if suite is not None:
+        env[SUITE_ENV] = suite.path
+    if threads:
+        env[THREADS_ENV] = str(threads)
+    return env
+
+
+def probe_env(python: Path, suite: Suite | None, threads: int | None) -> dict[str, Any]:
+    """Facts and skip reasons as that environment sees them (runs in its own interpreter)."""
+    res = subprocess.run(
+        [str(python), "-m", PROBE_MODULE],
+        capture_output=True,
+        text=True,
+        env=run_env(suite, threads),
+        cwd=REPO,
+    )
+    if res.returncode:
+        raise AsvError(f"{python} -m {PROBE_MODULE} failed: {res.stderr.strip()[-2000:]}")
+    return json.loads(res.stdout)
+
+
+@dataclass
+class EnvRun:
+    env: str
+    result_file: Path | None
+    asv_exit: int
+
+
+def run_existing(
+    env: str,
+    suite: Suite | None,
+    machine: str,
+    commit: str,
+    threads: int | None = None,
+    graph_dir: str | None = None,
+    bench: str | None = None,
+    python: Path | None = None,
+    repo: Path = REPO,
+) -> EnvRun:
+    """Run ``suite`` in an existing environment, label it ``commit``, post-process the result.
+
+    ``python`` defaults to the project's environment ``env`` (.venv, .venv-mxnet); on a machine
+    with its own interpreter (a GPU box) pass it, and ``env`` becomes just the label.
+    """
+    python = python or env_python(env, repo)
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no", cwd=repo))
+    probe = probe_env(python, suite, threads)
+    machine_dir = repo / "results" / machine
+    ours = machine_dir / f"{commit[:8]}-existing-{env}.json"
+    old = _load(ours) if ours.exists() else None
+    for stale in machine_dir.glob(f"{commit[:8]}-existing-py*.json"):
+        stale.unlink()  # an interrupted run's path-named file: ours holds what was kept
+
+    work_log = Path(tempfile.mkstemp(prefix="tensorbench-work-", suffix=".jsonl")[1])
+    child_env = run_env(suite, threads, **{WORK_LOG_ENV: str(work_log)})
+    if graph_dir:
+        child_env[GRAPH_DIR_ENV] = str(Path(graph_dir).resolve())
+    args = [
+        "run",
+        "-E",
+        f"existing:{python}",
+        "--set-commit-hash",
+        commit,
+        "--machine",
+        machine,
+        "--show-stderr",
+    ]
+    pattern = bench or suite_bench_regex(suite)
+    if pattern:
+        args += ["--bench", pattern]
+    load = {"start": noise.snapshot()}
+    code = run_asv(args, cwd=repo, env=child_env)
+    load["end"] = noise.snapshot()
+    produced = sorted(machine_dir.glob(f"{commit[:8]}-existing-py*.json"))
+    work = read_work_log(work_log)
+    work_log.unlink(missing_ok=True)
+    if not produced:
+        return EnvRun(env, None, code or 1)
+    data = _load(produced[0])
+    if old is not None:
+        data = merge_results(data, old)
+    _save(ours, annotate(data, f"existing-{env}", probe, suite, dirty, work, load))
+    busy = noise.busy_reason(load["start"], load["end"])
+    if busy:
+        print(f"warning: {env}: {busy}; its results are marked busy")
+    for p in produced:
+        p.unlink()
+    return EnvRun(env, ours, code)
+
+
+def suite_bench_regex(suite: Suite | None) -> str | None:
+    """asv --bench regex selecting exactly the suite's parameter points.
+
+    asv matches a parametrised benchmark as ``name(v1, v2, ...)`` (values as repr strings) and
+    runs only the matching points, so points outside the suite cost nothing.
+    """
+    if suite is None:
+        return None
+
+    def alt(values: Iterable[Any]) -> str:
+        return "(?:" + "|".join(re.escape(repr(v)) for v in sorted(values, key=str)) + ")"
+
+    parts = []
+    for key, sel in sorted(suite.workloads.items()):
+        fields = [alt(sel.backends), alt(sel.sizes), alt(sel.dtypes)]
+        if GRID[key].threads:
+            fields.append(alt(sel.threads))
+        parts.append(rf"_{re.escape(key)}\(" + ", ".join(fields) + r"\)$")
+    return "|".join(parts)
+
+
+def postprocess_managed(
+    machine: str,
+    commits: Iterable[str],
+    snapshots: dict[str, dict],
+    probe: dict[str, Any],
+    suite: Suite | None,
+    repo: Path = REPO,
+    load: dict[str, Any] | None = None,
+) -> list[Path]:
+    """Merge and annotate result files that managed-environment runs wrote."""
+    written = []
+    for commit in commits:
+        for key, path in _result_files(repo / "results" / machine, commit).items():
+            if "-existing-" in path.name:
+                continue  # existing-environment files carry their own environment's facts
+            data = _load(path)
+            if key in snapshots:
+                data = merge_results(data, snapshots[key])
+            _save(path, annotate(data, data["env_name"], probe, suite, False, load=load))
+            written.append(path)
+    return written
+
+
+def run_managed(
+    suite: Suite | None,
+    machine: str,
+    commits: str = "HEAD^!",
+    threads: int | None = None,
+    config: Path | None = None,
+    repo: Path = REPO,
+) -> int:
+    """asv run over a commit range in asv's own virtualenvs (built on first use)."""
+    snaps = snapshot(machine, repo)
+    args = ["run", commits, "--machine", machine, "--show-stderr"]
+    if config:
+        args += ["--config", str(config)]
+    pattern = suite_bench_regex(suite)
+    if pattern:
+        args += ["--bench", pattern]
+    load = {"start": noise.snapshot()}
+    code = run_asv(args, cwd=repo, env=run_env(suite, threads))
+    load["end"] = noise.snapshot()
+    hashes = git("rev-list", commits, cwd=repo).split()
+    probe = probe_env(env_python("main", repo), suite, threads)
+    probe["facts"] = {"note": "managed asv environment; see requirements"}
+    postprocess_managed(machine, hashes, snaps, probe, suite, repo, load)
+    return code
+
+
+def matrix_config(spec: str, repo: Path = REPO) -> Path:
+    """A temporary asv config whose matrix varies one framework: ``numpy=1.26.4,2.0.2,2.4.x``."""
+    name, _, versions = spec.partition("=")
+    values = [v.strip().replace(".x", ".*") for v in versions.split(",") if v.strip()]
+    if not name or not values:
+        raise InputError(f"--matrix {spec!r}: expected NAME=V1,V2,... (e.g. numpy=1.26.4,2.4.x)")
+    conf = read_asv_conf(repo / "asv.conf.json")
+    req = {k: v for k, v in conf["matrix"]["req"].items() if k not in ("mxnet",)}
+    req.update({"numpy": [""], "scipy": [""], "jax": [""], name: values})
+    conf["matrix"] = {"req": req}
+    conf.pop("exclude", None)
+    conf["repo"] = str(repo)
+    for key in ("benchmark_dir", "results_dir", "html_dir", "env_dir"):
+        conf[key] = str(repo / conf[key])
+    out = Path(tempfile.mkdtemp(prefix="tensorbench-matrix-")) / "asv.conf.json"
+    out.write_text(json.dumps(conf, indent=2))
+    return out
+
+
+def read_asv_conf(path: Path) -> dict[str, Any]:
+    """asv.conf.json allows // comments; strip whole-line ones before parsing."""
+    if not path.exists():
+        raise InputError(f"no asv config at {path}")
+    text = "\n".join(
+        line for line in path.read_text().splitlines() if not line.strip().startswith("//")
+    )
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+
+
+def publish(repo: Path = REPO) -> Path:
+    """asv publish into the ignored html folder; returns its path."""
+    if run_asv(["publish"], cwd=repo):
+        raise AsvError("asv publish failed")
+    return repo / ".asv" / "html"

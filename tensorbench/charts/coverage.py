@@ -1,0 +1,143 @@
+"""What the database holds: newest values, ok/failed/skipped counts, coverage per backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from ..analysis.rates import (
+    latest,
+    select,
+)
+from .theme import (
+    FRAMEWORK_COLORS,
+    _records,
+    _value_unit,
+    empty_chart,
+)
+
+
+def latest_values_chart(
+    table: pd.DataFrame, *, benchmark: str, machine: Any = None
+) -> alt.TopLevelMixin:
+    """Any benchmark's newest value per parameter combination, one colour per machine, CI bars.
+
+    The compare view for databases that are not tensorbench's.
+    """
+    rows = latest(select(table, benchmark=benchmark, machine=machine, status="ok"))
+    if rows.empty:
+        return empty_chart(f"no ok results for {benchmark}")
+    unit = str(rows["unit"].iloc[0])
+    factor, shown = _value_unit(unit, rows["value"])
+    df = pd.DataFrame(
+        {
+            "params": rows["param_key"].astype(str).replace("", "(no parameters)"),
+            "machine": rows["machine"].astype(str),
+            "env": rows["env"].astype(str),
+            "value": rows["value"] * factor,
+            "low": rows["ci_low"].fillna(rows["value"]) * factor,
+            "high": rows["ci_high"].fillna(rows["value"]) * factor,
+            "commit": rows["commit"].astype(str).str[:8],
+            "date": rows["commit_date"],
+        }
+    )
+    base = alt.Chart(_records(df))
+    log = bool((df["value"] > 0).all() and df["value"].max() / max(df["value"].min(), 1e-300) > 50)
+    x = alt.X(
+        "value:Q",
+        title=f"{shown}" + (" (log)" if log else ""),
+        scale=alt.Scale(type="log" if log else "linear"),
+    )
+    y = alt.Y("params:N", title=None, sort=None)
+    offset = alt.YOffset("machine:N")
+    color = alt.Color("machine:N", title="machine")
+    return alt.layer(
+        base.mark_point(filled=True, size=80).encode(
+            x=x,
+            y=y,
+            yOffset=offset,
+            color=color,
+            tooltip=[
+                "params:N",
+                "machine:N",
+                "env:N",
+                alt.Tooltip("value:Q", format=".4g"),
+                "commit:N",
+                alt.Tooltip("date:T", format="%Y-%m-%d"),
+            ],
+        ),
+        base.mark_rule().encode(x="low:Q", x2="high:Q", y=y, yOffset=offset, color=color),
+    ).properties(title=f"{benchmark}: newest result")
+
+
+def status_chart(table: pd.DataFrame, *, machine: Any = None) -> alt.TopLevelMixin:
+    """Results per commit (oldest to newest), stacked by status: where runs failed or skipped."""
+    rows = select(table, machine=machine)
+    if rows.empty:
+        return empty_chart("no results")
+    counts = (
+        rows.groupby(["commit_order", "status"], observed=True)
+        .agg(n=("value", "size"), commit=("commit", "first"), date=("commit_date", "first"))
+        .reset_index()
+    )
+    counts["commit"] = counts["commit"].astype(str).str[:8]
+    counts["status"] = counts["status"].astype(str)
+    return (
+        alt.Chart(_records(counts))
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "commit_order:Q",
+                title="commit (oldest → newest)",
+                scale=alt.Scale(nice=False, padding=6),
+                axis=alt.Axis(format="d", tickMinStep=1),  # commits are whole steps
+            ),
+            y=alt.Y("n:Q", title="results", stack=True),
+            color=alt.Color(
+                "status:N",
+                scale=alt.Scale(
+                    domain=["ok", "skipped", "failed"], range=["#0072B2", "#BBBBBB", "#D55E00"]
+                ),
+                title="status",
+            ),
+            tooltip=["commit:N", alt.Tooltip("date:T", format="%Y-%m-%d"), "status:N", "n:Q"],
+        )
+        .properties(title="results per commit")
+    )
+
+
+def coverage_chart(table: pd.DataFrame, *, machine: Any = None) -> alt.TopLevelMixin:
+    """One tick per commit measured, per machine and environment, over commit dates."""
+    rows = select(table, machine=machine)
+    if rows.empty:
+        return empty_chart("no results")
+    per = (
+        rows.groupby(["machine", "env", "commit"], observed=True)
+        .agg(
+            date=("commit_date", "first"),
+            n=("value", "size"),
+            ok=("status", lambda s: int((s == "ok").sum())),
+        )
+        .reset_index()
+    )
+    per["where"] = per["machine"].astype(str) + " · " + per["env"].astype(str)
+    per["commit"] = per["commit"].astype(str).str[:8]
+    return (
+        alt.Chart(_records(per[["where", "date", "commit", "n", "ok"]]))
+        .mark_tick(thickness=2)
+        .encode(
+            x=alt.X("date:T", title="commit date"),
+            y=alt.Y("where:N", title=None, axis=alt.Axis(labelLimit=500)),
+            color=alt.value(FRAMEWORK_COLORS["numpy"]),
+            tooltip=[
+                "where:N",
+                "commit:N",
+                alt.Tooltip("date:T", format="%Y-%m-%d"),
+                alt.Tooltip("n:Q", title="results"),
+                alt.Tooltip("ok:Q", title="ok"),
+            ],
+        )
+        .properties(title="commits measured per machine and environment")
+    )
