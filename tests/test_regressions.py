@@ -309,7 +309,9 @@ def test_real_databases(shared_data: Path, name: str, capsys: pytest.CaptureFixt
     rc = main(["regressions", "--results", str(path), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert rc in (0, 1) and rc == int(any(o["fails_gate"] for o in out))
-    assert all(o["kind"] == "regression" and o["ratio"] > 1.0 for o in out)
+    # the threshold rule: nothing under the default 5 % is a regression; corroboration carried
+    assert all(o["kind"] == "regression" and o["ratio"] >= 1.05 for o in out)
+    assert all(o["corroboration"] == len(o["corroborated_by"]) for o in out)
 
 
 def test_rank_test_matches_scipy() -> None:
@@ -351,3 +353,233 @@ def test_any_series_gives_a_well_formed_table(values: list[float], kind_unit: tu
     assert list(found.columns) == COLUMNS
     assert set(found["kind"]) <= {"regression", "improvement"}
     assert found["significance"].dropna().between(0, 1).all()
+
+
+# ------------------------------------------------------------------------------------------
+# outliers, the threshold rule, noise models (issues 16 and 17)
+
+ALL_KINDS = ("regression", "improvement", "below threshold", "outlier")
+
+
+@pytest.mark.parametrize("factor", [0.5, 0.7, 1.6, 2.5])
+@pytest.mark.parametrize("at", [3, 8, 30])
+def test_an_outlier_either_way_does_not_hide_a_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture, factor: float, at: int
+) -> None:
+    y = noisy({25: 1.25}, n=40)
+    y[at] *= factor
+    db = write_asv_db(tmp_path / "results", {"bench.A.time_slow": y})
+    assert main(["regressions", "--results", str(db), "--json", "--outliers"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    regs = [o for o in out if o["kind"] == "regression"]
+    assert [o["commit"] for o in regs] == [commit(25)]
+    assert regs[0]["ratio"] == pytest.approx(1.25, abs=0.03)
+    outliers = [o["commit"] for o in out if o["kind"] == "outlier"]
+    # a fast run is reported as an outlier (never as a regression); a slow one is noise
+    assert outliers == ([commit(at)] if factor < 1 else [])
+
+
+@pytest.mark.parametrize("step", [1.03, 1.045, 1.05, 1.055, 1.07, 1.2])
+@pytest.mark.parametrize("cv", [0.003, 0.01, 0.02])
+def test_nothing_below_the_threshold_is_a_regression(step: float, cv: float) -> None:
+    found = find_regressions(
+        series(noisy({40: step}, cv=cv, seed=int(step * 1000))), kinds=ALL_KINDS
+    )
+    regs = found[found["kind"] == "regression"]
+    assert (regs["ratio"] >= regs["min_effect"] + 1 - 1e-12).all()
+    assert (regs["ratio"] >= 1.05).all()
+    small = found[found["kind"] == "below threshold"]
+    assert (small["ratio"] < 1 + small["min_effect"]).all()
+    if step >= 1.07:
+        assert list(regs["first_bad_commit"]) == [commit(40)]
+    if step <= 1.045 and cv <= 0.003:
+        # significant, but smaller than asked for: listed apart, never failing the gate
+        assert list(small["first_bad_commit"]) == [commit(40)] and regs.empty
+        assert not small["fails_gate"].any() and set(small["direction"]) == {"worse"}
+
+
+def test_noisy_and_bimodal_series_need_bigger_changes() -> None:
+    rng = np.random.default_rng(5)
+    # two levels 12 % apart taking turns; the slow one's share grows from 20 % to 45 %
+    share = np.r_[np.full(60, 0.2), np.full(60, 0.45)]
+    y = 1e-3 * np.where(rng.random(120) < share, 1.12, 1.0) * rng.lognormal(0, 0.002, 120)
+    found = find_regressions(series(y), kinds=ALL_KINDS)
+    assert not (found["kind"] == "regression").any()
+    assert set(found["noise_model"]) <= {"bimodal"}
+    # a real 30 % step on the same benchmark is still reported, and said to be bimodal
+    big = find_regressions(series(np.r_[y[:60], y[60:] * 1.3]))
+    assert list(big["kind"]) == ["regression"] and big.iloc[0].noise_model == "bimodal"
+    assert big.iloc[0].min_effect > 0.05
+    # 6 % noise per run: a 7 % step is significant but under twice the run-to-run noise
+    noisy_y = noisy({100: 1.07}, n=200, cv=0.06, seed=2)
+    found = find_regressions(series(noisy_y), kinds=ALL_KINDS)
+    assert not (found["kind"] == "regression").any()
+    assert (found["noise_model"] == "noisy").all() and (found["min_effect"] > 0.08).all()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0.0, 0.0, 0.0, 0.0, 1e300, 1e300, 1e300, 1e300],
+        [-1.0, -2.0, -1.0, -3.0, 1e308, 1e308, 1e308, 1e308, 1e308],
+        [1e-300] * 10 + [1e300] * 10,
+        [1e-3] * 5 + [0.0] * 5 + [-5.0] * 5 + [1e9] * 5,
+        [1.0, float("nan"), float("inf"), -float("inf")] * 6,
+    ],
+)
+def test_extreme_series_give_a_well_formed_table(values: list[float]) -> None:
+    found = find_regressions(series(np.array(values)), kinds=ALL_KINDS)
+    assert list(found.columns) == COLUMNS
+    assert set(found["kind"]) <= set(ALL_KINDS)
+
+
+def test_missing_commits_keep_the_step_at_its_commit() -> None:
+    t = series(noisy({50: 1.2}))
+    t = t[~t["commit_order"].isin([10, 11, 12, 48, 49, 51])]
+    found = find_regressions(t)
+    assert list(found["first_bad_commit"]) == [commit(50)]
+    assert found.iloc[0].last_good_commit == commit(47)
+
+
+# ------------------------------------------------------------------------------------------
+# corroboration on a multi-machine database
+
+
+def machines_table() -> pd.DataFrame:
+    """One benchmark on four machines: a +20 % step at commit 40 on a and b, none on c, and
+    d ran only commits 55-79 (it cannot say anything about commit 40)."""
+    return pd.concat(
+        [
+            series(noisy({40: 1.2}, seed=1), machine="a"),
+            series(noisy({40: 1.2}, seed=2) * 3, machine="b"),  # another level, same step
+            series(noisy({}, seed=3), machine="c"),
+            series(noisy({}, seed=4), machine="d").iloc[55:],
+        ]
+    )
+
+
+def test_corroboration_counts_other_series_at_the_same_commits() -> None:
+    found = find_regressions(machines_table()).set_index("machine")
+    assert sorted(found.index) == ["a", "b"]
+    assert found.loc["a", "corroboration"] == 1
+    assert found.loc["a", "corroborated_by"] == ["b:venv"]
+    assert found.loc["a", "not_seen_by"] == ["c:venv"]  # d never ran those commits
+    assert found.loc["b", "corroborated_by"] == ["a:venv"]
+
+
+def test_corroboration_tolerates_three_commits_and_needs_the_same_direction() -> None:
+    t = pd.concat(
+        [
+            series(noisy({40: 1.2}, seed=1), machine="a"),
+            series(noisy({43: 1.2}, seed=2), machine="b"),  # 3 commits later: same change
+            series(noisy({40: 1 / 1.2}, seed=3), machine="c"),  # the other way
+            series(noisy({48: 1.2}, seed=4), machine="e"),  # too far
+        ]
+    )
+    found = find_regressions(t, kinds=ALL_KINDS)
+    a = found[(found["machine"] == "a")].iloc[0]
+    assert a.corroborated_by == ["b:venv"]
+    assert sorted(a.not_seen_by) == ["c:venv", "e:venv"]
+
+
+def test_cli_min_corroboration_filters_and_json_carries_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    root = tmp_path / "results"
+    for name, values in (
+        ("a", noisy({40: 1.2}, seed=1)),
+        ("b", noisy({40: 1.2}, seed=2)),
+        ("c", noisy({}, seed=3)),
+        ("d", noisy({20: 1.2}, seed=4)),
+    ):
+        one = write_asv_db(tmp_path / f"one-{name}", {"bench.A.time_x": values})
+        root.mkdir(exist_ok=True)
+        (one / "box" / "machine.json").write_text(json.dumps({"machine": name, "version": 1}))
+        (one / "box").rename(root / name)
+        (one / "benchmarks.json").replace(root / "benchmarks.json")
+    assert main(["regressions", "--results", str(root), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    # sorted by corroboration: the change seen on two machines first
+    assert [o["corroboration"] for o in out] == [1, 1, 0]
+    assert {o["machine"] for o in out[:2]} == {"a", "b"} and out[2]["machine"] == "d"
+    a = next(o for o in out if o["machine"] == "a")
+    assert a["corroborated_by"] == ["b:venv"] and sorted(a["not_seen_by"]) == ["c:venv", "d:venv"]
+    assert main(["regressions", "--results", str(root), "--json", "--min-corroboration", "1"]) == 1
+    assert {o["machine"] for o in json.loads(capsys.readouterr().out)} == {"a", "b"}
+    assert main(["regressions", "--results", str(root), "--json", "--min-corroboration", "2"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+# ------------------------------------------------------------------------------------------
+# the gate never passes on nothing
+
+
+def _truncate(path: Path, keep: int = 200) -> None:
+    path.write_text(path.read_text()[:keep])
+
+
+@pytest.mark.parametrize("case", ["empty", "foreign", "newest truncated", "all truncated"])
+@pytest.mark.parametrize("as_json", [True, False])
+def test_gate_fails_when_it_has_nothing_to_judge(
+    tmp_path: Path, capsys: pytest.CaptureFixture, case: str, as_json: bool
+) -> None:
+    root = tmp_path / "results"
+    if case == "empty":
+        root.mkdir()
+    elif case == "foreign":
+        root = Path(__file__).resolve().parents[1]  # the repository: not an asv database
+    else:
+        write_asv_db(root, {"bench.A.time_x": noisy({}, n=40)})
+        for i in range(40) if case == "all truncated" else (38, 39):
+            _truncate(root / "box" / f"{commit(i)[:8]}-venv.json")
+    argv = ["regressions", "--results", str(root)] + (["--json"] if as_json else [])
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err.strip().splitlines()
+    assert err[-1].startswith("tensorbench: error: ") and str(root) in err[-1]
+    if "truncated" in case:
+        assert f"skipped {root / 'box' / commit(39)[:8]}-venv.json: invalid JSON" in captured.err
+
+
+def test_an_old_unreadable_file_is_reported_but_judged_around(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    root = write_asv_db(tmp_path / "results", {"bench.A.time_x": noisy({25: 1.25}, n=40)})
+    _truncate(root / "box" / f"{commit(5)[:8]}-venv.json")
+    assert main(["regressions", "--results", str(root), "--json"]) == 1
+    captured = capsys.readouterr()
+    assert [o["commit"] for o in json.loads(captured.out)] == [commit(25)]
+    assert f"{commit(5)[:8]}-venv.json: invalid JSON" in captured.err
+
+
+# ------------------------------------------------------------------------------------------
+# acknowledgements that cannot work
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe[\x00[\x00", b'[[acknowledged]]\nreason = "caf\xe9"\n'])
+def test_non_utf8_acknowledgements_exit_2_with_one_line(
+    db: Path, capsys: pytest.CaptureFixture, raw: bytes
+) -> None:
+    (db / "acknowledged.toml").write_bytes(raw)
+    assert main(["regressions", "--results", str(db)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "acknowledged.toml" in err[0] and "not UTF-8" in err[0]
+    with pytest.raises(InputError, match="not UTF-8"):
+        load_acknowledged(db / "acknowledged.toml")
+
+
+def test_acknowledgements_matching_nothing_are_warned_about(
+    db: Path, capsys: pytest.CaptureFixture
+) -> None:
+    (db / "acknowledged.toml").write_text(
+        f'[[acknowledged]]\nbenchmark = "bench.A.*"\ncommit = "{commit(25)[:8]}"\n\n'
+        '[[acknowledged]]\nbenchmark = "bench.Typo.*"\ncommit = "abcdef12"\n\n'
+        '[[acknowleged]]\nbenchmark = "bench.B.*"\ncommit = "1234"\n'
+    )
+    assert main(["regressions", "--results", str(db), "--json"]) == 0  # the first one holds
+    err = capsys.readouterr().err
+    assert "acknowledged.toml:5: benchmark 'bench.Typo.*' matches no benchmark" in err
+    assert "acknowledged.toml:5: commit 'abcdef12' matches no commit" in err
+    assert "table [acknowleged] is not [[acknowledged]]" in err
+    assert "bench.A" not in err

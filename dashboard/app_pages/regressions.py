@@ -1,12 +1,17 @@
-"""Regressions: every detected change in a sortable table, and a benchmark's history."""
+"""Regressions: every detected change in a sortable table, filtered by corroboration, and the
+history of a change beside the same benchmark on the machines/envs that corroborate it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 import ui
-from loading import current_changes
+from loading import current_changes, results_dir
 
 from tensorbench import charts
+from tensorbench.analysis.regressions import acknowledged_warnings, load_acknowledged
+from tensorbench.errors import InputError
 
 db = ui.database()
 table = ui.machine_table(db)
@@ -24,12 +29,36 @@ threshold = left.slider(
     help="Relative effect a change must reach (0.05 = 5 %).",
 )
 show_improvements = right.toggle("Show improvements", value=False, key="reg_improvements")
-changes = current_changes(threshold)
+min_corroboration = right.number_input(
+    "Seen in at least N other machines/envs",
+    min_value=0,
+    value=0,
+    step=1,
+    key="reg_min_corroboration",
+    help="Corroboration: other machine/env series of the same benchmark and parameters that "
+    "shift the same way at the same commits (within 3).",
+)
+ack_path = Path(results_dir()) / "acknowledged.toml"
+try:
+    changes = current_changes(threshold)
+    warnings = acknowledged_warnings(ack_path, load_acknowledged(ack_path), table)
+except InputError as exc:  # a bad acknowledged.toml: say which line, show no changes
+    st.error(str(exc))
+    st.stop()
+for warning in warnings:
+    st.warning(warning)
 changes = changes[changes["machine"].isin(set(table["machine"].astype(str)))]
 if not show_improvements and "kind" in changes:
     changes = changes[changes["kind"] == "regression"]
+if "corroboration" in changes:
+    changes = changes[changes["corroboration"] >= min_corroboration]
+    changes = changes.sort_values("corroboration", ascending=False, kind="stable")
 detector = changes.attrs.get("detector", "")
-st.caption(f"{len(changes)} change(s) found by `{detector}`, largest first.")
+st.caption(
+    f"{len(changes)} change(s) found by `{detector}`, most corroborated first, then largest. "
+    "'seen in' counts the other machines/envs showing the same change; 'not seen by' ran "
+    "those commits without it."
+)
 
 shown = changes.assign(
     first_bad=changes["first_bad_commit"].astype(str).str[:8],
@@ -47,6 +76,10 @@ columns = [
         "first_bad",
         "ratio",
         "significance",
+        "corroboration",
+        "corroborated_by",
+        "not_seen_by",
+        "noise_model",
         "acknowledged",
     )
     if c in shown
@@ -63,6 +96,10 @@ picked = st.dataframe(
             "p-value (Mann-Whitney)", format="%.2g", help="lower is stronger evidence"
         ),
         "param_key": "parameters",
+        "corroboration": st.column_config.NumberColumn("seen in"),
+        "corroborated_by": st.column_config.ListColumn("seen by"),
+        "not_seen_by": st.column_config.ListColumn("not seen by"),
+        "noise_model": "noise",
     },
 )
 
@@ -95,12 +132,32 @@ else:
         key="reg_params",
     )
     machine = None
-ui.show_chart(
-    charts.history_chart(
-        table, benchmark=benchmark, param_key=param_key, machine=machine, regressions=changes
-    ),
-    f"history-{benchmark}-{param_key}",
-)
+if rows and chosen.get("corroborated_by"):
+    # the change beside the same benchmark on the machines/envs that corroborate it
+    where = [(str(chosen["machine"]), str(chosen["env"]))] + [
+        tuple(label.rsplit(":", 1)) for label in chosen["corroborated_by"]
+    ]
+    for col, (m, e) in zip(st.columns(len(where)), where, strict=True):
+        with col:
+            st.caption(f"{m} · {e}")
+            ui.show_chart(
+                charts.history_chart(
+                    table,
+                    benchmark=benchmark,
+                    param_key=param_key,
+                    machine=m,
+                    env=e,
+                    regressions=changes,
+                ),
+                f"history-{benchmark}-{param_key}-{m}-{e}",
+            )
+else:
+    ui.show_chart(
+        charts.history_chart(
+            table, benchmark=benchmark, param_key=param_key, machine=machine, regressions=changes
+        ),
+        f"history-{benchmark}-{param_key}",
+    )
 st.caption(
     "One point per commit (asv's median; band: 99 % confidence interval). Dashed rules mark "
     "the first bad commit of each detected change. Hover a point for hash, date, value and CI."

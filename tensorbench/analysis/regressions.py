@@ -15,52 +15,55 @@ Method, per series (machine x env x benchmark x param_key) in commit order, one 
 (asv's stored result, the median of the run's samples; re-runs of a commit are merged by median):
 
 1. Log values, so steps are ratios and noise is multiplicative.
-2. Candidates: binary segmentation with the standardised rank CUSUM (the Mann-Whitney z of every
-   split of a segment, the standardised form of Pettitt's test), kept from z >= 3. Ranks make the
-   scan indifferent to the skewed, one-sided outliers of timing data (a noisy neighbour only
-   slows a run down), which pull means and least-squares fits.
-3. Merge, after Apache Otava's split/merge (Fleming et al., "Hunter", ICPE 2023): every change
+2. Noise model (`noise_model`): the series' robust run-to-run SD (from successive differences)
+   and its isolated outliers, points more than 5 robust SDs off the medians of the 5 points on
+   either side, both the same way (fast or slow). Outliers are left out of steps 3-6, so a
+   fast run (a cache effect, a benchmark that skipped work) cannot hide a level shift; fast
+   ones are listed as kind 'outlier'. More than 8 % of such points means two interleaved
+   levels: the series is 'bimodal', nothing is left out and a change must exceed the gap
+   between the levels; otherwise it must be at least 1.5 run-to-run SDs ('noisy' when that
+   is more than the threshold). ``min_effect`` and ``noise_model`` say which applied.
+3. Candidates: binary segmentation with the standardised rank CUSUM (the Mann-Whitney z of every
+   split of a segment, the standardised form of Pettitt's test), kept from z >= 3.
+4. Merge, after Apache Otava's split/merge (Fleming et al., "Hunter", ICPE 2023): every change
    is tested against its neighbours with a two-sided Mann-Whitney U test on the adjacent
    segments (at most ``window`` = 50 points a side, so a change is judged locally); the weakest
    is dropped and its neighbours retested until all p-values are <= ``alpha`` (1e-3).
-4. Placement: ranks find changes but place them loosely (they ignore how far apart values are),
-   so each change is moved to the split of its neighbourhood with the least one-sided Huber loss
-   (squared below the level and up to 1 robust SD above it, linear beyond: Gaussian noise plus
-   slow-downs); steps 3-4 repeat until nothing moves.
-5. Effect: Hodges-Lehmann shift (median of pairwise differences of log values) between the two
-   windows, with its distribution-free (Moses) 99 % interval. A change is reported when it is
-   significant, its interval reaches the minimum effect ``threshold`` (default 5 %) and its
-   estimate is at least half of it: a true 5 % step measured as 4.6 % [3.9, 5.3] is reported;
-   a 2 % step is not, however wide its interval on a short, noisy series.
-6. Ranged regressions (asv issue #932): consecutive same-direction changes whose intervals do
+5. Placement: each change is moved to the split of its neighbourhood with the least one-sided
+   Huber loss (squared below the level and up to 1 robust SD above it, linear beyond);
+   steps 4-5 repeat until nothing moves.
+6. Effect: Hodges-Lehmann shift (median of pairwise differences of log values) between the two
+   windows, with its distribution-free (Moses) 99 % interval; ``ratio`` is the shift as a
+   ratio. The rule: a significant change is a regression (or improvement) only when its
+   estimate is at least the threshold and the noise floor; otherwise it is 'below threshold'
+   and never fails the gate. The interval decides only whether a change stands alone: one
+   whose whole interval lies beyond the threshold is reported on its own.
+7. Ranged regressions (asv issue #932): consecutive same-direction changes whose intervals do
    not clear the threshold on their own are accumulated; the range ends at the step where the
    accumulated change reaches the threshold and is retested (window before its first step vs
-   window after its last) before it is reported as one regression, ``n_steps`` > 1.
-7. Gate: a regression fails it unless acknowledged or ``resolved`` (a later change brought the
+   window after its last), then judged by the same rule, ``n_steps`` > 1.
+8. Corroboration (`tensorbench.analysis.corroboration`): in how many other machine/env series of the same
+   benchmark and parameters the same change shows at the same commits (+-3), and which ran
+   those commits without showing it.
+9. Gate: a regression fails it unless acknowledged or ``resolved`` (a later change brought the
    series back within the threshold of its old level, as asv only lists regressions still
-   present). Improvements are rows with kind 'improvement' and never fail it.
+   present). Improvements, 'below threshold' and 'outlier' rows never fail it.
 
-Columns (`COLUMNS`): ``before``/``after`` are medians of the two windows, ``ratio`` = after /
-before, ``ratio_low``/``ratio_high`` the 99 % interval of the shift as a ratio,
+Columns (`COLUMNS`): ``before``/``after`` are medians of the two windows, ``ratio`` the
+Hodges-Lehmann estimate as a ratio, ``ratio_low``/``ratio_high`` its 99 % interval,
 ``significance`` the Mann-Whitney p-value (two-sided; exact up to 20 points, else the normal
-approximation with tie correction), ``range_points`` the measured commits from last good to
-first bad, ``latest`` the level the series ends on.
+approximation with tie correction), ``range_points`` the commits from last good to first bad,
+``latest`` the level the series ends on, ``direction`` 'worse' or 'better', ``noise`` the
+run-to-run SD as a ratio.
 
-What asv stores, and what is used: the detector's unit is the per-commit median because, on
-real machines, run-to-run noise dominates the spread inside a run; pooling samples across
-commits would be pseudo-replication and inflate significance. ``stats_ci_99`` marks off-level
-runs only weakly: on openblas-benchmarks the runs more than 4 robust SDs off their running
-median have a median interval 1.3x their series' usual width (32 % of them above 2x, against
-13 % of the rest), too weak to drop or weight points by (asv weights its fit by 2/|ci_99|; a
-rank test takes no weights). Raw ``samples`` are what `compare_commits` tests, where two runs
-are all there is.
-
-Why not asv's detector or Otava's: asv fits a piecewise-constant Potts model (L1 or L2) with an
-information-criterion penalty and then compares step heights to ``threshold`` by their point
-estimates, so a 5 % step measured at 4.8 % is dropped and one-sided outliers bend the fit; Otava
-(apache-otava, not a dependency: it pins numpy 2.2 and scipy < 1.17) uses E-divisive candidates
-and Student's t-tests, which assume normal noise. How the two compare on histories with
-known truth: docs/regressions-evaluation.md (measured by scripts/eval_regressions.py).
+The unit is the per-commit median: run-to-run noise dominates the spread inside a run, and
+pooling samples across commits would be pseudo-replication. Raw ``samples`` are what
+`compare_commits` tests, where two runs are all there is. Why not asv's detector or Otava's:
+asv fits a piecewise-constant Potts model with an information-criterion penalty, which
+outliers bend; Otava (apache-otava, not a dependency) uses E-divisive candidates and
+Student's t-tests, which assume normal noise. How this compares with asv's detector, on
+synthetic histories and on real databases: docs/regressions-evaluation.md, written by
+scripts/eval_regressions.py.
 
 Direction: for time, peakmem and mem benchmarks higher is worse. A ``track_`` benchmark is
 higher-is-better when its unit says it is a rate or a score (`higher_is_better`): a unit in
@@ -116,6 +119,15 @@ COLUMNS = [
     "acknowledged",
     "reason",
     "fails_gate",
+    # kind and noise (see find_regressions)
+    "direction",
+    "min_effect",
+    "noise",
+    "noise_model",
+    # tensorbench.analysis.corroboration
+    "corroboration",
+    "corroborated_by",
+    "not_seen_by",
 ]
 
 HIGHER_IS_BETTER_UNITS = frozenset(
@@ -147,8 +159,17 @@ _HUBER_C = 1.0
 # Confidence of the shift interval: a change is reported unless the data are this sure that it
 # is below the threshold (99 %, as asv's stats_ci_99).
 _CONF = 0.99
-# A change's estimate must be at least this share of the threshold (its interval reaching it).
-_MIN_ESTIMATE_SHARE = 0.5
+# Outliers: a point this many robust SDs off the medians of the _OUTLIER_SIDE points on
+# either side (both, the same way) is an isolated outlier, left out of the change search.
+_OUTLIER_Z = 5.0
+_OUTLIER_SIDE = 5
+# Robust SDs below this (0.1 %, working scale) are taken as this: quantised series (bytes)
+# would otherwise call every differing point an outlier.
+_MIN_SCALE = 1e-3
+# More isolated "outliers" than this share of a series means two interleaved levels (bimodal).
+_BIMODAL_SHARE = 0.08
+# A noisy series alerts only on changes of at least this many run-to-run SDs.
+_NOISE_K = 1.5
 _EXACT_N = 20  # up to this many points in all, Mann-Whitney p-values are exact (scipy)
 _REFINE_SPAN = 2  # placement fits this many windows either side (up to the neighbours)
 _REFINE_BAND = 16  # and moves a change at most this far per pass
@@ -191,11 +212,7 @@ def load_acknowledged(path: str | Path) -> list[Acknowledgement]:
     path = Path(path)
     if not path.is_file():
         return []
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: {exc}") from None
+    text, data = _read_toml(path)
     entries = data.get("acknowledged", [])
     if not isinstance(entries, list):
         raise InputError(f"{path}: 'acknowledged' must be an array of tables ([[acknowledged]])")
@@ -214,6 +231,54 @@ def load_acknowledged(path: str | Path) -> list[Acknowledgement]:
         if not isinstance(reason, str):
             raise InputError(f"{where}: entry {i + 1}: 'reason' must be a string")
         out.append(Acknowledgement(entry["benchmark"], entry["commit"].strip().lower(), reason))
+    return out
+
+
+def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    """The text and parsed TOML of ``path``; InputError naming the file on bad bytes or syntax."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            "save the file as UTF-8"
+        ) from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def acknowledged_warnings(
+    path: str | Path, acknowledged: list[Acknowledgement], table: pd.DataFrame
+) -> list[str]:
+    """What in ``acknowledged.toml`` can never take effect on ``table``, one line each.
+
+    A top-level key other than ``acknowledged`` (a misspelt table such as
+    ``[[acknowleged]]``); an entry whose benchmark pattern matches no benchmark, or whose
+    commit matches no commit, of the results. [] when the file is absent.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return []
+    text, data = _read_toml(path)
+    out = [
+        f"{path}: table [{key}] is not [[acknowledged]]; its entries are ignored"
+        for key in data
+        if key != "acknowledged"
+    ]
+    if table is None or table.empty:
+        return out
+    benchmarks = [str(b) for b in pd.unique(table["benchmark"].astype(str))]
+    commits = [str(c) for c in pd.unique(table["commit"].astype(str))]
+    for i, ack in enumerate(acknowledged):
+        where = f"{path}:{_entry_line(text, i)}"
+        if not any(fnmatch.fnmatchcase(b, ack.benchmark) for b in benchmarks):
+            out.append(f"{where}: benchmark {ack.benchmark!r} matches no benchmark in the results")
+        if not any(c.startswith(ack.commit) for c in commits):
+            out.append(f"{where}: commit {ack.commit!r} matches no commit in the results")
     return out
 
 
@@ -346,6 +411,70 @@ def _norm_ppf(q: float) -> float:
     return float(ndtri(q))
 
 
+@dataclass(frozen=True)
+class Noise:
+    """What a series' own history says about its noise (working scale: log for positive series).
+
+    ``sigma`` is the robust run-to-run SD (from successive differences, so steps barely move
+    it); ``outliers`` marks isolated points far off the levels on both sides of them, in either
+    direction; ``model`` is 'bimodal' when such points are too many to be outliers (two
+    interleaved levels), else 'normal'; ``floor`` is the smallest change the series can alert
+    on whatever the threshold: ``_NOISE_K`` x sigma, or the gap between the two levels of a
+    bimodal series.
+    """
+
+    sigma: float
+    outliers: np.ndarray
+    model: str
+    floor: float
+    deviation: np.ndarray  # signed distance of each point from the nearer side's median
+
+
+def _robust_scale(x: np.ndarray) -> float:
+    d = np.diff(x)
+    if d.size == 0:
+        return 0.0
+    return 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
+
+
+def _side_medians(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Median of up to ``k`` points before and after each point (NaN with fewer than 2)."""
+    n = x.size
+    left = np.full(n, np.nan)
+    right = np.full(n, np.nan)
+    if n >= k:
+        med = np.median(np.lib.stride_tricks.sliding_window_view(x, k), axis=1)
+        left[k:] = med[: n - k]
+        right[: n - k] = med[1:]
+    for i in range(n):  # the few points near the ends, with shorter sides
+        if np.isnan(left[i]) and i >= 2:
+            left[i] = np.median(x[max(0, i - k) : i])
+        if np.isnan(right[i]) and n - i - 1 >= 2:
+            right[i] = np.median(x[i + 1 : i + 1 + k])
+    return left, right
+
+
+def noise_model(x: np.ndarray) -> Noise:
+    """The `Noise` of series ``x`` (finite values in commit order, working scale)."""
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    none = np.zeros(n, dtype=bool)
+    if n < 5:
+        return Noise(_robust_scale(x), none, "normal", 0.0, np.zeros(n))
+    scale = max(_robust_scale(x), _MIN_SCALE)
+    left, right = _side_medians(x, _OUTLIER_SIDE)
+    dl, dr = x - left, x - right
+    both = np.isfinite(dl) & np.isfinite(dr) & (np.sign(dl) == np.sign(dr))
+    dev = np.where(both, np.sign(dl) * np.minimum(np.abs(dl), np.abs(dr)), 0.0)
+    flagged = np.abs(dev) > _OUTLIER_Z * scale
+    if flagged.sum() >= 3 and flagged.mean() > _BIMODAL_SHARE:
+        # two levels taking turns: a change must be larger than the gap between them
+        gap = float(np.median(np.abs(dev[flagged])))
+        return Noise(_robust_scale(x), none, "bimodal", gap, dev)
+    sigma = _robust_scale(x[~flagged])
+    return Noise(sigma, flagged, "normal", _NOISE_K * sigma, dev)
+
+
 def detect_changes(
     x: np.ndarray,
     *,
@@ -462,8 +591,13 @@ def _best_split(s: np.ndarray, min_size: int, near: int, noise_up: bool = True) 
     ks = np.arange(max(min_size, near - _REFINE_BAND), min(m - min_size, near + _REFINE_BAND) + 1)
     if ks.size == 0:
         return near
-    cost = _huber_prefix_costs(s, scale, ks) + _huber_prefix_costs(s[::-1], scale, m - ks)
-    best = ks[cost <= cost.min() + 1e-9 * abs(cost.min())]
+    with np.errstate(over="ignore", invalid="ignore"):
+        cost = _huber_prefix_costs(s, scale, ks) + _huber_prefix_costs(s[::-1], scale, m - ks)
+    finite = np.isfinite(cost)
+    if not finite.any():  # values so large their squares overflow: keep the rank placement
+        return near
+    low = float(cost[finite].min())
+    best = ks[finite & (cost <= low + 1e-9 * abs(low))]
     return int(best[np.argmin(np.abs(best - near))])
 
 
@@ -475,27 +609,27 @@ def _events(
     window: int,
     alpha: float = DEFAULT_ALPHA,
 ) -> list[tuple[Change, str]]:
-    """Turn changes into reported events: (Change, 'regression' | 'improvement').
+    """Turn changes into events: (Change, 'regression' | 'improvement' | 'below threshold').
 
-    A change whose whole interval clears the threshold is reported on its own. Consecutive
-    same-direction changes that do not are joined into ranged changes, each ending at the step
-    where the accumulated change reaches the threshold, and tested again on the window before
-    its first step and the window after its last; one is reported when its interval reaches the
-    threshold. A lone change is judged on its own interval, so a true 5 % step measured as
-    4.8 % +- 0.6 % is still reported.
+    The rule: a change is a regression or an improvement when its estimated size (the
+    Hodges-Lehmann shift) is at least ``log_threshold``; a significant change whose estimate
+    falls short is 'below threshold', never a regression. The 99 % interval decides only which
+    changes stand alone: one whose whole interval lies beyond the threshold is reported on its
+    own; consecutive same-direction changes that do not are joined into ranged changes, each
+    ending at the step where the accumulated change reaches the threshold, and tested again on
+    the window before its first step and the window after its last (asv #932).
     """
     out: list[tuple[Change, str]] = []
 
     def reaches(c: Change) -> bool:
-        # The interval must reach the threshold and the estimate be at least halfway there:
-        # on a short noisy series a 2 % change can have an interval that touches 5 %.
-        far = c.high if c.shift > 0 else -c.low
-        return far >= log_threshold and abs(c.shift) >= _MIN_ESTIMATE_SHARE * log_threshold
+        return abs(c.shift) >= log_threshold
 
     def clears(c: Change) -> bool:
         return (c.low if c.shift > 0 else -c.high) >= log_threshold
 
     def label(c: Change) -> str:
+        if not reaches(c):
+            return "below threshold"
         return "regression" if c.shift * worse_sign > 0 else "improvement"
 
     bounds = [0] + [c.stop for c in changes] + [x.size]
@@ -504,8 +638,7 @@ def _events(
     def emit(members: list[int]) -> None:
         first, last = changes[members[0]], changes[members[-1]]
         if len(members) == 1:
-            if reaches(first):
-                out.append((first, label(first)))
+            out.append((first, label(first)))
             return
         left = max(bounds[members[0]], first.stop - window)
         right = min(bounds[members[-1] + 2], last.stop + window)
@@ -513,6 +646,8 @@ def _events(
         joined = Change(first.start, last.stop, shift, low, high, p, left, right, len(members))
         if p <= alpha and reaches(joined):
             out.append((joined, label(joined)))
+        else:
+            out.extend((changes[m], "below threshold") for m in members)
 
     def flush() -> None:
         # As asv does since its #932: the range ends at the step where the accumulated change
@@ -590,6 +725,9 @@ def _resolve_since(
     return None, ts
 
 
+KINDS = ("regression", "improvement", "below threshold", "outlier")
+
+
 def find_regressions(
     table: pd.DataFrame,
     threshold: float = 0.05,
@@ -599,20 +737,34 @@ def find_regressions(
     alpha: float = DEFAULT_ALPHA,
     min_size: int = DEFAULT_MIN_SIZE,
     window: int = DEFAULT_WINDOW,
+    kinds: Iterable[str] = ("regression", "improvement"),
+    corroborate: bool = True,
 ) -> pd.DataFrame:
     """Regressions and improvements of every series of ``table``, one row each.
 
-    ``table`` is `tensorbench.results.load_results(dir).table`. ``threshold`` is the minimum
-    relative effect (0.05 = 5 %). ``since`` (commit hash prefix or date) keeps changes whose
-    first bad commit is at or after it; earlier history still serves as the baseline.
-    ``acknowledged`` is a list of `Acknowledgement` (or mappings with benchmark, commit, reason);
-    a change is acknowledged when an entry's pattern matches the benchmark and its commit is the
-    first bad commit or any commit of the range. Columns: `COLUMNS`; ``kind`` is 'regression' or
-    'improvement'; ``significance`` is a Mann-Whitney p-value. Sorted with unacknowledged
-    regressions first, largest effect first.
+    ``table`` is `tensorbench.analysis.results.load_results(dir).table`. ``threshold`` is the minimum
+    relative effect (0.05 = 5 %): a change is a regression or improvement only when its
+    estimated size (``ratio``, the Hodges-Lehmann shift as a ratio) is at least that, and at
+    least the series' own noise floor (``min_effect``, ``noise_model``). ``since`` (commit hash
+    prefix or date) keeps changes whose first bad commit is at or after it; earlier history
+    still serves as the baseline. ``acknowledged`` is a list of `Acknowledgement` (or mappings
+    with benchmark, commit, reason); a change is acknowledged when an entry's pattern matches
+    the benchmark and its commit is the first bad commit or any commit of the range.
+
+    ``kinds`` selects the rows: 'regression', 'improvement', 'below threshold' (significant
+    changes smaller than the threshold or the noise floor; never fail the gate) and 'outlier'
+    (isolated runs faster / better than both neighbouring levels; never fail the gate).
+    ``direction`` says 'worse' or 'better'. With ``corroborate`` each row also says in how
+    many other machine/env series of the same benchmark and parameters the same change shows
+    at the same commits (`tensorbench.analysis.corroboration`). Columns: `COLUMNS`; ``significance`` is
+    a Mann-Whitney p-value. Sorted with open regressions first, most corroborated first,
+    largest effect first.
     """
     if threshold < 0:
         raise InputError(f"threshold must be >= 0, got {threshold}")
+    wanted = set(kinds)
+    if wanted - set(KINDS):
+        raise ValueError(f"unknown kinds {sorted(wanted - set(KINDS))}; known: {KINDS}")
     if table is None or len(table) == 0:
         return _empty()
     since_order, since_date = _resolve_since(table, since)
@@ -630,37 +782,89 @@ def find_regressions(
     starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
     ends = np.r_[starts[1:], sid.size]
     rows: list[dict[str, Any]] = []
+
+    def recent(i: int) -> bool:
+        if since_order is not None and orders[i] < since_order:
+            return False
+        return since_date is None or not dates.iloc[i] < since_date
+
     for a, b in zip(starts, ends, strict=True):
         if b - a < 2 * min_size:
             continue
-        y = values[a:b]
-        positive = bool(np.all(y > 0))
+        y_all = values[a:b]
+        positive = bool(np.all(y_all > 0))
         # Log scale makes steps ratios; series with zeros or negatives (some track_) stay linear
         # with shifts scaled by the median level.
-        scale = 1.0 if positive else max(float(np.median(np.abs(y))), 1e-300)
-        x = np.log(y) if positive else y / scale
+        scale = 1.0 if positive else max(float(np.median(np.abs(y_all))), 1e-300)
+        with np.errstate(over="ignore", invalid="ignore"):
+            x_all = np.log(y_all) if positive else y_all / scale
+        if not np.all(np.isfinite(x_all)):
+            continue  # values beyond float range once scaled: nothing to compare
         first = {k: v[a] for k, v in meta.items()}
         worse = -1 if higher_is_better(str(first["kind"]), first["unit"]) else 1
-        changes = detect_changes(
-            x, alpha=alpha, min_size=min_size, window=window, noise_up=worse > 0
-        )
+        noise = noise_model(x_all)
+        keep = np.flatnonzero(~noise.outliers)  # positions of the points the search sees
+        x, y = x_all[keep], y_all[keep]
         thr = log_thr if positive else threshold
+        effect = max(thr, noise.floor)
+        model = noise.model if noise.model == "bimodal" else "noisy" if effect > thr else "normal"
+
+        def as_ratio(v: float, positive: bool = positive) -> float:
+            with np.errstate(over="ignore"):
+                return float(np.expm1(v)) if positive else v
+
+        common = {
+            "min_effect": float(as_ratio(effect)),
+            "noise": float(as_ratio(noise.sigma)),
+            "noise_model": model,
+        }
+        changes = (
+            detect_changes(x, alpha=alpha, min_size=min_size, window=window, noise_up=worse > 0)
+            if x.size >= 2 * min_size
+            else []
+        )
         # The level the series ends on: a regression that is gone by then is "resolved".
         tail = changes[-1].stop if changes else 0
         latest = float(np.median(y[max(tail, y.size - window) :]))
-        for c, label in _events(x, changes, worse, thr, window, alpha):
-            i0, i1 = a + c.start, a + c.stop
-            if since_order is not None and orders[i1] < since_order:
+        events = _events(x, changes, worse, effect, window, alpha)
+        if "outlier" in wanted:
+            for i in np.flatnonzero(noise.outliers & (noise.deviation * worse < 0)):
+                if abs(noise.deviation[i]) < thr or not recent(a + int(i)):
+                    continue  # off its neighbours by less than the threshold: not worth a row
+                j = max(int(i) - 1, 0)
+                level = float(y_all[i] * np.exp(-noise.deviation[i])) if positive else math.nan
+                rows.append(
+                    _row(first, "outlier", "better", commits, dates, a + j, a + int(i))
+                    | common
+                    | {
+                        "before": level,
+                        "after": float(y_all[i]),
+                        "ratio": float(y_all[i] / level) if positive else math.nan,
+                        "ratio_low": math.nan,
+                        "ratio_high": math.nan,
+                        "significance": math.nan,
+                        "n_steps": 1,
+                        "range_points": 1,
+                        "latest": latest,
+                    }
+                )
+        for c, label in events:
+            direction = "worse" if c.shift * worse > 0 else "better"
+            if label not in wanted:
                 continue
-            if since_date is not None and dates.iloc[i1] < since_date:
+            i0, i1 = a + int(keep[c.start]), a + int(keep[c.stop])
+            if not recent(i1):
                 continue
             before = float(np.median(y[c.left : c.start + 1]))
             after = float(np.median(y[c.stop : c.right]))
             if positive:
-                lo, hi = math.exp(c.low), math.exp(c.high)
+                with np.errstate(over="ignore"):  # 1e-300 -> 1e300 is a finite log shift
+                    est, lo, hi = (float(v) for v in np.exp([c.shift, c.low, c.high]))
             else:
-                lo = (before + c.low * scale) / before if before else math.nan
-                hi = (before + c.high * scale) / before if before else math.nan
+                est, lo, hi = (
+                    (before + v * scale) / before if before else math.nan
+                    for v in (c.shift, c.low, c.high)
+                )
             resolved = False
             # only a later change can undo it; the level test alone would call a regression
             # just under the threshold by medians "resolved" on the segment it starts
@@ -677,26 +881,17 @@ def find_regressions(
                 None,
             )
             rows.append(
-                {
-                    "machine": first["machine"],
-                    "env": first["env"],
-                    "benchmark": first["benchmark"],
-                    "param_key": first["param_key"],
-                    "params": first["params"],
-                    "kind": label,
-                    "last_good_commit": str(commits[i0]),
-                    "first_bad_commit": str(commits[i1]),
-                    "last_good_date": dates.iloc[i0],
-                    "first_bad_date": dates.iloc[i1],
+                _row(first, label, direction, commits, dates, i0, i1)
+                | common
+                | {
                     "before": before,
                     "after": after,
-                    "ratio": after / before if before else math.nan,
+                    "ratio": est,
                     "ratio_low": lo,
                     "ratio_high": hi,
                     "significance": c.pvalue,
                     "n_steps": c.n_steps,
-                    "range_points": int(c.stop - c.start),
-                    "unit": first["unit"],
+                    "range_points": int(i1 - i0),
                     "latest": latest,
                     "resolved": resolved,
                     "acknowledged": ack is not None,
@@ -707,10 +902,54 @@ def find_regressions(
     if not rows:
         return _empty()
     out = pd.DataFrame(rows, columns=COLUMNS)
-    effect = np.abs(np.log(out["ratio"].where(out["ratio"] > 0)))
-    out = out.assign(_pass=~out["fails_gate"], _eff=-effect)
-    out = out.sort_values(["_pass", "kind", "_eff"], kind="stable").drop(columns=["_pass", "_eff"])
+    if corroborate:
+        from .corroboration import corroborate as _corroborate
+
+        out = _corroborate(out, pts, threshold)
+    else:
+        out["corroboration"] = 0
+        out["corroborated_by"] = [[] for _ in range(len(out))]
+        out["not_seen_by"] = [[] for _ in range(len(out))]
+    size = np.abs(np.log(out["ratio"].where(out["ratio"] > 0)))
+    rank = {k: i for i, k in enumerate(KINDS)}
+    out = out.assign(
+        _pass=~out["fails_gate"].astype(bool),
+        _kind=out["kind"].map(rank),
+        _corr=-out["corroboration"],
+        _eff=-size,
+    )
+    out = out.sort_values(["_pass", "_kind", "_corr", "_eff"], kind="stable")
+    out = out.drop(columns=["_pass", "_kind", "_corr", "_eff"])
     return out.reset_index(drop=True)
+
+
+def _row(
+    first: dict[str, Any],
+    kind: str,
+    direction: str,
+    commits: np.ndarray,
+    dates: pd.Series,
+    i0: int,
+    i1: int,
+) -> dict[str, Any]:
+    """The identifying columns of a row: series, kind, commits (positions in the points)."""
+    return {
+        "machine": first["machine"],
+        "env": first["env"],
+        "benchmark": first["benchmark"],
+        "param_key": first["param_key"],
+        "params": first["params"],
+        "kind": kind,
+        "direction": direction,
+        "last_good_commit": str(commits[i0]),
+        "first_bad_commit": str(commits[i1]),
+        "last_good_date": dates.iloc[i0],
+        "first_bad_date": dates.iloc[i1],
+        "resolved": False,
+        "acknowledged": False,
+        "reason": "",
+        "fails_gate": False,
+    }
 
 
 def compare_commits(table: pd.DataFrame, base: str, head: str, factor: float = 1.1) -> pd.DataFrame:

@@ -35,7 +35,7 @@ def history_chart(
 ) -> alt.TopLevelMixin:
     """One benchmark over commits: value with its CI band per series, regressions marked.
 
-    ``regressions`` has `tensorbench.regressions.find_regressions`' columns; each change is a
+    ``regressions`` has `tensorbench.analysis.regressions.find_regressions`' columns; each change is a
     vertical rule at its first bad commit (vermillion: regression, green: improvement).
     ``x`` is "commit_order" (one step per commit) or "commit_date".
     """

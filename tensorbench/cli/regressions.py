@@ -1,7 +1,10 @@
 """`tensorbench regressions`: the regression gate over an asv results directory.
 
 Exit codes: 0 no open regression, 1 an unacknowledged regression still present at the newest
-commit, 2 bad input (missing directory, bad acknowledged.toml, unknown --since).
+commit, 2 bad input (missing directory, bad acknowledged.toml, unknown --since) or nothing to
+judge: no readable result at all (an empty folder, one that is not an asv database), or result
+files newer than every readable one that could not be read. Skipped files and acknowledgements
+that match nothing are listed on stderr in every mode.
 """
 
 from __future__ import annotations
@@ -9,6 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +50,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"acknowledgements file (default <results>/{ACK_FILE})",
     )
     p.add_argument("--improvements", action="store_true", help="also list improvements")
+    p.add_argument(
+        "--below-threshold",
+        action="store_true",
+        help="also list significant changes smaller than the threshold or the noise floor",
+    )
+    p.add_argument(
+        "--outliers", action="store_true", help="also list isolated fast (better) outlier runs"
+    )
+    p.add_argument(
+        "--min-corroboration",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only changes seen in at least N other machine/env series at the same commits "
+        "(the gate judges only those)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON list instead of tables")
     p.set_defaults(func=cmd_regressions)
 
@@ -58,12 +80,14 @@ def _params(row: Any) -> dict:
 
 
 def _number(x: float) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+    """JSON has no NaN or infinity: those are null."""
+    return float(x) if x is not None and math.isfinite(float(x)) else None
 
 
 def _as_json(row: Any) -> dict[str, Any]:
     return {
         "kind": row.kind,
+        "direction": row.direction,
         "benchmark": str(row.benchmark),
         "params": _params(row),
         "param_key": str(row.param_key),
@@ -82,6 +106,12 @@ def _as_json(row: Any) -> dict[str, Any]:
         "pvalue": _number(row.significance),
         "n_steps": int(row.n_steps),
         "unit": None if not isinstance(row.unit, str) else row.unit,
+        "min_effect": _number(row.min_effect),
+        "noise": _number(row.noise),
+        "noise_model": row.noise_model,
+        "corroboration": int(row.corroboration),
+        "corroborated_by": list(row.corroborated_by),
+        "not_seen_by": list(row.not_seen_by),
         "resolved": bool(row.resolved),
         "acknowledged": bool(row.acknowledged),
         "reason": row.reason,
@@ -102,13 +132,21 @@ def _fmt_value(v: float, unit: Any) -> str:
 
 
 def _status(row: Any) -> str:
+    noise = ""
+    if row.noise_model != "normal":
+        noise = f"; {row.noise_model}: needs {row.min_effect:.1%}"
     if row.kind != "regression":
-        return ""
+        return row.kind + noise if row.kind != "improvement" else noise.lstrip("; ")
     if row.acknowledged:
-        return f"acknowledged: {row.reason}" if row.reason else "acknowledged"
+        return (f"acknowledged: {row.reason}" if row.reason else "acknowledged") + noise
     if row.resolved:
-        return "resolved"
-    return "OPEN"
+        return "resolved" + noise
+    return "OPEN" + noise
+
+
+def _corroboration(row: Any) -> str:
+    checked = row.corroboration + len(row.not_seen_by)
+    return f"{row.corroboration}/{checked}" if checked else "-"
 
 
 def _print_table(title: str, rows: list[Any]) -> None:
@@ -127,6 +165,7 @@ def _print_table(title: str, rows: list[Any]) -> None:
         "after",
         "ratio",
         "p-value",
+        "seen in",
         "status",
     ):
         table.add_column(col, overflow="fold")
@@ -143,48 +182,154 @@ def _print_table(title: str, rows: list[Any]) -> None:
             _fmt_value(r.after, r.unit),
             f"{r.ratio:.3f} [{r.ratio_low:.3f}, {r.ratio_high:.3f}]",
             f"{r.significance:.1e}",
+            _corroboration(r),
             _status(r),
         )
     Console(width=200).print(table)
 
 
+def _warn(message: str) -> None:
+    print(f"tensorbench: warning: {message}", file=sys.stderr)
+
+
+_DATE = re.compile(rb'"date"\s*:\s*(\d{9,})')
+
+
+def _machine_name(folder: Path) -> str:
+    try:
+        name = json.loads((folder / "machine.json").read_text(encoding="utf-8")).get("machine")
+    except (OSError, ValueError, AttributeError):
+        name = None
+    return name if isinstance(name, str) and name else folder.name
+
+
+def _unjudged(db: Any) -> list[str]:
+    """Unreadable result files that may be newer than everything read from their machine
+    folder: the date they record (recovered from the raw bytes where the file is truncated)
+    is at or after the newest readable result of that machine, or, without a date, they were
+    written no earlier than the newest readable file there."""
+    whole = [s for s in db.skipped if not s.reason.startswith("benchmark ")]
+    by_folder: dict[Path, list[str]] = {}
+    for s in whole:
+        path = Path(s.path)
+        if path.name not in ("machine.json", "benchmarks.json") and path.parent != Path(
+            db.results_dir
+        ):
+            by_folder.setdefault(path.parent, []).append(s.path)
+    out = []
+    table = db.table
+    ok = table[table["status"].eq("ok")] if len(table) else table
+    for folder, bad in by_folder.items():
+        rows = ok[ok["machine"].astype(str) == _machine_name(folder)] if len(ok) else ok
+        if rows.empty:
+            out.extend(bad)
+            continue
+        newest = rows["commit_date"].max().value // 1_000_000  # ms, as asv stores it
+        bad_set = set(bad)
+        readable = [
+            e.stat().st_mtime
+            for e in os.scandir(folder)
+            if e.name.endswith(".json") and e.name != "machine.json" and e.path not in bad_set
+        ]
+        newest_mtime = max(readable, default=0.0)
+        for path in bad:
+            try:
+                with open(path, "rb") as fh:
+                    hit = _DATE.search(fh.read(1 << 16))
+                if hit is not None:
+                    if int(hit.group(1)) >= newest:
+                        out.append(path)
+                elif os.stat(path).st_mtime >= newest_mtime:
+                    out.append(path)
+            except OSError:
+                out.append(path)
+    return out
+
+
+def _check_judgeable(db: Any, results: Path) -> None:
+    """InputError (exit 2) when the gate has nothing it could judge; see the module docstring."""
+    t = db.table
+    ok = t[t["status"].eq("ok") & t["value"].notna()] if len(t) else t
+    if ok.empty:
+        if not db.benchmarks and not db.machines:
+            raise InputError(
+                f"{results}: not an asv results database (no benchmarks.json, no "
+                "<machine>/machine.json, no result files)"
+            )
+        raise InputError(
+            f"{results}: no readable benchmark results ({len(db.skipped)} file(s) skipped, "
+            "listed above); nothing to judge"
+        )
+    newest_bad = _unjudged(db)
+    if newest_bad:
+        raise InputError(
+            f"{results}: the newest results cannot be read ({', '.join(newest_bad[:3])}"
+            f"{' ...' if len(newest_bad) > 3 else ''}); the gate cannot judge the newest commit"
+        )
+
+
 def cmd_regressions(args: argparse.Namespace) -> int:
-    from ..analysis.regressions import find_regressions, load_acknowledged
+    from ..analysis.regressions import (
+        KINDS,
+        acknowledged_warnings,
+        find_regressions,
+        load_acknowledged,
+    )
     from ..analysis.results import load_results
 
     if not args.results.is_dir():
         raise InputError(f"results directory not found: {args.results}")
     if not (0 <= args.threshold < 10):
         raise InputError(f"--threshold must be in [0, 10), got {args.threshold}")
+    if args.min_corroboration < 0:
+        raise InputError(f"--min-corroboration must be >= 0, got {args.min_corroboration}")
     ack_path = args.acknowledged or args.results / ACK_FILE
     if args.acknowledged is not None and not ack_path.is_file():
         raise InputError(f"acknowledgements file not found: {ack_path}")
     acks = load_acknowledged(ack_path)
     db = load_results(args.results)
+    for s in db.skipped:
+        _warn(f"skipped {s.path}: {s.reason}")
+    _check_judgeable(db, args.results)
+    for w in acknowledged_warnings(ack_path, acks, db.table):
+        _warn(w)
     found = find_regressions(
-        db.table, threshold=args.threshold, since=args.since, acknowledged=acks
+        db.table, threshold=args.threshold, since=args.since, acknowledged=acks, kinds=KINDS
     )
-    shown = found if args.improvements else found[found["kind"] == "regression"]
+    if args.min_corroboration:
+        found = found[found["corroboration"] >= args.min_corroboration]
+    wanted = {"regression"}
+    wanted |= {"improvement"} if args.improvements else set()
+    wanted |= {"below threshold"} if args.below_threshold else set()
+    wanted |= {"outlier"} if args.outliers else set()
+    shown = found[found["kind"].isin(wanted)]
     rows = list(shown.itertuples(index=False))
     gate = bool(found["fails_gate"].any()) if len(found) else False
+    counts = found["kind"].value_counts()
     if args.json:
         print(json.dumps([_as_json(r) for r in rows], indent=2))
         return 1 if gate else 0
-    regs = [r for r in rows if r.kind == "regression"]
-    imps = [r for r in rows if r.kind == "improvement"]
     n_series = db.table.groupby(["machine", "env", "benchmark", "param_key"], observed=True).ngroups
-    _print_table(f"regressions in {args.results}", regs)
-    if args.improvements:
-        _print_table("improvements", imps)
+    for kind in KINDS:
+        if kind in wanted:
+            title = f"regressions in {args.results}" if kind == "regression" else kind
+            _print_table(title, [r for r in rows if r.kind == kind])
+    regs = [r for r in rows if r.kind == "regression"]
     n_open = sum(bool(r.fails_gate) for r in regs)
     n_ack = sum(bool(r.acknowledged) for r in regs)
     n_res = sum(bool(r.resolved) and not r.acknowledged for r in regs)
+    others = ", ".join(
+        f"{int(counts.get(k, 0))} {k}{'s' if k != 'below threshold' else ''}"
+        + (
+            ""
+            if k in wanted
+            else f" (--{k.replace(' ', '-')}{'s' if k != 'below threshold' else ''})"
+        )
+        for k in KINDS[1:]
+    )
+    floor = f"; seen in >= {args.min_corroboration} other series" if args.min_corroboration else ""
     print(
         f"{n_series} series, {len(regs)} regressions: {n_open} open, {n_ack} acknowledged, "
-        f"{n_res} resolved; {int((found['kind'] == 'improvement').sum())} improvements"
-        f"{'' if args.improvements else ' (--improvements lists them)'}; "
-        f"threshold {args.threshold:.0%}"
+        f"{n_res} resolved; {others}; threshold {args.threshold:.0%}{floor}"
     )
-    for s in db.skipped:
-        print(f"skipped {s.path}: {s.reason}")
     return 1 if gate else 0
