@@ -149,6 +149,7 @@ def audit_backend(backend: str, args: argparse.Namespace, folder: Path) -> list[
                 "reference_s": ref,
                 "reference": refs[0]["how"],
                 "threadpools": refs[0].get("threadpools"),
+                "thread_env": refs[0].get("thread_env"),
                 "ratio": round(ratio, 3),
                 "ok": abs(ratio - 1) <= args.tolerance,
             }

@@ -21,6 +21,8 @@ import timeit
 from typing import Any
 
 AUDIT_LOG_ENV = "TENSORBENCH_AUDIT_LOG"
+# Environment variables that change how many threads a framework or BLAS uses.
+_THREAD_ENV_PREFIXES = ("OMP_", "MKL_", "OPENBLAS_", "MXNET_", "XLA_", "GOTO", "KMP_")
 
 
 def native_seconds(backend: str, fn: Any, threads: int) -> tuple[float, str]:
@@ -68,7 +70,9 @@ def log_native(key: dict[str, Any], backend: str, fn: Any, threads: int) -> None
         f"{p['internal_api']} x{p['num_threads']} {p.get('architecture', '')}".strip()
         for p in threadpool_info()
     ]
+    thread_env = {k: v for k, v in os.environ.items() if k.startswith(_THREAD_ENV_PREFIXES)}
     rec = {**key, "native_s": seconds, "how": how, "threadpools": pools, "cores": _cores()}
+    rec["thread_env"] = thread_env
     with open(path, "a") as f:
         f.write(json.dumps(rec) + "\n")
 
