@@ -6,21 +6,23 @@ methods calling ``self.case.run()`` (the validated callable plus the backend's s
 Adding parameters: extend ``tensorbench.asv.grid.GRID`` at the end of a list, never reorder; suites
 (suites/*.toml) choose which points run, the rest skip with "not in suite X".
 
-How a point is timed, and why (asv 0.6.6 with asv_runner 0.3.2, both pinned in pyproject.toml):
+How a point is timed, and why (asv 0.6.6 with asv_runner 0.2.5, both pinned in pyproject.toml):
 
-- asv_runner 0.3 re-runs ``setup`` before every timed call of a class that has one, and then
-  resolves an automatic ``number`` to 1 (asv_runner#53, asv#966): one call per sample.
-- So ``setup`` prepares a point (resolve, build, validate against the float64 reference) only
-  the first time it runs in a process, keeps the prepared case in ``_PREPARED``, and is a dict
-  lookup every later time. Validation therefore happens exactly once per process and point,
-  before any timed window.
+- ``setup`` prepares a point (resolve, build, validate against the float64 reference) only the
+  first time it runs in a process, keeps the prepared case in ``_PREPARED``, and is a dict
+  lookup every later time: validation happens exactly once per process and point, before any
+  timed window, however often asv re-runs ``setup``.
 - On that first run it also calibrates ``number`` (calls per sample, so that a sample lasts at
   least ``sample_time``) from warm, synced calls, and sets it on the instance; asv reads
-  ``number`` again after ``setup`` (documented: setup may change timing attributes). With an
-  explicit ``number > 1`` asv_runner 0.3 times the ``number`` calls of a sample back to back,
-  with only the cached ``setup`` (a lookup, about a microsecond) between them; asv_runner 0.2
-  batched them under one clock. Either way a sample is ``number`` steady-state calls.
-- The calibration calls also outlast any BLAS worker that the validation left spinning.
+  ``number`` again after ``setup`` (documented: setup may change timing attributes). The
+  calibration calls double as warm-up: a fresh process reads slow for its first tenths of a
+  second.
+- asv_runner 0.2.5 then runs ``setup`` once per sample and the sample's ``number`` calls back to
+  back under one clock, as ``timeit`` does. asv_runner 0.3 re-runs ``setup`` before every call
+  of a class that has one (asv_runner#53, asv#966; asv#1613 asks for an opt-in): there an
+  automatic ``number`` would be 1, and the explicit one set here is timed call by call with
+  ``setup`` between calls, which read up to 20 % slow at 20 us calls (torch matmul 128): hence
+  the pin. Our calls keep no state between them, so one setup per sample is correct.
 
 benchmarks/ reaches the package only through ``tensorbench.asv_support`` (old commits have it
 too: asv runs today's benchmarks/ against every historic commit it builds).
