@@ -176,16 +176,21 @@ def main(argv: list[str] | None = None) -> int:
             codes.append(subprocess.run(cmd, cwd=REPO).returncode)
         return max(codes)
 
+    from tensorbench import noise
     from tensorbench.backends import BACKENDS as ALL
 
     wanted = args.backend or [b for b in BACKENDS if ALL[b].available()]
     rows: list[dict] = []
+    start = noise.snapshot()
     if args.point:
         global POINTS
         POINTS = tuple(p for p in POINTS if f"{p[0]} {p[1]}" in args.point)
     with tempfile.TemporaryDirectory(prefix="tensorbench-audit-") as tmp:
         for backend in wanted:
             rows += audit_backend(backend, args, Path(tmp))
+    busy = noise.busy_reason(start, noise.snapshot())
+    if busy:
+        print(f"warning: {busy}: this audit is not trustworthy", file=sys.stderr)
     for r in rows:
         if args.json:
             print(json.dumps(r))
