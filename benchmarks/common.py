@@ -41,7 +41,7 @@ _PREPARED: dict[tuple[str, tuple[Any, ...]], tuple[Any, int]] = {}
 # Calibration doubles as warm-up: a fresh process reads slow for its first tenths of a second
 # (caches, page faults, thread pools), so calls run for at least _CALIBRATE_S (and at least 4,
 # unless a call alone takes _SLOW_CALL_S) and `number` comes from the later half of them.
-_CALIBRATE_S = 0.3
+_CALIBRATE_S = 0.25
 _SLOW_CALL_S = 0.5
 
 
@@ -63,6 +63,10 @@ def calibrate_number(run: Any, sample_time: float) -> int:
 class WorkloadBenchmark:
     bench = ""
     timeout = 600
+    # One benchmark process per point (asv's default is 2): a process costs 1-3 s here (framework
+    # import, inputs, validation) against 0.3-0.8 s of timing, and two did not fit the quick
+    # suite's 10 minutes. Process-to-process spread shows up as run-to-run spread instead.
+    rounds = 1
     # asv's own warm-up, after the calibration calls above: short, the case is already warm.
     warmup_time = 0.05
     # (min_repeat, max_repeat, max_time): enough samples for stats_ci_99 and quartiles while
