@@ -27,6 +27,23 @@ def _governor() -> str:
         return "unknown (no cpufreq in this system)"
 
 
+def speed_probe(repeat: int = 5) -> float:
+    """Seconds for a fixed single-threaded Python loop (median of ``repeat``): machine speed.
+
+    On a virtual machine the host's load moves every figure together (the frameworks' own
+    timers drifted 5-10 % between runs minutes apart here); the probe at the start and end of
+    a run makes such drift visible beside the results.
+    """
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        acc = 0
+        for i in range(200_000):
+            acc += i * i
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[repeat // 2]
+
+
 def _own_tree() -> set[int]:
     me = psutil.Process()
     pids = {me.pid}
@@ -67,6 +84,7 @@ def snapshot(window_s: float = WINDOW_S) -> dict[str, Any]:
         "governor": _governor(),
         "cpu_mhz": round(freq.current) if freq else None,
         "other_processes": sorted(busy, key=lambda b: -b["cores"]),
+        "speed_probe_s": round(speed_probe(), 6),
     }
 
 
