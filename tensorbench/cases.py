@@ -45,6 +45,8 @@ class Case:
             raise ValueError(
                 f"unknown dtype {self.dtype!r} for {wl.name} (valid: {', '.join(wl.dtypes)})"
             )
+        if self.size is not None and (isinstance(self.size, bool) or self.size < 1):
+            raise ValueError(f"{wl.size_name} must be >= 1 for {wl.name}, got {self.size}")
         return wl, be, self.size if self.size is not None else wl.default_size
 
     def skip_reason(self) -> str | None:
@@ -133,6 +135,12 @@ def _is_oom(exc: BaseException) -> bool:
     return isinstance(exc, MemoryError) or "out of memory" in str(exc).lower()
 
 
+def _is_too_big(exc: BaseException) -> bool:
+    """An allocation larger than memory (MemoryError) or than numpy can address (ValueError)."""
+    text = str(exc).lower()
+    return _is_oom(exc) or "array is too big" in text or "maximum allowed dimension" in text
+
+
 def _one_blas_thread() -> threadpool_limits:
     """The float64 reference and the error norms run on one BLAS thread.
 
@@ -151,8 +159,13 @@ def prepare(case: Case) -> PreparedCase:
     if reason:
         raise Skip(reason)
     params = {**wl.default_params, **case.params}
-    with _one_blas_thread():
-        inputs, ref = _inputs(wl.name, size, case.dtype, tuple(sorted(params.items())))
+    try:
+        with _one_blas_thread():
+            inputs, ref = _inputs(wl.name, size, case.dtype, tuple(sorted(params.items())))
+    except (MemoryError, ValueError) as exc:  # numpy refuses an allocation beyond the machine
+        if not _is_too_big(exc):
+            raise
+        raise Skip(f"out of memory making inputs at size {size}: {exc}") from None
     be.load()  # import now, then give its thread pools the suite's setting
     try:
         fn = wl.implementations[be.name](be, case.device, inputs, params)

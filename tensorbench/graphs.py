@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import warnings
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,9 +25,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import InputError
+from .errors import InputError, TensorbenchWarning
 
 GRAPH500 = (0.57, 0.19, 0.19)  # R-MAT a, b, c (d = 0.05)
+RMAT_SCALES = range(1, 31)  # 2**scale nodes; beyond 30 the node ids need more than int32
 EDGE_FACTOR = 16
 _GZIP_CHUNK = 1 << 20
 
@@ -39,6 +41,10 @@ class GraphFormatError(InputError):
         self.line = line
         where = f"{self.path}: line {line}" if line is not None else self.path
         super().__init__(f"{where}: {message}")
+
+
+class GraphWarning(TensorbenchWarning):
+    """A graph that loads but looks wrong (e.g. a label that is probably a typo)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,7 +96,7 @@ def rmat(
     ids, which would flatter cache locality). Duplicates are removed, self-loops kept, so the
     edge count is somewhat below ``edge_factor * 2**scale``. Deterministic for a seed.
     """
-    if not 1 <= scale <= 30:
+    if scale not in RMAT_SCALES:
         raise ValueError(f"R-MAT scale must be in 1..30, got {scale}")
     a, b, c = abc
     n, m = 1 << scale, edge_factor << scale
@@ -113,7 +119,10 @@ def rmat(
 def _read_bytes(path: Path) -> bytes:
     """The file's bytes, gunzipped for ``.gz``; a truncated or corrupt gzip names its line."""
     if path.suffix != ".gz":
-        return path.read_bytes()
+        try:
+            return path.read_bytes()
+        except OSError as exc:  # missing, a folder, no permission
+            raise GraphFormatError(path, None, f"cannot read ({exc.strerror})") from None
     chunks: list[bytes] = []
     try:
         with gzip.open(path, "rb") as f:
@@ -268,10 +277,55 @@ def _linqs_files(path: Path) -> tuple[Path, Path]:
     if path.is_dir():
         contents = sorted(path.glob("*.content"))
         if len(contents) != 1:
-            raise InputError(f"{path}: expected one *.content file, found {len(contents)}")
+            names = ", ".join(p.name for p in contents) or "none"
+            raise InputError(f"{path}: expected one *.content file, found {names}")
         path = contents[0]
     stem = path.with_suffix("")
-    return stem.with_suffix(".content"), stem.with_suffix(".cites")
+    content, cites = stem.with_suffix(".content"), stem.with_suffix(".cites")
+    for need, other in ((content, cites), (cites, content)):
+        if not need.is_file():
+            raise GraphFormatError(
+                need,
+                None,
+                f"{'not a file' if need.exists() else 'missing'} (a LINQS graph needs both {content.name} and {cites.name}; "
+                f"found only {other.name})",
+            )
+    return content, cites
+
+
+RARE_LABEL_ROWS = 5  # a label on at most this many rows ...
+RARE_LABEL_RATIO = 20  # ... and 20x rarer than the most common one is probably a typo
+
+
+def _warn_rare_labels(content: Path, names: list[bytes]) -> None:
+    """Warn (GraphWarning) about labels so rare beside the others that they look like typos:
+    each becomes a class of its own, which a model then trains on."""
+    import difflib
+    from collections import Counter
+
+    counts = Counter(names)
+    most = max(counts.values())
+    rare = sorted(
+        (
+            label
+            for label, n in counts.items()
+            if n <= RARE_LABEL_ROWS and n * RARE_LABEL_RATIO <= most
+        ),
+        key=names.index,
+    )
+    common = [label.decode(errors="replace") for label in counts if label not in rare]
+    for label in rare:
+        text = label.decode(errors="replace")
+        lines = [i for i, name in enumerate(names, start=1) if name == label]
+        close = difflib.get_close_matches(text, common, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        warnings.warn(
+            f"{content}: label {text!r} appears on only {len(lines)} of {len(names)} rows "
+            f"(line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))}){hint}; "
+            "it is trained on as a class of its own",
+            GraphWarning,
+            stacklevel=3,
+        )
 
 
 def load_linqs(path: str | os.PathLike) -> Graph:
@@ -310,6 +364,11 @@ def load_linqs(path: str | os.PathLike) -> Graph:
                         content, number, f"feature {_show(tok)!r} is not a number"
                     ) from None
         raise GraphFormatError(content, None, "unreadable features") from None
+    if not np.all(np.isfinite(features)):
+        bad = int(np.flatnonzero(~np.isfinite(features).all(axis=1))[0])
+        raise GraphFormatError(
+            content, bad + 1, "a feature is NaN or infinite (or overflows float32)"
+        )
     ids = [r[0] for r in rows]
     index = {node: i for i, node in enumerate(ids)}
     if len(index) != len(ids):
@@ -319,6 +378,7 @@ def load_linqs(path: str | os.PathLike) -> Graph:
                 raise GraphFormatError(content, number, f"duplicate node id {_show(node)!r}")
             seen.add(node)
     names = [r[-1] for r in rows]
+    _warn_rare_labels(content, names)
     classes = sorted(set(names))
     class_of = {name: k for k, name in enumerate(classes)}
     labels = np.array([class_of[name] for name in names], dtype=np.int64)

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]  # the checkout: asv.conf.json, results/, suites/
+REPO = Path(__file__).resolve().parents[1]  # the package's checkout: asv.conf.json, results/
 RESULTS_DIR = REPO / "results"
+PROJECT_MARKER = "asv.conf.json"  # a folder holding it is a tensorbench project
 SUITES_DIR = REPO / "suites"
 DASHBOARD_APP = REPO / "dashboard" / "streamlit_app.py"
 
@@ -38,3 +39,37 @@ def param_key(names: Iterable[str], texts: Iterable[str]) -> str:
 def param_key_of(names: Iterable[str], values: Iterable[Any]) -> str:
     """:func:`param_key` of Python values (the text asv writes for them)."""
     return param_key(names, [repr(v) for v in values])
+
+
+def find_project(start: Path | None = None) -> Path | None:
+    """The nearest folder at or above ``start`` (default: the current directory) holding
+    asv.conf.json, or None."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_MARKER).is_file():
+            return folder
+    return None
+
+
+def resolve_project(explicit: Path | None = None) -> tuple[Path, str]:
+    """The project a command writes into, and how it was chosen (to say so).
+
+    ``--repo DIR`` when given; else the checkout holding the current directory, so that an
+    installed ``tensorbench`` called from another clone works on that clone; else the checkout
+    the package was installed from. Raises ``FileNotFoundError`` naming the folder when the
+    chosen one holds no asv.conf.json.
+    """
+    if explicit is not None:
+        folder = Path(explicit).resolve()
+        if not (folder / PROJECT_MARKER).is_file():
+            raise FileNotFoundError(f"--repo {explicit}: no {PROJECT_MARKER} in {folder}")
+        return folder, "from --repo"
+    found = find_project()
+    if found is not None:
+        return found, "from the current directory"
+    if not (REPO / PROJECT_MARKER).is_file():
+        raise FileNotFoundError(
+            f"no {PROJECT_MARKER} in {Path.cwd()} or above: run in a tensorbench checkout "
+            "or pass --repo DIR"
+        )
+    return REPO, "the installed package's checkout"

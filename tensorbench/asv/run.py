@@ -43,24 +43,36 @@ from .suites import Suite
 PROBE_MODULE = "tensorbench.asv.probe"  # run inside each environment's own interpreter
 
 
-def run_env(suite: Suite | None, threads: int | None = None, **extra: str) -> dict[str, str]:
-    """This process's environment plus the suite and threads that benchmark processes read."""
+def run_env(
+    suite: Suite | None, threads: int | None = None, repo: Path = REPO, **extra: str
+) -> dict[str, str]:
+    """This process's environment plus the suite and threads that benchmark processes read.
+
+    When ``repo`` is another checkout than the one this package was loaded from, it goes first
+    on PYTHONPATH: its benchmarks then time its own ``tensorbench``, not the installed one.
+    """
     env = dict(os.environ, **extra)
     if suite is not None:
-        env[SUITE_ENV] = suite.path
+        env[SUITE_ENV] = str(Path(suite.path).resolve())  # benchmark processes run elsewhere
     if threads:
         env[THREADS_ENV] = str(threads)
+    if Path(repo).resolve() != REPO and (Path(repo) / "tensorbench").is_dir():
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(Path(repo).resolve()), env.get("PYTHONPATH", "")) if p
+        )
     return env
 
 
-def probe_env(python: Path, suite: Suite | None, threads: int | None) -> dict[str, Any]:
+def probe_env(
+    python: Path, suite: Suite | None, threads: int | None, repo: Path = REPO
+) -> dict[str, Any]:
     """Facts and skip reasons as that environment sees them (runs in its own interpreter)."""
     res = subprocess.run(
         [str(python), "-m", PROBE_MODULE],
         capture_output=True,
         text=True,
-        env=run_env(suite, threads),
-        cwd=REPO,
+        env=run_env(suite, threads, repo),
+        cwd=repo,
     )
     if res.returncode:
         raise AsvError(f"{python} -m {PROBE_MODULE} failed: {res.stderr.strip()[-2000:]}")
@@ -92,15 +104,17 @@ def run_existing(
     """
     python = python or env_python(env, repo)
     dirty = bool(git("status", "--porcelain", "--untracked-files=no", cwd=repo))
-    probe = probe_env(python, suite, threads)
+    probe = probe_env(python, suite, threads, repo)
     machine_dir = repo / "results" / machine
     ours = machine_dir / f"{commit[:8]}-existing-{env}.json"
-    old = _load(ours) if ours.exists() else None
+    old = _load_kept(ours)
     for stale in machine_dir.glob(f"{commit[:8]}-existing-py*.json"):
         stale.unlink()  # an interrupted run's path-named file: ours holds what was kept
 
-    work_log = Path(tempfile.mkstemp(prefix="tensorbench-work-", suffix=".jsonl")[1])
-    child_env = run_env(suite, threads, **{WORK_LOG_ENV: str(work_log)})
+    fd, name = tempfile.mkstemp(prefix="tensorbench-work-", suffix=".jsonl")
+    os.close(fd)
+    work_log = Path(name)
+    child_env = run_env(suite, threads, repo, **{WORK_LOG_ENV: str(work_log)})
     if graph_dir:
         child_env[GRAPH_DIR_ENV] = str(Path(graph_dir).resolve())
     args = [
@@ -117,11 +131,13 @@ def run_existing(
     if pattern:
         args += ["--bench", pattern]
     load = {"start": noise.snapshot()}
-    code = run_asv(args, cwd=repo, env=child_env)
+    try:  # the work log goes however the run ends (Ctrl-C, asv failing or missing)
+        code = run_asv(args, cwd=repo, env=child_env)
+        work = read_work_log(work_log)
+    finally:
+        work_log.unlink(missing_ok=True)
     load["end"] = noise.snapshot()
     produced = sorted(machine_dir.glob(f"{commit[:8]}-existing-py*.json"))
-    work = read_work_log(work_log)
-    work_log.unlink(missing_ok=True)
     if not produced:
         return EnvRun(env, None, code or 1)
     data = _load(produced[0])
@@ -134,6 +150,23 @@ def run_existing(
     for p in produced:
         p.unlink()
     return EnvRun(env, ours, code)
+
+
+def _load_kept(path: Path) -> dict[str, Any] | None:
+    """The earlier result file a run merges into, or None; InputError (before anything runs)
+    when it exists but cannot be read, so that it is never overwritten with less."""
+    if not path.exists():
+        return None
+    try:
+        data = _load(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"{path}: earlier results of this commit cannot be read ({exc}); move the file "
+            "away to run again (it is left as it is)"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
+        raise InputError(f"{path}: not an asv result file; move it away to run again")
+    return data
 
 
 def suite_bench_regex(suite: Suite | None) -> str | None:
@@ -197,10 +230,10 @@ def run_managed(
     if pattern:
         args += ["--bench", pattern]
     load = {"start": noise.snapshot()}
-    code = run_asv(args, cwd=repo, env=run_env(suite, threads))
+    code = run_asv(args, cwd=repo, env=run_env(suite, threads, repo))
     load["end"] = noise.snapshot()
     hashes = git("rev-list", commits, cwd=repo).split()
-    probe = probe_env(env_python("main", repo), suite, threads)
+    probe = probe_env(env_python("main", repo), suite, threads, repo)
     probe["facts"] = {"note": "managed asv environment; see requirements"}
     postprocess_managed(machine, hashes, snaps, probe, suite, repo, load)
     return code
@@ -209,11 +242,13 @@ def run_managed(
 def matrix_config(spec: str, repo: Path = REPO) -> Path:
     """A temporary asv config whose matrix varies one framework: ``numpy=1.26.4,2.0.2,2.4.x``."""
     name, _, versions = spec.partition("=")
+    name = name.strip()
     values = [v.strip().replace(".x", ".*") for v in versions.split(",") if v.strip()]
-    if not name or not values:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or not values:
         raise InputError(f"--matrix {spec!r}: expected NAME=V1,V2,... (e.g. numpy=1.26.4,2.4.x)")
     conf = read_asv_conf(repo / "asv.conf.json")
-    req = {k: v for k, v in conf["matrix"]["req"].items() if k not in ("mxnet",)}
+    matrix = conf.get("matrix") if isinstance(conf.get("matrix"), dict) else {}
+    req = {k: v for k, v in dict(matrix.get("req") or {}).items() if k not in ("mxnet",)}
     req.update({"numpy": [""], "scipy": [""], "jax": [""], name: values})
     conf["matrix"] = {"req": req}
     conf.pop("exclude", None)
@@ -229,13 +264,19 @@ def read_asv_conf(path: Path) -> dict[str, Any]:
     """asv.conf.json allows // comments; strip whole-line ones before parsing."""
     if not path.exists():
         raise InputError(f"no asv config at {path}")
-    text = "\n".join(
-        line for line in path.read_text().splitlines() if not line.strip().startswith("//")
-    )
     try:
-        return json.loads(text)
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read as UTF-8 text ({exc})") from None
+    # comment lines become blank lines, so JSON errors keep their line numbers
+    text = "\n".join("" if line.strip().startswith("//") else line for line in lines)
+    try:
+        conf = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+        raise InputError(f"{path}: line {exc.lineno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(conf, dict):
+        raise InputError(f"{path}: expected a JSON object, found a {type(conf).__name__}")
+    return conf
 
 
 def publish(repo: Path = REPO) -> Path:

@@ -74,16 +74,16 @@ class Suite:
         )
 
 
-def suite_path(name_or_path: str | Path) -> Path:
+def suite_path(name_or_path: str | Path, suites_dir: Path = SUITES_DIR) -> Path:
     """`quick` -> suites/quick.toml; a path is taken as it is."""
     p = Path(name_or_path)
-    if p.suffix == ".toml" or p.exists():
+    if p.suffix == ".toml" or p.is_file():
         return p
-    return SUITES_DIR / f"{name_or_path}.toml"
+    return suites_dir / f"{name_or_path}.toml"
 
 
-def available_suites() -> list[str]:
-    return sorted(p.stem for p in SUITES_DIR.glob("*.toml"))
+def available_suites(suites_dir: Path = SUITES_DIR) -> list[str]:
+    return sorted(p.stem for p in suites_dir.glob("*.toml"))
 
 
 def _list(path: Path, key: str, value: Any, valid: list, kind: type | tuple) -> frozenset:
@@ -101,17 +101,25 @@ def _fmt(values: list) -> str:
     return ", ".join(map(str, values))
 
 
-def load_suite(name_or_path: str | Path) -> Suite:
-    """Read and validate a suite; ``SuiteError`` names the file, the key and valid choices."""
-    path = suite_path(name_or_path)
+def load_suite(name_or_path: str | Path, suites_dir: Path = SUITES_DIR) -> Suite:
+    """Read and validate a suite; ``SuiteError`` names the file, the key and valid choices.
+
+    A name is looked up in ``suites_dir`` (the project's suites/), a path taken as it is.
+    """
+    path = suite_path(name_or_path, suites_dir)
     if not path.is_file():
-        raise SuiteError(f"no suite {str(name_or_path)!r} (valid: {_fmt(available_suites())})")
+        valid = _fmt(available_suites(suites_dir))
+        raise SuiteError(f"no suite {str(name_or_path)!r} (valid: {valid}, or a .toml path)")
     try:
-        data = tomllib.loads(path.read_text())
+        raw = path.read_bytes()
+        data = tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:  # its message carries line and column
         raise SuiteError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
-        raise SuiteError(f"{path}: not UTF-8 text: {exc}") from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SuiteError(f"{path}: line {line}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise SuiteError(f"{path}: cannot read ({exc.strerror})") from None
     for key in data:
         if key not in _TOP_KEYS:
             raise SuiteError(f"{path}: unknown key {key!r} (valid: {_fmt(sorted(_TOP_KEYS))})")
@@ -138,6 +146,12 @@ def load_suite(name_or_path: str | Path) -> Suite:
                     f"(valid: {_fmt(sorted(_WORKLOAD_KEYS))})"
                 )
         grid = GRID[wl]
+        if "threads" in spec and not grid.threads:
+            scaling = [k for k, g in GRID.items() if g.threads]
+            raise SuiteError(
+                f"{path}: workloads.{wl}.threads: {wl} has no threads parameter "
+                f"(thread scaling: {_fmt(scaling)})"
+            )
         if "sizes" not in spec:
             raise SuiteError(
                 f"{path}: workloads.{wl}.sizes is required (valid: {_fmt(grid.sizes)})"
@@ -164,4 +178,6 @@ def load_suite(name_or_path: str | Path) -> Suite:
             else frozenset(),
         )
     description = data.get("description", "")
+    if not isinstance(description, str):
+        raise SuiteError(f"{path}: description must be a string")
     return Suite(name=name, path=str(path), description=str(description), workloads=selections)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from ..backends import BACKENDS, Skip, parse_device
@@ -56,11 +57,31 @@ def _check_devices(devices: list[str] | None) -> None:
 
 
 def validate_case_names(case: Case) -> None:
-    """Raise InputError naming the valid choices for any unknown name in ``case``."""
+    """Raise InputError naming the valid choices for any unknown name or bad value in ``case``."""
+    from ..graphs import RMAT_SCALES
+
     _check_names("workload", [case.workload], WORKLOADS)
     _check_names("backend", [case.backend], BACKENDS)
     _check_devices([case.device])
-    _check_names("dtype", [case.dtype], WORKLOADS[case.workload].dtypes)
+    wl = WORKLOADS[case.workload]
+    _check_names("dtype", [case.dtype], wl.dtypes)
+    takes_graph = "graph" in wl.default_params
+    if case.params.get("graph") and not takes_graph:
+        graphs = ", ".join(w.name for w in WORKLOADS.values() if "graph" in w.default_params)
+        raise InputError(f"--graph: {case.workload} takes no graph (graph workloads: {graphs})")
+    if case.size is None:
+        return
+    if wl.size_name == "scale" and not case.params.get("graph"):
+        if case.size not in RMAT_SCALES:
+            raise InputError(
+                f"--size {case.size}: {case.workload}'s size is the R-MAT scale "
+                f"(2**scale nodes), valid {RMAT_SCALES.start}..{RMAT_SCALES.stop - 1}"
+            )
+    elif case.size < 1:
+        raise InputError(
+            f"--size {case.size}: must be >= 1 ({case.workload}'s size is {wl.size_name}; "
+            f"default {wl.default_size})"
+        )
 
 
 def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
@@ -230,10 +251,15 @@ def cmd_time(args: argparse.Namespace) -> int:
     params = {"graph": args.graph} if args.graph else {}
     case = Case(args.workload, args.backend, args.device, args.dtype, args.size, params)
     validate_case_names(case)
+    if not 0 < args.target_seconds <= 3600:
+        raise InputError(f"--target-seconds {args.target_seconds}: must be in (0, 3600]")
     try:
         result = time_case(case, args.target_seconds)
     except Skip as exc:
         print(f"tensorbench: skip: {case.label()}: {exc}")
+        return 1
+    except ValidationError as exc:  # a wrong result is never timed: the check failed
+        print(f"tensorbench: fail: {case.label()}: {exc}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(result, indent=2, default=str))

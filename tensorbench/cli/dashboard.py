@@ -83,6 +83,55 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+# The filters each chart kind uses; any other one given would be silently ignored: refused.
+_KIND_OPTIONS = {
+    "compare": {"workload", "backend", "size", "dtype", "device", "machine"},
+    "scaling": {"workload", "backend", "dtype", "device", "machine"},
+    "heatmap": {"workload", "dtype", "device", "machine"},
+    "history": {"workload", "backend", "size", "dtype", "device", "machine", "benchmark"},
+}
+
+
+def _check_kind_options(args: argparse.Namespace) -> None:
+    used = _KIND_OPTIONS[args.kind]
+    for option in sorted(set().union(*_KIND_OPTIONS.values()) - used):
+        if getattr(args, option) is not None:
+            valid = ", ".join(f"--{o}" for o in sorted(used))
+            raise InputError(f"chart {args.kind} takes no --{option} (its filters: {valid})")
+
+
+def _empty_message(chart: Any) -> str | None:
+    """The message of a chart that only says why there is nothing to draw, else None."""
+    values = getattr(getattr(chart, "data", None), "values", None)
+    if isinstance(values, list) and len(values) == 1 and isinstance(values[0], dict):
+        if set(values[0]) == {"message"}:
+            return str(values[0]["message"])
+    return None
+
+
+def _check_size(args: argparse.Namespace, table: Any) -> None:
+    """--size must be one the chosen workload was measured at (named when it is not)."""
+    from ..analysis.rates import select
+
+    if args.size is None:
+        return
+    rows = select(
+        table,
+        workload=args.workload,
+        backend=args.backend,
+        dtype=args.dtype,
+        device=args.device,
+        machine=args.machine,
+        benchmark=args.benchmark,
+        status="ok",
+    )
+    sizes = sorted({float(v) for v in rows["size"].dropna()})
+    if float(args.size) not in sizes:
+        what = args.workload or args.benchmark or "these filters"
+        valid = ", ".join(f"{v:g}" for v in sizes) or "none"
+        raise InputError(f"--size {args.size:g}: no {what} results at that size (sizes: {valid})")
+
+
 def _choose(kind: str, given: Any, present: list[str]) -> None:
     values = given if isinstance(given, list) else [given]
     for v in values:
@@ -121,6 +170,7 @@ def build_chart(args: argparse.Namespace) -> Any:
         raise InputError(
             f"chart {args.kind} needs --workload (valid: {', '.join(present('workload'))})"
         )
+    _check_size(args, table)
     if args.kind == "compare":
         return charts.compare_chart(
             select(table, backend=args.backend),
@@ -145,8 +195,9 @@ def build_chart(args: argparse.Namespace) -> Any:
             work_model=work_model,
         )
     if args.kind == "heatmap":
+        rows = select(table, workload=args.workload) if args.workload else table
         return charts.heatmap_chart(
-            table, dtype=args.dtype, device=args.device, machine=args.machine
+            rows, dtype=args.dtype, device=args.device, machine=args.machine
         )
     # history: one benchmark, the parameter combinations the filters leave
     rows = select(
@@ -184,11 +235,20 @@ def cmd_chart(args: argparse.Namespace) -> int:
 
     if args.out.suffix.lower() not in OUT_FORMATS:
         raise InputError(f"unsupported output {args.out.name!r}: use .svg, .png or .pdf")
+    if args.out.is_dir():
+        raise InputError(f"--out {args.out}: is a folder; name a file (.svg, .png or .pdf)")
     if not args.results.is_dir():
         raise InputError(f"results directory not found: {args.results}")
     if not args.out.parent.is_dir():
         raise InputError(f"output folder not found: {args.out.parent}")
+    _check_kind_options(args)
     chart = build_chart(args)
-    save_chart(chart, args.out, theme=args.theme)
+    empty = _empty_message(chart)
+    if empty is not None:  # an empty chart is not a result: say why, write nothing
+        raise InputError(f"chart {args.kind}: {empty}; nothing written")
+    try:
+        save_chart(chart, args.out, theme=args.theme)
+    except OSError as exc:
+        raise InputError(f"--out {args.out}: cannot write ({exc.strerror})") from None
     print(f"wrote {args.out}")
     return 0

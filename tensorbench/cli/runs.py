@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -11,9 +12,27 @@ from typing import Any
 
 from ..errors import InputError
 
+REPO_HELP = (
+    "the tensorbench checkout to work in (default: the one holding the current directory, "
+    "else the one this package was installed from)"
+)
+
+
+def project(args: argparse.Namespace) -> Path:
+    """The checkout this command works in, said on stderr (see REPO_HELP)."""
+    from ..paths import resolve_project
+
+    try:
+        repo, how = resolve_project(args.repo)
+    except FileNotFoundError as exc:
+        raise InputError(str(exc)) from None
+    print(f"tensorbench: project {repo} ({how})", file=sys.stderr)
+    return repo
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a suite with asv in both environments, then summarise")
+    p.add_argument("--repo", type=Path, default=None, help=REPO_HELP)
     p.add_argument("--suite", default="quick", help="suite name (suites/NAME.toml) or path")
     p.add_argument("--env", choices=("main", "mxnet", "all"), default="all")
     p.add_argument(
@@ -55,21 +74,47 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--python", help="interpreter of an existing environment (default: this one)")
     p.add_argument("--bench", help="asv --bench regex")
     p.add_argument("--suite", help="suite choosing the grid points (default: quick for ours)")
+    p.add_argument("--repo", type=Path, default=None, help=REPO_HELP)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("publish", help="asv publish the results database to .asv/html")
+    p.add_argument("--repo", type=Path, default=None, help=REPO_HELP)
     p.set_defaults(func=cmd_publish)
+
+
+def _check_run_args(args: argparse.Namespace) -> None:
+    """Refuse, before anything runs, the arguments that would fail or be ignored later."""
+    if args.graph_dir is not None and not Path(args.graph_dir).is_dir():
+        raise InputError(f"--graph-dir {args.graph_dir}: no such folder")
+    if args.python is not None and not args.python.is_file():
+        raise InputError(f"--python {args.python}: no such interpreter")
+    managed = bool(args.matrix or args.managed)
+    if managed and (
+        args.python is not None or args.graph_dir is not None or args.bench or args.env != "all"
+    ):
+        raise InputError(
+            "--python, --graph-dir, --bench and --env apply to existing environments, "
+            "not --managed/--matrix"
+        )
+    if not managed and args.commits != "HEAD^!":
+        raise InputError(
+            "--commits applies to --managed or --matrix runs (existing environments run HEAD)"
+        )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from ..asv import run as asvrun
-    from ..asv.machine import ensure_machine
+    from ..asv.machine import check_machine_name, ensure_machine
     from ..asv.process import git
     from ..asv.suites import load_suite
     from ..sysinfo import info
 
-    suite = load_suite(args.suite)
+    _check_run_args(args)
+    if args.machine is not None:
+        check_machine_name(args.machine)
+    repo = project(args)
+    suite = load_suite(args.suite, repo / "suites")
     machine = ensure_machine(info(), args.machine)
     print(
         f"tensorbench run: suite {suite.name} ({suite.count()} points before skips), machine {machine}"
@@ -77,22 +122,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     failed_asv = []
     if args.matrix or args.managed:
-        config = asvrun.matrix_config(args.matrix) if args.matrix else None
-        if asvrun.run_managed(suite, machine, args.commits, args.threads, config):
+        config = asvrun.matrix_config(args.matrix, repo) if args.matrix else None
+        try:
+            code = asvrun.run_managed(suite, machine, args.commits, args.threads, config, repo)
+        finally:
+            if config is not None:  # the temporary config goes however the run ends
+                shutil.rmtree(config.parent, ignore_errors=True)
+        if code:
             failed_asv.append("managed")
-        commits = git("rev-list", args.commits).split()
+        commits = git("rev-list", args.commits, cwd=repo).split()
     else:
         envs = ("main", "mxnet") if args.env == "all" else (args.env,)
         if args.python and len(envs) > 1:
             raise InputError(
                 "--python runs one environment: add --env main (or mxnet) as its label"
             )
-        commit = git("rev-parse", "HEAD")  # once: a commit landing mid-run must not split it
+        commit = git(
+            "rev-parse", "HEAD", cwd=repo
+        )  # once: a commit landing mid-run must not split it
         for env in envs:
             print(f"== environment {env}")
             t0 = time.perf_counter()
             res = asvrun.run_existing(
-                env, suite, machine, commit, args.threads, args.graph_dir, args.bench, args.python
+                env,
+                suite,
+                machine,
+                commit,
+                args.threads,
+                args.graph_dir,
+                args.bench,
+                args.python,
+                repo,
             )
             print(
                 f"== environment {env}: {time.perf_counter() - t0:.0f} s, result {res.result_file}"
@@ -101,7 +161,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 failed_asv.append(env)
         commits = [commit]
     print(f"tensorbench run: {time.perf_counter() - start:.0f} s in all")
-    failures = print_summary(machine, commits)
+    failures = print_summary(machine, commits, repo / "results")
     if failed_asv:
         print(f"asv produced no results in: {', '.join(failed_asv)}")
     return 1 if failures or failed_asv else 0
@@ -144,12 +204,16 @@ def summarise(table: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def print_summary(machine: str, commits: list[str]) -> int:
+def print_summary(machine: str, commits: list[str], results_dir: Path | None = None) -> int:
     """Print the summary table for ``commits`` on ``machine``; returns the number of failures."""
     from ..analysis.results import load_results
     from ..paths import RESULTS_DIR
 
-    db = load_results(RESULTS_DIR)
+    results_dir = results_dir or RESULTS_DIR
+    if not results_dir.is_dir():  # asv wrote nothing at all
+        print(f"no results in {results_dir}")
+        return 0
+    db = load_results(results_dir)
     table = db.table[(db.table["machine"] == machine) & db.table["commit"].isin(commits)]
     failed = table[table["status"] == "failed"]
     rows = summarise(table)
@@ -184,13 +248,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from ..asv.process import AsvError
     from ..asv.suites import load_suite
 
-    if args.factor <= 1.0:
+    if not 1.0 < args.factor < 1e6:
         raise InputError(f"--factor must be > 1.0, got {args.factor}")
+    if args.config is not None and not args.config.is_file():
+        raise InputError(f"--config {args.config}: no such file")
     ours = args.config is None
-    suite = load_suite(args.suite or "quick") if (args.suite or ours) else None
+    repo = project(args) if ours else None
+    config = args.config or repo / "asv.conf.json"
+    suite = (
+        load_suite(args.suite or "quick", (repo or config.parent) / "suites")
+        if (args.suite or ours)
+        else None
+    )
     try:
         rows, results_dir = compare(
-            args.base, args.head, args.factor, args.config, args.python, args.bench, suite
+            args.base, args.head, args.factor, config, args.python, args.bench, suite
         )
     except AsvError as exc:  # could not benchmark: neither "slower" (1) nor bad input (2)
         print(f"tensorbench: error: {exc}", file=sys.stderr)
@@ -215,6 +287,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     from ..asv.run import publish
 
-    html = publish()
+    html = publish(project(args))
     print(json.dumps({"html": str(html / "index.html")}))
     return 0
