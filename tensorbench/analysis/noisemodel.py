@@ -56,11 +56,11 @@ def _side_medians(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         med = np.median(np.lib.stride_tricks.sliding_window_view(x, k), axis=1)
         left[k:] = med[: n - k]
         right[: n - k] = med[1:]
-    for i in range(n):  # the few points near the ends, with shorter sides
-        if np.isnan(left[i]) and i >= 2:
-            left[i] = np.median(x[max(0, i - k) : i])
-        if np.isnan(right[i]) and n - i - 1 >= 2:
-            right[i] = np.median(x[i + 1 : i + 1 + k])
+    # the few points near the ends, with shorter sides (only those can still be NaN)
+    for i in range(2, min(k, n)):
+        left[i] = np.median(x[max(0, i - k) : i])
+    for i in range(max(n - k, 0), n - 2):
+        right[i] = np.median(x[i + 1 : i + 1 + k])
     return left, right
 
 

@@ -74,6 +74,7 @@ the worse way (slower, or a lower rate).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -295,7 +296,7 @@ def find_regressions(
             continue  # values beyond float range once scaled: nothing to compare
         first = {k: v[a] for k, v in meta.items()}
         worse = -1 if higher_is_better(str(first["kind"]), first["unit"]) else 1
-        noise = noise_model(x_all)
+        noise, changes = _series_model(x_all, alpha, min_size, window, worse > 0)
         keep = np.flatnonzero(~noise.outliers)  # positions of the points the search sees
         x, y = x_all[keep], y_all[keep]
         thr = log_thr if positive else threshold
@@ -311,11 +312,6 @@ def find_regressions(
             "noise": float(as_ratio(noise.sigma)),
             "noise_model": model,
         }
-        changes = (
-            detect_changes(x, alpha=alpha, min_size=min_size, window=window, noise_up=worse > 0)
-            if x.size >= 2 * min_size
-            else []
-        )
         # The level the series ends on: a regression that is gone by then is "resolved".
         tail = changes[-1].stop if changes else 0
         latest = float(np.median(y[max(tail, y.size - window) :]))
@@ -414,6 +410,36 @@ def find_regressions(
     out = out.sort_values(["_pass", "_kind", "_corr", "_eff"], kind="stable")
     out = out.drop(columns=["_pass", "_kind", "_corr", "_eff"])
     return out.reset_index(drop=True)
+
+
+# Noise models and change points by series fingerprint (its working-scale values and the
+# detector's settings): a rescan (another threshold, a new result file for some series)
+# redoes only the series whose values changed. Bounded: cleared when it grows past this.
+_SERIES_MEMO: dict[bytes, tuple[Noise, list[Change]]] = {}
+_SERIES_MEMO_MAX = 1_000_000
+
+
+def _series_model(
+    x_all: np.ndarray, alpha: float, min_size: int, window: int, noise_up: bool
+) -> tuple[Noise, list[Change]]:
+    """`noise_model` of a series and `detect_changes` of its points that are not outliers."""
+    h = hashlib.blake2b(x_all.tobytes(), digest_size=16)
+    h.update(repr((alpha, min_size, window, noise_up)).encode())
+    key = h.digest()
+    found = _SERIES_MEMO.get(key)
+    if found is not None:
+        return found
+    noise = noise_model(x_all)
+    x = x_all[~noise.outliers]
+    changes = (
+        detect_changes(x, alpha=alpha, min_size=min_size, window=window, noise_up=noise_up)
+        if x.size >= 2 * min_size
+        else []
+    )
+    if len(_SERIES_MEMO) >= _SERIES_MEMO_MAX:
+        _SERIES_MEMO.clear()
+    _SERIES_MEMO[key] = (noise, changes)
+    return noise, changes
 
 
 def _row(
