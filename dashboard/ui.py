@@ -8,7 +8,7 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 import streamlit as st
-from loading import current_db, results_dir
+from loading import current_db, memo, results_dir
 
 from tensorbench.analysis.rates import select
 from tensorbench.analysis.results import ResultsDB
@@ -50,9 +50,12 @@ def skipped_warning(db: ResultsDB) -> None:
 
 
 def machine_table(db: ResultsDB) -> pd.DataFrame:
-    """db.table limited to the machines chosen in the sidebar."""
+    """db.table limited to the machines chosen in the sidebar (shared: do not modify)."""
     chosen = st.session_state.get("machines")
-    return db.table if not chosen else select(db.table, machine=chosen)
+    every = set(db.machines) or {str(m) for m in db.table["machine"].dropna().unique()}
+    if not chosen or set(chosen) >= every:
+        return db.table
+    return memo("machine_table", lambda: select(db.table, machine=chosen))
 
 
 def show_chart(chart: alt.TopLevelMixin, name: str) -> None:

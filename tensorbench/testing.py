@@ -189,3 +189,146 @@ def write_synthetic_results(
             }
             (folder / f"{commit[:8]}-{env}.json").write_text(json.dumps(data))
     return root
+
+
+def write_asv_shaped_results(
+    dest: str | Path,
+    *,
+    commits: int = 100,
+    benchmarks: int = 26,
+    machines: tuple[str, ...] = ("aws-graviton", "aws-skylake", "ubuntu-noble"),
+    env: str = "virtualenv-py3.12",
+    format1_share: float = 0.25,
+    seed: int = 0,
+) -> Path:
+    """Write an asv database in the shape of real ones (not tensorbench's own), for scale tests.
+
+    ``benchmarks`` benchmarks in the mix public databases have: most without parameters, one in
+    seven with one parameter of 3 values, one in thirty with 4 x 5 combinations (about 2
+    points per benchmark per file); time, peakmem and track kinds. Each machine starts later
+    in history than the one before (machine i covers the last (1 - i/10) of ``commits``).
+    About 0.5 % of points fail (null) and one benchmark is always skipped (NaN) on the last
+    machine; the oldest ``format1_share`` of every machine's files are result format 1.
+    A few series step up 20 % at a random commit. Returns ``dest``.
+    """
+    rng = np.random.default_rng(seed)
+    root = Path(dest)
+    root.mkdir(parents=True, exist_ok=True)
+    specs: dict[str, dict[str, Any]] = {}
+    for i in range(benchmarks):
+        kind = "peakmem" if i % 11 == 5 else "track" if i % 13 == 7 else "time"
+        name = f"benchmarks.Suite{i // 10}.{kind}_bench{i:04d}"
+        if i % 30 == 0:
+            pnames, params = (
+                ["n", "dtype"],
+                [["100", "200", "400", "800"], ["'s'", "'d'", "'c'", "'z'", "'h'"]],
+            )
+        elif i % 7 == 0:
+            pnames, params = ["size"], [["10", "100", "1000"]]
+        else:
+            pnames, params = [], []
+        unit = {"time": "seconds", "peakmem": "bytes", "track": "unit"}[kind]
+        specs[name] = {
+            "name": name,
+            "type": {"time": "time", "peakmem": "peakmemory", "track": "track"}[kind],
+            "unit": unit,
+            "param_names": pnames,
+            "params": params,
+            "version": hashlib.sha256(name.encode()).hexdigest(),
+        }
+    (root / "benchmarks.json").write_text(json.dumps({**specs, "version": 2}))
+    hashes = [hashlib.sha1(f"shaped{seed}:{i}".encode()).hexdigest() for i in range(commits)]
+    t0 = 1_600_000_000_000
+    columns = ["result", "params", "version", "started_at", "duration"]
+    columns += ["stats_ci_99_a", "stats_ci_99_b", "stats_q_25", "stats_q_75"]
+    columns += ["stats_number", "stats_repeat"]
+    sizes = {n: int(np.prod([len(p) for p in s["params"]])) for n, s in specs.items()}
+    for m_i, machine in enumerate(machines):
+        folder = root / machine
+        folder.mkdir(exist_ok=True)
+        (folder / "machine.json").write_text(
+            json.dumps({"machine": machine, "arch": "x86_64", "cpu": f"CPU {m_i}", "version": 1})
+        )
+        first = (commits * m_i) // 10
+        base = {n: np.exp(rng.normal(-12, 3, sizes[n])) for n in specs}
+        steps = {
+            n: np.where(rng.random(sizes[n]) < 0.02, rng.integers(first, commits, sizes[n]), -1)
+            for n in specs
+        }
+        old = first + int((commits - first) * format1_share)
+        for c_i in range(first, commits):
+            date = t0 + c_i * 3_600_000 * 7
+            results: dict[str, Any] = {}
+            for b_i, (name, spec) in enumerate(specs.items()):
+                v = base[name] * np.exp(0.02 * rng.standard_normal(sizes[name]))
+                v = np.where((steps[name] >= 0) & (c_i >= steps[name]), v * 1.2, v)
+                if spec["type"] == "peakmemory":
+                    v = np.round(v * 1e15)
+                out: list[Any] = [float(f"{x:.6g}") for x in v]
+                for j in np.flatnonzero(rng.random(len(out)) < 0.005):
+                    out[j] = None
+                if m_i == len(machines) - 1 and b_i == 1:
+                    out = [math.nan] * len(out)
+                results[name] = (out, spec["params"])
+            data = (
+                _format1(hashes[c_i], env, date, machine, results, specs)
+                if c_i < old
+                else _format2(hashes[c_i], env, date, machine, results, specs, columns)
+            )
+            (folder / f"{hashes[c_i][:8]}-{env}.json").write_text(json.dumps(data))
+    return root
+
+
+def _header_facts(commit: str, env: str, date: int, machine: str) -> dict[str, Any]:
+    return {
+        "commit_hash": commit,
+        "env_name": env,
+        "date": date,
+        "params": {"machine": machine, "python": "3.12"},
+        "python": "3.12",
+        "requirements": {},
+        "env_vars": {},
+    }
+
+
+def _format2(
+    commit: str,
+    env: str,
+    date: int,
+    machine: str,
+    results: dict[str, Any],
+    specs: dict[str, Any],
+    columns: list[str],
+) -> dict[str, Any]:
+    rows = {}
+    for i, (name, (out, params)) in enumerate(results.items()):
+        ok = [x is not None and x == x for x in out]
+        stats = [
+            [x * f if good else None for x, good in zip(out, ok, strict=True)]
+            for f in (0.98, 1.02, 0.99, 1.01)
+        ]
+        counts = [[10 if good else None for good in ok], [5 if good else None for good in ok]]
+        rows[name] = [out, params, specs[name]["version"], date + 1000 * i, 1.0, *stats, *counts]
+    return {
+        **_header_facts(commit, env, date, machine),
+        "result_columns": columns,
+        "results": rows,
+        "durations": {},
+        "version": 2,
+    }
+
+
+def _format1(
+    commit: str, env: str, date: int, machine: str, results: dict[str, Any], specs: dict[str, Any]
+) -> dict[str, Any]:
+    rows = {
+        name: ({"result": out, "params": params} if params else out[0])
+        for name, (out, params) in results.items()
+    }
+    return {
+        **_header_facts(commit, env, date, machine),
+        "results": rows,
+        "benchmark_version": {name: specs[name]["version"] for name in results},
+        "started_at": {name: date + 1000 * i for i, name in enumerate(results)},
+        "version": 1,
+    }

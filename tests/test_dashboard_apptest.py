@@ -166,3 +166,59 @@ def test_dashboard_command_serves_on_loopback_and_stops(synthetic: Path) -> None
         cli.wait(timeout=30)
     with pytest.raises(OSError):
         urllib.request.urlopen(url, timeout=2)
+
+
+def test_file_system_faults_listed_once_and_rows_not_doubled(
+    monkeypatch: pytest.MonkeyPatch, synthetic: Path, tmp_path: Path
+) -> None:
+    """A symlink loop among result files and a symlinked duplicate machine folder: every page
+    still renders, rows are not doubled, and each skipped path is listed once."""
+    import os
+
+    odd = shutil.copytree(synthetic, tmp_path / "odd")
+    os.symlink("loop-b.json", odd / "laptop" / "loop-a.json")
+    os.symlink("loop-a.json", odd / "laptop" / "loop-b.json")
+    os.symlink("laptop", odd / "laptop-again")
+    clean = load_results(synthetic, cache=False)
+    for page in PAGES:
+        at = run_page(monkeypatch, odd, page)
+        assert not at.exception, (page, [e.value for e in at.exception])
+    at = run_page(monkeypatch, odd, "app_pages/overview.py")
+    (warning,) = [w.value for w in at.warning]
+    for name, reason in (
+        ("loop-a.json", "symlink loop"),
+        ("loop-b.json", "symlink loop"),
+        ("laptop-again", "same folder as"),
+    ):
+        lines = [line for line in warning.splitlines() if f"`{name}`" in line]
+        assert len(lines) == 1 and reason in lines[0], warning
+    assert f"{len(clean.table):,} results" in " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_overview_does_not_count_placeholders_as_skipped(
+    monkeypatch: pytest.MonkeyPatch, synthetic: Path, tmp_path: Path
+) -> None:
+    """Points a suite left out ("not in suite quick") are not counted as skipped."""
+    import json
+
+    from tensorbench.analysis.results import placeholders
+
+    db = shutil.copytree(synthetic, tmp_path / "suite")
+    for path in sorted((db / "laptop").glob("*-*.json")):
+        d = json.loads(path.read_text())
+        name = next(iter(d["results"]))
+        d["results"][name][0] = [float("nan")] * len(d["results"][name][0])
+        keys = load_results(synthetic, cache=False).table
+        keys = keys.loc[keys["benchmark"] == name, "param_key"].astype(str).unique()
+        d["tensorbench"]["skip_reasons"] = {name: {k: "not in suite quick" for k in keys}}
+        path.write_text(json.dumps(d))
+    table = load_results(db, cache=False).table
+    left_out = placeholders(table)
+    assert left_out.sum() > 0
+    assert (table.loc[left_out, "status"] == "skipped").all()
+    at = run_page(monkeypatch, db, "app_pages/overview.py")
+    assert not at.exception
+    (ok,) = [m for m in at.metric if m.label == "Results ok"]
+    counted = len(table) - int(left_out.sum())
+    assert ok.proto.help.startswith(f"of {counted:,};"), ok.proto.help
+    assert f"{int(left_out.sum()):,} grid points not in the suite" in ok.proto.help

@@ -25,6 +25,7 @@ from tensorbench.cli import main
 from tensorbench.errors import InputError
 
 N = 80
+KINDS_ALL = ("regression", "improvement", "below threshold", "outlier")
 
 
 def commit(i: int) -> str:
@@ -583,3 +584,25 @@ def test_acknowledgements_matching_nothing_are_warned_about(
     assert "acknowledged.toml:5: commit 'abcdef12' matches no commit" in err
     assert "table [acknowleged] is not [[acknowledged]]" in err
     assert "bench.A" not in err
+
+
+def test_series_memo_gives_the_same_rows() -> None:
+    """Noise models and change points are kept by series fingerprint; a rescan reuses them
+    and finds exactly what a fresh scan finds."""
+    from tensorbench.analysis import regressions
+
+    table = pd.concat(
+        [
+            series(noisy({50: 1.2}, seed=1), benchmark="b.S.time_a"),
+            series(noisy({30: 0.8}, seed=2), benchmark="b.S.time_b"),
+        ]
+    )
+    regressions._SERIES_MEMO.clear()
+    fresh = find_regressions(table, kinds=KINDS_ALL)
+    assert len(regressions._SERIES_MEMO) == 2
+    again = find_regressions(table, kinds=KINDS_ALL)
+    pd.testing.assert_frame_equal(fresh, again)
+    other = find_regressions(table, threshold=0.5, kinds=KINDS_ALL)  # same series, same models
+    assert len(regressions._SERIES_MEMO) == 2
+    assert set(other["kind"]) <= {"below threshold", "outlier"}
+    assert len(fresh[fresh["kind"] == "regression"]) == 1

@@ -78,3 +78,22 @@ def test_bad_acknowledgements_are_shown_not_raised(
     assert not at.exception, [e.value for e in at.exception]
     messages = [m.value for m in (at.error if shown == "error" else at.warning)]
     assert any("acknowledged.toml" in m for m in messages), messages
+
+
+def test_page_opens_on_the_largest_open_regression(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Not on the first benchmark in alphabetical order: bench.A regresses 10 %, bench.Z 50 %."""
+    results = write_asv_db(
+        tmp_path / "results",
+        {
+            "bench.A.time_a": noisy({30: 1.10}, n=60, seed=1),
+            "bench.M.time_m": noisy({}, n=60, seed=2),
+            "bench.Z.time_z": noisy({30: 1.50}, n=60, seed=3),
+        },
+    )
+    at = regressions_page(monkeypatch, results)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="reg_benchmark").value == "bench.Z.time_z"
+    spec = json.dumps(json.loads(at.get("vega_lite_chart")[0].proto.spec), ensure_ascii=False)
+    assert commit(30)[:8] + " · 20" in spec  # the commit axis: short hash and date

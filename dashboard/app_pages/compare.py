@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import streamlit as st
 import ui
+from loading import memo
 
 from tensorbench import charts
 from tensorbench.workloads import work_model
 
 db = ui.database()
 table = ui.machine_table(db)
-mine = ui.ours(table[(table["status"] == "ok") & (table["kind"] == "time")])
+mine = memo(
+    "compare_rows", lambda: ui.ours(table[(table["status"] == "ok") & (table["kind"] == "time")])
+)
 
 st.title("Compare frameworks")
 if mine.empty:
     # Not tensorbench's benchmarks: compare any benchmark's newest values across machines.
     st.caption("No tensorbench benchmarks here: newest value of any benchmark, per machine.")
-    benchmark = st.selectbox("Benchmark", ui.options(table["benchmark"]), key="cmp_benchmark")
-    ui.show_chart(charts.latest_values_chart(table, benchmark=benchmark), f"latest-{benchmark}")
+    names = memo("benchmarks_all", lambda: ui.options(table["benchmark"]))
+    benchmark = st.selectbox("Benchmark", names, key="cmp_benchmark")
+    chart = memo(
+        "latest", lambda: charts.latest_values_chart(table, benchmark=benchmark), benchmark
+    )
+    ui.show_chart(chart, f"latest-{benchmark}")
     st.stop()
 
 left, mid, right, far = st.columns(4)

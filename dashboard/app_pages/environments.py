@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 import ui
+from loading import memo
 
 from tensorbench import charts
 from tensorbench.analysis.results import framework_versions
@@ -16,7 +17,7 @@ table = ui.machine_table(db)
 chosen = set(table["machine"].astype(str))
 
 st.title("Environments")
-ui.show_chart(charts.coverage_chart(table), "coverage")
+ui.show_chart(memo("coverage", lambda: charts.coverage_chart(table)), "coverage")
 
 envs = db.envs[db.envs["machine"].isin(chosen)]
 rows = []

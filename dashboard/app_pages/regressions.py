@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 import ui
-from loading import current_changes, results_dir
+from loading import current_changes, memo, results_dir
 
 from tensorbench import charts
 from tensorbench.analysis.regressions import acknowledged_warnings, load_acknowledged
@@ -41,7 +42,11 @@ min_corroboration = right.number_input(
 ack_path = Path(results_dir()) / "acknowledged.toml"
 try:
     changes = current_changes(threshold)
-    warnings = acknowledged_warnings(ack_path, load_acknowledged(ack_path), table)
+    warnings = memo(
+        "ack_warnings",
+        lambda: acknowledged_warnings(ack_path, load_acknowledged(ack_path), table),
+        ack_path.stat().st_mtime_ns if ack_path.is_file() else None,
+    )
 except InputError as exc:  # a bad acknowledged.toml: say which line, show no changes
     st.error(str(exc))
     st.stop()
@@ -105,14 +110,21 @@ picked = st.dataframe(
 
 st.subheader("History")
 rows = getattr(getattr(picked, "selection", None), "rows", []) or []
-ok = table[table["status"] == "ok"]
+ok = memo("ok_rows", lambda: table[table["status"] == "ok"])
 if rows:
     chosen = shown.iloc[rows[0]]
     benchmark, param_key, machine = chosen["benchmark"], chosen["param_key"], chosen["machine"]
     st.caption("From the selected row; clear the selection to pick another benchmark.")
 else:
-    first = shown.iloc[0] if len(shown) else None
-    benchmarks = ui.options(ok["benchmark"])
+    # open on the largest open regression (else the first row shown), not on the first name
+    open_ = shown[shown["fails_gate"].astype(bool)] if "fails_gate" in shown else shown.iloc[:0]
+    if len(open_):
+        with np.errstate(all="ignore"):
+            size = np.nan_to_num(np.abs(np.log(open_["ratio"].to_numpy(float))), nan=-1.0)
+        first = open_.iloc[int(np.argmax(size))]
+    else:
+        first = shown.iloc[0] if len(shown) else None
+    benchmarks = memo("benchmarks", lambda: ui.options(ok["benchmark"]))
     a, b = st.columns(2)
     benchmark = a.selectbox(
         "Benchmark",
@@ -122,7 +134,11 @@ else:
         else 0,
         key="reg_benchmark",
     )
-    keys = ui.options(ok.loc[ok["benchmark"] == benchmark, "param_key"])
+    keys = memo(
+        "param_keys",
+        lambda: ui.options(ok.loc[ok["benchmark"] == benchmark, "param_key"]),
+        benchmark,
+    )
     default = first["param_key"] if first is not None and first["benchmark"] == benchmark else None
     param_key = b.selectbox(
         "Parameters",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 import ui
+from loading import memo
 
 from tensorbench import charts
 from tensorbench.analysis.rates import machine_peaks
@@ -11,22 +12,29 @@ from tensorbench.workloads import work_model
 
 db = ui.database()
 table = ui.machine_table(db)
-ok = table[table["status"] == "ok"]
-mine = ui.ours(ok[ok["kind"] == "time"])
+ok = memo("ok_rows", lambda: table[table["status"] == "ok"])
+mine = memo("scaling_rows", lambda: ui.ours(ok[ok["kind"] == "time"]))
 
 st.title("Scaling")
 if mine.empty:
     st.caption("No tensorbench benchmarks here: any benchmark against one numeric parameter.")
     left, right = st.columns(2)
-    benchmark = left.selectbox("Benchmark", ui.options(ok["benchmark"]), key="sc_benchmark")
-    names = sorted({k for p in ok.loc[ok["benchmark"] == benchmark, "params"] for k in p})
+    benchmarks = memo("benchmarks", lambda: ui.options(ok["benchmark"]))
+    benchmark = left.selectbox("Benchmark", benchmarks, key="sc_benchmark")
+    rows = memo("benchmark_rows", lambda: ok[ok["benchmark"] == benchmark], benchmark)
+    names = memo("param_names", lambda: sorted({k for p in rows["params"] for k in p}), benchmark)
     if not names:
         st.info(f"{benchmark} has no parameters to scale over.")
-        ui.show_chart(charts.latest_values_chart(ok, benchmark=benchmark), f"latest-{benchmark}")
+        ui.show_chart(charts.latest_values_chart(rows, benchmark=benchmark), f"latest-{benchmark}")
         st.stop()
     x_param = right.selectbox("Against", names, key="sc_param")
     ui.show_chart(
-        charts.param_scaling_chart(ok, benchmark=benchmark, x_param=x_param),
+        memo(
+            "param_scaling",
+            lambda: charts.param_scaling_chart(rows, benchmark=benchmark, x_param=x_param),
+            benchmark,
+            x_param,
+        ),
         f"scaling-{benchmark}-{x_param}",
     )
     st.stop()

@@ -74,23 +74,31 @@ the worse way (slower, or a lower rate).
 
 from __future__ import annotations
 
-import fnmatch
+import hashlib
 import math
-import sys
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - the tomli backport has the same API
-    import tomli as tomllib
+from .acknowledgements import (  # noqa: F401 - re-exported: importable from here as before
+    Acknowledgement,
+    _as_acks,
+    acknowledged_warnings,
+    load_acknowledged,
+)
+from .changepoints import (  # noqa: F401 - re-exported
+    DEFAULT_ALPHA,
+    DEFAULT_MIN_SIZE,
+    DEFAULT_WINDOW,
+    Change,
+    _compare,
+    _events,
+    detect_changes,
+)
+from .noisemodel import Noise, noise_model  # noqa: F401 - re-exported
 
 SERIES_KEYS = ["machine", "env", "benchmark", "param_key"]
 
@@ -148,32 +156,6 @@ HIGHER_IS_BETTER_UNITS = frozenset(
     }
 )
 
-DEFAULT_ALPHA = 1e-3
-DEFAULT_WINDOW = 50
-DEFAULT_MIN_SIZE = 3
-# Candidate scan: a split is kept for the merge step when its rank z reaches this; the merge
-# step's p-value decides.
-_SPLIT_Z = 3.0
-# Huber constant (in robust SDs) of the one-sided loss that places change points.
-_HUBER_C = 1.0
-# Confidence of the shift interval: a change is reported unless the data are this sure that it
-# is below the threshold (99 %, as asv's stats_ci_99).
-_CONF = 0.99
-# Outliers: a point this many robust SDs off the medians of the _OUTLIER_SIDE points on
-# either side (both, the same way) is an isolated outlier, left out of the change search.
-_OUTLIER_Z = 5.0
-_OUTLIER_SIDE = 5
-# Robust SDs below this (0.1 %, working scale) are taken as this: quantised series (bytes)
-# would otherwise call every differing point an outlier.
-_MIN_SCALE = 1e-3
-# More isolated "outliers" than this share of a series means two interleaved levels (bimodal).
-_BIMODAL_SHARE = 0.08
-# A noisy series alerts only on changes of at least this many run-to-run SDs.
-_NOISE_K = 1.5
-_EXACT_N = 20  # up to this many points in all, Mann-Whitney p-values are exact (scipy)
-_REFINE_SPAN = 2  # placement fits this many windows either side (up to the neighbours)
-_REFINE_BAND = 16  # and moves a change at most this far per pass
-
 
 def higher_is_better(kind: str, unit: str | None) -> bool:
     """True when a larger value of this series is an improvement (see module docstring)."""
@@ -186,494 +168,6 @@ def higher_is_better(kind: str, unit: str | None) -> bool:
         or u.endswith("_per_s")
         or u.endswith("per second")
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Acknowledgements
-
-
-@dataclass(frozen=True)
-class Acknowledgement:
-    """A known regression: benchmark pattern (fnmatch), commit (a prefix will do), reason."""
-
-    benchmark: str
-    commit: str
-    reason: str = ""
-
-    def matches(self, benchmark: str, commit: str) -> bool:
-        return fnmatch.fnmatchcase(benchmark, self.benchmark) and commit.startswith(self.commit)
-
-
-def load_acknowledged(path: str | Path) -> list[Acknowledgement]:
-    """Read ``acknowledged.toml`` (``[[acknowledged]]`` tables); [] when the file is absent.
-
-    Raises InputError naming the file (and line, where TOML reports one) on a bad file.
-    """
-    path = Path(path)
-    if not path.is_file():
-        return []
-    text, data = _read_toml(path)
-    entries = data.get("acknowledged", [])
-    if not isinstance(entries, list):
-        raise InputError(f"{path}: 'acknowledged' must be an array of tables ([[acknowledged]])")
-    out = []
-    for i, entry in enumerate(entries):
-        where = f"{path}:{_entry_line(text, i)}"
-        if not isinstance(entry, dict):
-            raise InputError(f"{where}: entry {i + 1} is not a table")
-        unknown = set(entry) - {"benchmark", "commit", "reason"}
-        if unknown:
-            raise InputError(f"{where}: unknown keys {sorted(unknown)} in entry {i + 1}")
-        for key in ("benchmark", "commit"):
-            if not isinstance(entry.get(key), str) or not entry[key].strip():
-                raise InputError(f"{where}: entry {i + 1} needs a non-empty string {key!r}")
-        reason = entry.get("reason", "")
-        if not isinstance(reason, str):
-            raise InputError(f"{where}: entry {i + 1}: 'reason' must be a string")
-        out.append(Acknowledgement(entry["benchmark"], entry["commit"].strip().lower(), reason))
-    return out
-
-
-def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
-    """The text and parsed TOML of ``path``; InputError naming the file on bad bytes or syntax."""
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(
-            f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
-            "save the file as UTF-8"
-        ) from None
-    try:
-        return text, tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: {exc}") from None
-
-
-def acknowledged_warnings(
-    path: str | Path, acknowledged: list[Acknowledgement], table: pd.DataFrame
-) -> list[str]:
-    """What in ``acknowledged.toml`` can never take effect on ``table``, one line each.
-
-    A top-level key other than ``acknowledged`` (a misspelt table such as
-    ``[[acknowleged]]``); an entry whose benchmark pattern matches no benchmark, or whose
-    commit matches no commit, of the results. [] when the file is absent.
-    """
-    path = Path(path)
-    if not path.is_file():
-        return []
-    text, data = _read_toml(path)
-    out = [
-        f"{path}: table [{key}] is not [[acknowledged]]; its entries are ignored"
-        for key in data
-        if key != "acknowledged"
-    ]
-    if table is None or table.empty:
-        return out
-    benchmarks = [str(b) for b in pd.unique(table["benchmark"].astype(str))]
-    commits = [str(c) for c in pd.unique(table["commit"].astype(str))]
-    for i, ack in enumerate(acknowledged):
-        where = f"{path}:{_entry_line(text, i)}"
-        if not any(fnmatch.fnmatchcase(b, ack.benchmark) for b in benchmarks):
-            out.append(f"{where}: benchmark {ack.benchmark!r} matches no benchmark in the results")
-        if not any(c.startswith(ack.commit) for c in commits):
-            out.append(f"{where}: commit {ack.commit!r} matches no commit in the results")
-    return out
-
-
-def _entry_line(text: str, index: int) -> int:
-    """Line number of the ``index``-th ``[[acknowledged]]`` header (1-based), for messages."""
-    seen = -1
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if line.strip().startswith("[[acknowledged]]"):
-            seen += 1
-            if seen == index:
-                return lineno
-    return 1
-
-
-def _as_acks(acknowledged: Iterable[Any] | None) -> list[Acknowledgement]:
-    out = []
-    for a in acknowledged or ():
-        if isinstance(a, Acknowledgement):
-            out.append(a)
-        elif isinstance(a, Mapping):
-            out.append(
-                Acknowledgement(str(a["benchmark"]), str(a["commit"]).lower(), a.get("reason", ""))
-            )
-        else:
-            raise TypeError(f"acknowledgement must be an Acknowledgement or a mapping, not {a!r}")
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# Statistics on one series (numpy only)
-
-
-@dataclass(frozen=True)
-class Change:
-    """A change between positions ``start`` (last good) and ``stop`` (first bad) of a series.
-
-    ``shift`` (Hodges-Lehmann, after minus before) and its interval are in the series' working
-    scale (log for positive series); they compare ``x[left:start + 1]`` with ``x[stop:right]``.
-    """
-
-    start: int
-    stop: int
-    shift: float
-    low: float
-    high: float
-    pvalue: float
-    left: int
-    right: int
-    n_steps: int = 1
-
-
-def _ranks(a: np.ndarray) -> tuple[np.ndarray, float]:
-    """Average ranks (1-based) and the tie term sum(t^3 - t) for the variance correction."""
-    order = np.argsort(a, kind="stable")
-    s = a[order]
-    n = s.size
-    # Boundaries of runs of equal values give average ranks without scipy's overhead.
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    np.not_equal(s[1:], s[:-1], out=new[1:])
-    idx = np.flatnonzero(new)
-    counts = np.diff(np.append(idx, n))
-    avg = idx + (counts + 1) / 2.0
-    ranks = np.empty(n)
-    ranks[order] = np.repeat(avg, counts)
-    ties = float(np.sum(counts.astype(float) ** 3 - counts))
-    return ranks, ties
-
-
-def _scan(x: np.ndarray, min_size: int) -> tuple[int, float]:
-    """Best split of ``x`` by the standardised rank CUSUM: (position, |z|); (-1, 0) if none."""
-    n = x.size
-    if n < 2 * min_size:
-        return -1, 0.0
-    r, ties = _ranks(x)
-    k = np.arange(1, n, dtype=float)
-    s = np.cumsum(r)[:-1]
-    # Mann-Whitney U of the right part minus its mean, for every split k (left = first k).
-    u = k * (n + 1) / 2.0 - s
-    var = k * (n - k) / 12.0 * ((n + 1) - ties / (n * (n - 1)))
-    z = np.zeros_like(u)
-    ok = var > 0
-    z[ok] = np.abs(u[ok]) / np.sqrt(var[ok])
-    z[: min_size - 1] = 0.0
-    z[n - min_size :] = 0.0
-    j = int(np.argmax(z))
-    return j + 1, float(z[j])
-
-
-def _compare(left: np.ndarray, right: np.ndarray, conf: float | None = None) -> tuple[float, ...]:
-    """Mann-Whitney p-value (two-sided) and the Hodges-Lehmann shift (right - left) with its
-    distribution-free (Moses) interval at ``conf`` (default `_CONF`).
-
-    The normal approximation with tie and continuity corrections is computed here (the same
-    figure as scipy.stats.mannwhitneyu(method="asymptotic"), without its per-call overhead);
-    small tie-free samples get scipy's exact p-value instead.
-    """
-    n1, n2 = left.size, right.size
-    both = np.concatenate([left, right])
-    r, ties = _ranks(both)
-    n = n1 + n2
-    u = r[n1:].sum() - n2 * (n2 + 1) / 2.0  # U of the right sample
-    mu = n1 * n2 / 2.0
-    var = n1 * n2 / 12.0 * ((n + 1) - ties / (n * (n - 1)))
-    if var <= 0:
-        p = 1.0
-    elif n <= _EXACT_N and ties == 0:
-        from scipy.stats import mannwhitneyu
-
-        p = float(mannwhitneyu(right, left, method="exact").pvalue)
-    else:
-        z = max(abs(u - mu) - 0.5, 0.0) / math.sqrt(var)
-        p = math.erfc(z / math.sqrt(2.0))
-    d = np.subtract.outer(right, left).ravel()
-    m = d.size
-    z_ci = _norm_ppf(0.5 + (_CONF if conf is None else conf) / 2.0)
-    # Moses: the interval runs from the C-th smallest to the C-th largest pairwise difference.
-    c = int(math.floor(mu - z_ci * math.sqrt(max(var, 0.0))))
-    lo_i = min(max(c - 1, 0), (m - 1) // 2)
-    hi_i = m - 1 - lo_i
-    mid = [(m - 1) // 2, m // 2]
-    part = np.partition(d, sorted({lo_i, hi_i, *mid}))
-    shift = 0.5 * (part[mid[0]] + part[mid[1]])
-    return p, float(shift), float(part[lo_i]), float(part[hi_i])
-
-
-def _norm_ppf(q: float) -> float:
-    from scipy.special import ndtri
-
-    return float(ndtri(q))
-
-
-@dataclass(frozen=True)
-class Noise:
-    """What a series' own history says about its noise (working scale: log for positive series).
-
-    ``sigma`` is the robust run-to-run SD (from successive differences, so steps barely move
-    it); ``outliers`` marks isolated points far off the levels on both sides of them, in either
-    direction; ``model`` is 'bimodal' when such points are too many to be outliers (two
-    interleaved levels), else 'normal'; ``floor`` is the smallest change the series can alert
-    on whatever the threshold: ``_NOISE_K`` x sigma, or the gap between the two levels of a
-    bimodal series.
-    """
-
-    sigma: float
-    outliers: np.ndarray
-    model: str
-    floor: float
-    deviation: np.ndarray  # signed distance of each point from the nearer side's median
-
-
-def _robust_scale(x: np.ndarray) -> float:
-    d = np.diff(x)
-    if d.size == 0:
-        return 0.0
-    return 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
-
-
-def _side_medians(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Median of up to ``k`` points before and after each point (NaN with fewer than 2)."""
-    n = x.size
-    left = np.full(n, np.nan)
-    right = np.full(n, np.nan)
-    if n >= k:
-        med = np.median(np.lib.stride_tricks.sliding_window_view(x, k), axis=1)
-        left[k:] = med[: n - k]
-        right[: n - k] = med[1:]
-    for i in range(n):  # the few points near the ends, with shorter sides
-        if np.isnan(left[i]) and i >= 2:
-            left[i] = np.median(x[max(0, i - k) : i])
-        if np.isnan(right[i]) and n - i - 1 >= 2:
-            right[i] = np.median(x[i + 1 : i + 1 + k])
-    return left, right
-
-
-def noise_model(x: np.ndarray) -> Noise:
-    """The `Noise` of series ``x`` (finite values in commit order, working scale)."""
-    x = np.asarray(x, dtype=float)
-    n = x.size
-    none = np.zeros(n, dtype=bool)
-    if n < 5:
-        return Noise(_robust_scale(x), none, "normal", 0.0, np.zeros(n))
-    scale = max(_robust_scale(x), _MIN_SCALE)
-    left, right = _side_medians(x, _OUTLIER_SIDE)
-    dl, dr = x - left, x - right
-    both = np.isfinite(dl) & np.isfinite(dr) & (np.sign(dl) == np.sign(dr))
-    dev = np.where(both, np.sign(dl) * np.minimum(np.abs(dl), np.abs(dr)), 0.0)
-    flagged = np.abs(dev) > _OUTLIER_Z * scale
-    if flagged.sum() >= 3 and flagged.mean() > _BIMODAL_SHARE:
-        # two levels taking turns: a change must be larger than the gap between them
-        gap = float(np.median(np.abs(dev[flagged])))
-        return Noise(_robust_scale(x), none, "bimodal", gap, dev)
-    sigma = _robust_scale(x[~flagged])
-    return Noise(sigma, flagged, "normal", _NOISE_K * sigma, dev)
-
-
-def detect_changes(
-    x: np.ndarray,
-    *,
-    alpha: float = DEFAULT_ALPHA,
-    min_size: int = DEFAULT_MIN_SIZE,
-    window: int = DEFAULT_WINDOW,
-    noise_up: bool = True,
-) -> list[Change]:
-    """Significant level changes of one series ``x`` (finite values, in commit order).
-
-    ``noise_up``: outliers make values larger (timings, memory); False for higher-is-better
-    series, whose noise makes them smaller.
-
-    Each Change has ``start`` = last position of the old level, ``stop`` = first of the new.
-    """
-    x = np.asarray(x, dtype=float)
-    n = x.size
-    if n < 2 * min_size:
-        return []
-    # 1. candidates by binary segmentation
-    cps: list[int] = []
-    stack = [(0, n)]
-    while stack:
-        a, b = stack.pop()
-        k, z = _scan(x[a:b], min_size)
-        if k < 0 or z < _SPLIT_Z:
-            continue
-        cps.append(a + k)
-        stack.append((a, a + k))
-        stack.append((a + k, b))
-    cps.sort()
-
-    # 2. merge: drop the weakest change point until all are significant (as Otava does), then
-    # place each one where a two-level robust fit is best (the rank scan finds changes well
-    # but places them loosely, as ranks ignore how far apart values are); moving a change can
-    # weaken a neighbour, so repeat until nothing moves.
-    def test(i: int) -> tuple[float, ...]:
-        lo = cps[i - 1] if i > 0 else 0
-        hi = cps[i + 1] if i + 1 < len(cps) else n
-        c = cps[i]
-        return _compare(x[max(lo, c - window) : c], x[c : min(hi, c + window)])
-
-    for _ in range(4):
-        stats = [test(i) for i in range(len(cps))]
-        while cps:
-            worst = max(range(len(cps)), key=lambda i: stats[i][0])
-            if stats[worst][0] <= alpha:
-                break
-            del cps[worst], stats[worst]
-            for i in (worst - 1, worst):
-                if 0 <= i < len(cps):
-                    stats[i] = test(i)
-        moved = False
-        for i in range(len(cps)):
-            lo = max(cps[i - 1] if i > 0 else 0, cps[i] - _REFINE_SPAN * window)
-            hi = min(cps[i + 1] if i + 1 < len(cps) else n, cps[i] + _REFINE_SPAN * window)
-            new = lo + _best_split(x[lo:hi], min_size, cps[i] - lo, noise_up)
-            moved |= new != cps[i]
-            cps[i] = new
-        if not moved:
-            break
-    out = []
-    for i, c in enumerate(cps):
-        p, shift, low, high = test(i)
-        if p <= alpha:
-            left = max(cps[i - 1] if i > 0 else 0, c - window)
-            right = min(cps[i + 1] if i + 1 < len(cps) else n, c + window)
-            out.append(Change(c - 1, c, shift, low, high, p, left, right))
-    return out
-
-
-def _huber_prefix_costs(
-    s: np.ndarray, scale: float, ks: np.ndarray, c: float = _HUBER_C
-) -> np.ndarray:
-    """cost[i] = one-sided Huber loss of s[:ks[i]] about its M-estimated level.
-
-    Residuals up to ``c`` robust SDs above the level, and all below it, cost their square;
-    larger ones above cost linearly. That is the likelihood of Gaussian noise plus slow-downs,
-    so a noisy neighbour's run cannot pull the fit the way it pulls a mean. All prefixes are
-    fitted at once (a row per prefix; a few reweighting steps from the prefix median).
-    """
-    m = s.size
-    tri = np.arange(m)[None, :] < ks[:, None]  # row i keeps the first ks[i] values
-    rows = np.sort(np.where(tri, s[None, :], np.inf), axis=1)
-    i = np.arange(ks.size)
-    lo, hi = np.clip((ks - 1) // 2, 0, m - 1), np.clip(ks // 2, 0, m - 1)
-    level = np.where(ks > 0, 0.5 * (rows[i, lo] + rows[i, hi]), 0.0)
-    values = np.where(tri, s[None, :], 0.0)
-    for _ in range(3):
-        r = (s[None, :] - level[:, None]) / scale
-        w = np.where(tri, np.where(r > c, c / np.maximum(r, c), 1.0), 0.0)
-        total = w.sum(axis=1)
-        level = np.where(total > 0, (w * values).sum(axis=1) / np.where(total > 0, total, 1), 0.0)
-    r = (s[None, :] - level[:, None]) / scale
-    rho = np.where(r > c, c * r - c * c / 2, 0.5 * r * r)
-    return np.where(tri, rho, 0.0).sum(axis=1)
-
-
-def _best_split(s: np.ndarray, min_size: int, near: int, noise_up: bool = True) -> int:
-    """Split of ``s`` into two constant levels with the least one-sided Huber loss (noise
-    slows runs down: up for timings, down for higher-is-better series); ties go to the split
-    closest to ``near``."""
-    m = s.size
-    if m < 2 * min_size:
-        return near
-    if not noise_up:
-        s = -s
-    d = np.diff(s)
-    # Noise scale from successive differences: a step moves only one of them.
-    scale = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
-    if not scale > 0:
-        scale = float(np.std(s)) or 1.0
-    # Splits within _REFINE_BAND of ``near`` (the caller repeats while changes move).
-    ks = np.arange(max(min_size, near - _REFINE_BAND), min(m - min_size, near + _REFINE_BAND) + 1)
-    if ks.size == 0:
-        return near
-    with np.errstate(over="ignore", invalid="ignore"):
-        cost = _huber_prefix_costs(s, scale, ks) + _huber_prefix_costs(s[::-1], scale, m - ks)
-    finite = np.isfinite(cost)
-    if not finite.any():  # values so large their squares overflow: keep the rank placement
-        return near
-    low = float(cost[finite].min())
-    best = ks[finite & (cost <= low + 1e-9 * abs(low))]
-    return int(best[np.argmin(np.abs(best - near))])
-
-
-def _events(
-    x: np.ndarray,
-    changes: list[Change],
-    worse_sign: int,
-    log_threshold: float,
-    window: int,
-    alpha: float = DEFAULT_ALPHA,
-) -> list[tuple[Change, str]]:
-    """Turn changes into events: (Change, 'regression' | 'improvement' | 'below threshold').
-
-    The rule: a change is a regression or an improvement when its estimated size (the
-    Hodges-Lehmann shift) is at least ``log_threshold``; a significant change whose estimate
-    falls short is 'below threshold', never a regression. The 99 % interval decides only which
-    changes stand alone: one whose whole interval lies beyond the threshold is reported on its
-    own; consecutive same-direction changes that do not are joined into ranged changes, each
-    ending at the step where the accumulated change reaches the threshold, and tested again on
-    the window before its first step and the window after its last (asv #932).
-    """
-    out: list[tuple[Change, str]] = []
-
-    def reaches(c: Change) -> bool:
-        return abs(c.shift) >= log_threshold
-
-    def clears(c: Change) -> bool:
-        return (c.low if c.shift > 0 else -c.high) >= log_threshold
-
-    def label(c: Change) -> str:
-        if not reaches(c):
-            return "below threshold"
-        return "regression" if c.shift * worse_sign > 0 else "improvement"
-
-    bounds = [0] + [c.stop for c in changes] + [x.size]
-    run: list[int] = []
-
-    def emit(members: list[int]) -> None:
-        first, last = changes[members[0]], changes[members[-1]]
-        if len(members) == 1:
-            out.append((first, label(first)))
-            return
-        left = max(bounds[members[0]], first.stop - window)
-        right = min(bounds[members[-1] + 2], last.stop + window)
-        p, shift, low, high = _compare(x[left : first.stop], x[last.stop : right])
-        joined = Change(first.start, last.stop, shift, low, high, p, left, right, len(members))
-        if p <= alpha and reaches(joined):
-            out.append((joined, label(joined)))
-        else:
-            out.extend((changes[m], "below threshold") for m in members)
-
-    def flush() -> None:
-        # As asv does since its #932: the range ends at the step where the accumulated change
-        # first reaches the threshold; steps after it start a new accumulation.
-        i = 0
-        while i < len(run):
-            total, j = 0.0, i
-            while j < len(run) - 1:
-                total += changes[run[j]].shift
-                if abs(total) >= log_threshold:
-                    break
-                j += 1
-            emit(run[i : j + 1])
-            i = j + 1
-        run.clear()
-
-    for i, c in enumerate(changes):
-        if clears(c):
-            flush()
-            out.append((c, label(c)))
-            continue
-        if run and np.sign(changes[run[-1]].shift) != np.sign(c.shift):
-            flush()
-        run.append(i)
-    flush()
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -802,7 +296,7 @@ def find_regressions(
             continue  # values beyond float range once scaled: nothing to compare
         first = {k: v[a] for k, v in meta.items()}
         worse = -1 if higher_is_better(str(first["kind"]), first["unit"]) else 1
-        noise = noise_model(x_all)
+        noise, changes = _series_model(x_all, alpha, min_size, window, worse > 0)
         keep = np.flatnonzero(~noise.outliers)  # positions of the points the search sees
         x, y = x_all[keep], y_all[keep]
         thr = log_thr if positive else threshold
@@ -818,11 +312,6 @@ def find_regressions(
             "noise": float(as_ratio(noise.sigma)),
             "noise_model": model,
         }
-        changes = (
-            detect_changes(x, alpha=alpha, min_size=min_size, window=window, noise_up=worse > 0)
-            if x.size >= 2 * min_size
-            else []
-        )
         # The level the series ends on: a regression that is gone by then is "resolved".
         tail = changes[-1].stop if changes else 0
         latest = float(np.median(y[max(tail, y.size - window) :]))
@@ -921,6 +410,36 @@ def find_regressions(
     out = out.sort_values(["_pass", "_kind", "_corr", "_eff"], kind="stable")
     out = out.drop(columns=["_pass", "_kind", "_corr", "_eff"])
     return out.reset_index(drop=True)
+
+
+# Noise models and change points by series fingerprint (its working-scale values and the
+# detector's settings): a rescan (another threshold, a new result file for some series)
+# redoes only the series whose values changed. Bounded: cleared when it grows past this.
+_SERIES_MEMO: dict[bytes, tuple[Noise, list[Change]]] = {}
+_SERIES_MEMO_MAX = 1_000_000
+
+
+def _series_model(
+    x_all: np.ndarray, alpha: float, min_size: int, window: int, noise_up: bool
+) -> tuple[Noise, list[Change]]:
+    """`noise_model` of a series and `detect_changes` of its points that are not outliers."""
+    h = hashlib.blake2b(x_all.tobytes(), digest_size=16)
+    h.update(repr((alpha, min_size, window, noise_up)).encode())
+    key = h.digest()
+    found = _SERIES_MEMO.get(key)
+    if found is not None:
+        return found
+    noise = noise_model(x_all)
+    x = x_all[~noise.outliers]
+    changes = (
+        detect_changes(x, alpha=alpha, min_size=min_size, window=window, noise_up=noise_up)
+        if x.size >= 2 * min_size
+        else []
+    )
+    if len(_SERIES_MEMO) >= _SERIES_MEMO_MAX:
+        _SERIES_MEMO.clear()
+    _SERIES_MEMO[key] = (noise, changes)
+    return noise, changes
 
 
 def _row(

@@ -29,11 +29,12 @@ from .asvformat import (
     SkippedFile,
     _Combos,
     _Context,
-    _FileResult,
     _read_benchmarks,
     _read_machine,
     _read_result_file,
 )
+from .listing import list_results
+from .resultcache import cache_path, read_cache, write_cache
 
 __all__ = [
     "COLUMNS",
@@ -43,6 +44,7 @@ __all__ = [
     "fingerprint",
     "framework_versions",
     "load_results",
+    "placeholders",
 ]
 
 # The table's columns, in order. Others code against these names: extend, never rename.
@@ -175,67 +177,109 @@ def _categorical(codes: np.ndarray, labels: list[Any]) -> pd.Categorical:
     return pd.Categorical.from_codes(label_codes[codes] if len(codes) else codes, cats)
 
 
-def _build_table(files: list[_FileResult], combos: _Combos, order: dict[str, int]) -> pd.DataFrame:
-    counts = np.array([len(f.arrays["combo"]) for f in files], dtype=np.int64)
-    file_idx = np.repeat(np.arange(len(files)), counts)
+@dataclass
+class _FileMeta:
+    """What the table needs of one result file besides its rows."""
 
-    def cat(arr: np.ndarray) -> np.ndarray:
-        return np.concatenate(arr) if len(files) else np.zeros(0)
+    machine: str
+    env: str
+    commit: str
+    date: float
+    facts: dict[str, Any]
+
+
+_ROW_ARRAYS = (
+    "combo",
+    "value",
+    "status",
+    "ci_low",
+    "ci_high",
+    "q25",
+    "q75",
+    "samples",
+    "started_at",
+    "version",
+    "reason",
+    "work_flops",
+    "work_edges",
+)
+
+
+def _build_table(
+    files: list[_FileMeta],
+    rows: dict[str, np.ndarray],
+    combos: _Combos,
+    order: dict[str, int],
+    versions: dict[str, Any],
+) -> pd.DataFrame:
+    """The tidy table from per-file facts and the rows' arrays (``rows["file"]`` indexes
+    ``files``); version_current is worked out here, against today's benchmarks.json."""
+    file_idx = rows["file"]
+    combo = rows["combo"]
 
     def per_file(values: list[Any]) -> pd.Categorical:
         return _categorical(file_idx, values)
 
-    combo = (
-        np.concatenate([f.arrays["combo"] for f in files]) if files else np.zeros(0, dtype=np.int64)
-    )
-
     def per_combo(values: list[Any]) -> pd.Categorical:
         return _categorical(combo, values)
-
-    def column(key: str, dtype: Any = float) -> np.ndarray:
-        if not files:
-            return np.zeros(0, dtype=dtype)
-        return np.concatenate([f.arrays[key] for f in files])
 
     dates = np.array([f.date for f in files], dtype=float)
     commits = [f.commit for f in files]
     params_obj = np.empty(len(combos.params), dtype=object)
     params_obj[:] = combos.params
+    expected = np.empty(len(combos.benchmark), dtype=object)
+    # compared as text, as the cache keeps them (asv writes strings; anything else is odd)
+    expected[:] = [None if versions.get(b) is None else str(versions[b]) for b in combos.benchmark]
+    version = rows["version"]
+    want = expected[combo] if len(combo) else np.empty(0, dtype=object)
+    current = pd.isna(version) | pd.isna(want) | (version == want)
     data: dict[str, Any] = {
         "machine": per_file([f.machine for f in files]),
         "env": per_file([f.env for f in files]),
         "commit": per_file(commits),
         "commit_date": pd.to_datetime(dates[file_idx], unit="ms", utc=True),
-        "commit_order": np.array([order.get(c, -1) for c in commits], dtype=np.int64)[file_idx],
+        "commit_order": np.array([order.get(c, -1) for c in commits], dtype=np.int64)[file_idx]
+        if len(files)
+        else np.zeros(0, dtype=np.int64),
         "benchmark": per_combo(combos.benchmark),
         "kind": per_combo(combos.kind),
         "param_key": per_combo(combos.param_key),
         "params": params_obj[combo] if len(combo) else np.empty(0, dtype=object),
-        "value": column("value"),
-        "status": pd.Categorical.from_codes(column("status", np.int8), list(_STATUS)),
+        "value": rows["value"],
+        "status": pd.Categorical.from_codes(rows["status"], list(_STATUS)),
         "unit": per_combo(combos.unit),
-        "ci_low": column("ci_low"),
-        "ci_high": column("ci_high"),
-        "q25": column("q25"),
-        "q75": column("q75"),
-        "samples": column("samples", object),
-        "started_at": pd.to_datetime(column("started_at"), unit="ms", utc=True),
+        "ci_low": rows["ci_low"],
+        "ci_high": rows["ci_high"],
+        "q25": rows["q25"],
+        "q75": rows["q75"],
+        "samples": rows["samples"],
+        "started_at": pd.to_datetime(rows["started_at"], unit="ms", utc=True),
         "workload": per_combo(combos.workload),
         "backend": per_combo(combos.backend),
         "device": per_combo(combos.device),
         "size": np.array(combos.size, dtype=float)[combo] if len(combo) else np.zeros(0),
         "dtype": per_combo(combos.dtype),
         "threads": np.array(combos.threads, dtype=float)[combo] if len(combo) else np.zeros(0),
-        "version_current": column("version_current", bool),
-        "reason": column("reason", object),
-        "work_flops": column("work_flops"),
-        "work_edges": column("work_edges"),
+        "version_current": np.asarray(current, dtype=bool),
+        "reason": rows["reason"],
+        "work_flops": rows["work_flops"],
+        "work_edges": rows["work_edges"],
     }
     return pd.DataFrame(data, columns=list(COLUMNS))
 
 
-def _envs_table(files: list[_FileResult]) -> pd.DataFrame:
-    newest: dict[tuple[str, str], _FileResult] = {}
+def _empty_rows() -> dict[str, np.ndarray]:
+    out = {k: np.zeros(0, dtype=float) for k in _ROW_ARRAYS}
+    out["file"] = np.zeros(0, dtype=np.int64)
+    out["combo"] = np.zeros(0, dtype=np.int64)
+    out["status"] = np.zeros(0, dtype=np.int8)
+    for k in ("samples", "version", "reason"):
+        out[k] = np.empty(0, dtype=object)
+    return out
+
+
+def _envs_table(files: list[_FileMeta]) -> pd.DataFrame:
+    newest: dict[tuple[str, str], _FileMeta] = {}
     commits: dict[tuple[str, str], set[str]] = {}
     first: dict[tuple[str, str], float] = {}
     for f in files:
@@ -280,13 +324,19 @@ def _envs_table(files: list[_FileResult]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def load_results(results_dir: str | Path, repo: str | Path | None = None) -> ResultsDB:
+def load_results(
+    results_dir: str | Path, repo: str | Path | None = None, *, cache: bool = True
+) -> ResultsDB:
     """Read the asv results under ``results_dir`` into a :class:`ResultsDB`.
 
     ``repo`` is the git repository the results were measured on; by default the results
     directory's parent when that is a git repository. ``commit_order`` follows git when every
-    result commit is in that repository, else the commits' dates. Unreadable files are listed
-    in ``skipped``. Raises :class:`InputError` when ``results_dir`` is not a directory.
+    result commit is in that repository, else the commits' dates. Unreadable files (and files
+    reached twice, symlink loops, unreadable folders, files too large to be results) are
+    listed in ``skipped``, each once. With ``cache`` the rows are kept in a columnar cache
+    beside the folder (`tensorbench.analysis.resultcache`) and only new or changed files are
+    parsed; the table is the same either way. Raises :class:`InputError` when
+    ``results_dir`` is not a directory.
     """
     root = Path(results_dir)
     if not root.is_dir():
@@ -295,43 +345,132 @@ def load_results(results_dir: str | Path, repo: str | Path | None = None) -> Res
     benchmarks = _read_benchmarks(root, skipped)
     versions = {k: v.get("version") for k, v in benchmarks.items()}
     ctx = _Context(benchmarks=benchmarks, versions=versions, skipped=skipped)
+    folders = list_results(root, skipped)
+    where = cache_path(root) if cache else None
+    cached = read_cache(where, root) if where is not None else None
+    if cached is not None:
+        try:  # the same blocks in the same order give the same combination ids
+            for name, params in cached.blocks:
+                ctx.combos.block(name, params, benchmarks)
+        except ValueError:
+            cached, ctx.combos = None, _Combos()
     machines: dict[str, dict] = {}
-    files: list[_FileResult] = []
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if not entry.is_dir():
-            if entry.name.endswith(".json") and entry.name != "benchmarks.json":
-                skipped.append(SkippedFile(entry.path, "not in a machine folder"))
-            continue
-        if entry.name.startswith("."):
-            continue
-        folder = Path(entry.path)
-        machine, facts = _read_machine(folder, skipped)
-        names = sorted(
-            e.name for e in os.scandir(folder) if e.name.endswith(".json") and e.is_file()
-        )
-        if "machine.json" not in names and not names:
-            continue  # not a machine folder at all (e.g. html output)
+    metas: list[_FileMeta] = []
+    cache_files: dict[str, dict[str, Any]] = {}
+    # per readable file, in table order: (relative path, "cache", (start, stop)) or
+    # (relative path, "new", its arrays)
+    parts: list[tuple[str, str, Any]] = []
+    changed = cached is None
+    for folder in folders:
+        machine, facts = _read_machine(Path(folder.path), skipped)
         machines[machine] = facts
-        for name in names:
-            if name == "machine.json":
-                continue
-            result = _read_result_file(os.path.join(entry.path, name), machine, ctx)
-            if result is not None:
-                files.append(result)
+        for f in folder.files:
+            old = cached.files.get(f.rel) if cached is not None else None
+            if old is not None and old["size"] == f.size and old["mtime"] == f.mtime_ns:
+                skipped.extend(SkippedFile(f.path, reason) for reason in old["skipped"])
+                cache_files[f.rel] = old
+                if old["commit"] is None:
+                    continue  # unreadable, and unchanged since
+                parts.append((f.rel, "cache", tuple(old["rows"])))
+            else:
+                changed = True
+                before = len(skipped)
+                result = _read_result_file(f.path, machine, ctx)
+                entry = {
+                    "size": f.size,
+                    "mtime": f.mtime_ns,
+                    "skipped": [s.reason for s in skipped[before:]],
+                    "commit": None,
+                }
+                cache_files[f.rel] = entry
+                if result is None:
+                    continue
+                entry.update(
+                    env=result.env, commit=result.commit, date=result.date, facts=result.facts
+                )
+                parts.append((f.rel, "new", result.arrays))
+            meta = cache_files[f.rel]
+            metas.append(
+                _FileMeta(machine, meta["env"], meta["commit"], meta["date"], meta["facts"])
+            )
+    if cached is not None and set(cached.files) - set(cache_files):
+        changed = True  # files deleted since
+    rows = _assemble(parts, cached.arrays if cached is not None else None)
+    if where is not None and changed:
+        bounds = np.searchsorted(rows["file"], np.arange(len(parts) + 1))
+        for i, (rel, _, _) in enumerate(parts):
+            cache_files[rel] = cache_files[rel] | {"rows": [int(bounds[i]), int(bounds[i + 1])]}
+        blocks = sorted(ctx.combos.blocks.items(), key=lambda kv: kv[1][0])
+        write_cache(
+            where,
+            root,
+            [(name, [list(p) for p in params]) for (name, params), _ in blocks],
+            cache_files,
+            rows,
+        )
     if repo is None and _is_git_repo(root.resolve().parent):
         repo = root.resolve().parent
-    dates = np.array([f.date for f in files], dtype=float)
+    dates = np.array([f.date for f in metas], dtype=float)
     order, source = _commit_order(
-        [f.commit for f in files], dates, Path(repo) if repo is not None else None
+        [f.commit for f in metas], dates, Path(repo) if repo is not None else None
     )
     return ResultsDB(
-        table=_build_table(files, ctx.combos, order),
-        skipped=skipped,
+        table=_build_table(metas, rows, ctx.combos, order, versions),
+        skipped=_once(skipped),
         machines=machines,
         benchmarks=benchmarks,
-        envs=_envs_table(files),
+        envs=_envs_table(metas),
         results_dir=str(root),
         order_source=source,
+    )
+
+
+def _once(skipped: list[SkippedFile]) -> list[SkippedFile]:
+    """Each (path, reason) once, in the order first met."""
+    return list(dict.fromkeys(skipped))
+
+
+def _assemble(
+    parts: list[tuple[str, str, Any]], cached: dict[str, np.ndarray] | None
+) -> dict[str, np.ndarray]:
+    """The rows of every file in ``parts`` order, with ``file`` numbering the files."""
+    if not parts:
+        return _empty_rows()
+    take: list[np.ndarray] = []
+    new: list[dict[str, np.ndarray]] = []
+    n_cached = len(cached["file"]) if cached is not None else 0
+    offset = n_cached
+    counts = []
+    for _, kind, what in parts:
+        if kind == "cache":
+            start, stop = what
+            take.append(np.arange(start, stop))
+        else:
+            n = len(what["combo"])
+            take.append(np.arange(offset, offset + n))
+            offset += n
+            new.append(what)
+        counts.append(len(take[-1]))
+    index = np.concatenate(take)
+    # the common cases (all cached, or all new) come in file order: nothing to reorder
+    in_order = index.size == offset and np.array_equal(index, np.arange(index.size))
+    out: dict[str, np.ndarray] = {}
+    for key in _ROW_ARRAYS:
+        pieces = ([cached[key]] if cached is not None else []) + [a[key] for a in new]
+        column = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
+        out[key] = column if in_order else column[index]
+    out["file"] = np.repeat(np.arange(len(parts)), counts)
+    return out
+
+
+def placeholders(table: pd.DataFrame) -> pd.Series:
+    """Rows that are skipped because the running suite did not select them ("not in suite
+    ..."): grid points nobody asked for, not problems to look at."""
+    reason = table["reason"]
+    return (
+        table["status"].eq("skipped")
+        & reason.notna()
+        & reason.astype(str).str.startswith("not in suite")
     )
 
 

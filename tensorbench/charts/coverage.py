@@ -17,6 +17,7 @@ from .theme import (
     _value_unit,
     empty_chart,
 )
+from .trends import commit_labels, commit_x
 
 
 def latest_values_chart(
@@ -82,18 +83,15 @@ def status_chart(table: pd.DataFrame, *, machine: Any = None) -> alt.TopLevelMix
         .agg(n=("value", "size"), commit=("commit", "first"), date=("commit_date", "first"))
         .reset_index()
     )
-    counts["commit"] = counts["commit"].astype(str).str[:8]
+    counts["label"] = commit_labels(counts["commit"], counts["date"])
+    counts["commit"] = counts["commit"].astype(str)
+    counts["order"] = counts["commit_order"]
     counts["status"] = counts["status"].astype(str)
     return (
         alt.Chart(_records(counts))
         .mark_bar()
         .encode(
-            x=alt.X(
-                "commit_order:Q",
-                title="commit (oldest → newest)",
-                scale=alt.Scale(nice=False, padding=6),
-                axis=alt.Axis(format="d", tickMinStep=1),  # commits are whole steps
-            ),
+            x=commit_x(),
             y=alt.Y("n:Q", title="results", stack=True),
             color=alt.Color(
                 "status:N",
@@ -102,7 +100,12 @@ def status_chart(table: pd.DataFrame, *, machine: Any = None) -> alt.TopLevelMix
                 ),
                 title="status",
             ),
-            tooltip=["commit:N", alt.Tooltip("date:T", format="%Y-%m-%d"), "status:N", "n:Q"],
+            tooltip=[
+                alt.Tooltip("commit:N", title="commit (full hash)"),
+                alt.Tooltip("date:T", format="%Y-%m-%d", title="commit date"),
+                "status:N",
+                "n:Q",
+            ],
         )
         .properties(title="results per commit")
     )

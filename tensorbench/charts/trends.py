@@ -23,6 +23,24 @@ from .theme import (
 )
 
 
+def commit_labels(commits: pd.Series, dates: pd.Series) -> pd.Series:
+    """Axis labels for commits: short hash and date ("1a2b3c4d · 2025-01-31")."""
+    day = pd.to_datetime(dates, utc=True).dt.strftime("%Y-%m-%d").fillna("no date")
+    return commits.astype(str).str[:8] + " · " + day.astype(str)
+
+
+def commit_x(field: str = "label", title: str = "commit (hash · date, oldest → newest)") -> alt.X:
+    """An x encoding of commits by their labels (`commit_labels`), in commit order (the data
+    need an ``order`` column); labels that would overlap are thinned, not drawn on each other."""
+    return alt.X(
+        f"{field}:O",
+        sort=alt.EncodingSortField(field="order", op="min"),
+        title=title,
+        axis=alt.Axis(labelAngle=-40, labelOverlap="greedy", labelLimit=160, ticks=False),
+        scale=alt.Scale(paddingInner=0, paddingOuter=0.5),
+    )
+
+
 def history_chart(
     table: pd.DataFrame,
     *,
@@ -31,13 +49,14 @@ def history_chart(
     machine: Any = None,
     env: Any = None,
     regressions: pd.DataFrame | None = None,
-    x: str = "commit_order",
+    x: str = "commit",
 ) -> alt.TopLevelMixin:
     """One benchmark over commits: value with its CI band per series, regressions marked.
 
     ``regressions`` has `tensorbench.analysis.regressions.find_regressions`' columns; each change is a
     vertical rule at its first bad commit (vermillion: regression, green: improvement).
-    ``x`` is "commit_order" (one step per commit) or "commit_date".
+    ``x`` is "commit" (one step per commit, labelled by short hash and date; hover for the
+    full hash), "commit_order" (positions) or "commit_date".
     """
     rows = select(table, benchmark=benchmark, machine=machine, env=env)
     if param_key is not None:
@@ -56,19 +75,22 @@ def history_chart(
         {
             "order": rows["commit_order"],
             "date": rows["commit_date"],
-            "commit": rows["commit"].astype(str).str[:8],
+            "commit": rows["commit"].astype(str),
+            "label": commit_labels(rows["commit"], rows["commit_date"]),
             "series": series,
             "value": rows["value"] * factor,
             "low": rows["ci_low"].fillna(rows["value"]) * factor,
             "high": rows["ci_high"].fillna(rows["value"]) * factor,
         }
     ).sort_values("order")
-    xfield = "order:Q" if x == "commit_order" else "date:T"
-    xenc = (
-        alt.X(xfield, title="commit (oldest → newest)", axis=alt.Axis(format="d", tickMinStep=1))
-        if x == "commit_order"
-        else alt.X(xfield, title="commit date")
-    )
+    if x == "commit":
+        xenc = commit_x()
+    elif x == "commit_order":
+        xenc = alt.X(
+            "order:Q", title="commit (oldest → newest)", axis=alt.Axis(format="d", tickMinStep=1)
+        )
+    else:
+        xenc = alt.X("date:T", title="commit date")
     y = alt.Y("value:Q", title=f"{shown}", scale=alt.Scale(zero=False))
     many = df["series"].nunique() > 1
     color = (
@@ -88,8 +110,8 @@ def history_chart(
         else alt.value(FRAMEWORK_COLORS["numpy"])
     )
     tooltip = [
-        alt.Tooltip("commit:N"),
-        alt.Tooltip("date:T", format="%Y-%m-%d %H:%M"),
+        alt.Tooltip("commit:N", title="commit (full hash)"),
+        alt.Tooltip("date:T", format="%Y-%m-%d %H:%M", title="commit date"),
         alt.Tooltip("value:Q", format=".4g", title=shown),
         alt.Tooltip("low:Q", format=".4g", title="CI low"),
         alt.Tooltip("high:Q", format=".4g", title="CI high"),
@@ -143,6 +165,9 @@ def _regression_marks(
             {
                 "order": int(c["commit_order"]),
                 "date": c["commit_date"].isoformat() if pd.notna(c["commit_date"]) else None,
+                "label": str(
+                    commit_labels(pd.Series([r.first_bad_commit]), pd.Series([c["commit_date"]]))[0]
+                ),
                 "commit": str(r.first_bad_commit)[:8],
                 "change": str(getattr(r, "kind", "regression")),
                 "ratio": float(r.ratio),
@@ -151,7 +176,7 @@ def _regression_marks(
         )
     if not marks:
         return None
-    xfield = "order:Q" if x == "commit_order" else "date:T"
+    xfield = {"commit": commit_x(), "commit_order": "order:Q"}.get(x, "date:T")
     return (
         alt.Chart(alt.Data(values=marks))
         .mark_rule(strokeWidth=2, strokeDash=[5, 3])

@@ -1,0 +1,123 @@
+"""Find the files of an asv results directory, tolerating what file systems do to them.
+
+Symlink loops, the same file or folder reached twice (a symlinked duplicate machine folder),
+folders or files that cannot be read, things that are not regular files (a FIFO would block a
+reader) and files too large to be asv results are skipped with a reason, each listed once.
+Nothing here reads a file's contents: :mod:`.results` does, on the list this returns.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .asvformat import SkippedFile
+
+# asv writes one commit x environment per file: even tensorbench's largest grids are a few MB.
+# Anything larger is not a result file (or would take the reader's memory with it).
+MAX_RESULT_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One readable result file: path relative to the results folder, and its cache key."""
+
+    rel: str
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class Folder:
+    """One machine folder: its name, its machine.json (if any) and its result files."""
+
+    name: str
+    path: str
+    files: list[Listed] = field(default_factory=list)
+    has_machine_json: bool = False
+
+
+def _why(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "cannot read: permission denied"
+    if exc.errno == 40:  # ELOOP
+        return "symlink loop"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def _scandir(path: str) -> list[os.DirEntry]:
+    """The entries of ``path``, sorted by name (a seam for tests that simulate file systems)."""
+    with os.scandir(path) as it:
+        return sorted(it, key=lambda e: e.name)
+
+
+def list_results(
+    root: Path, skipped: list[SkippedFile], max_bytes: int | None = None
+) -> list[Folder]:
+    """Machine folders under ``root`` and their result files; what cannot be used goes to
+    ``skipped`` with its reason, once. A file or folder reached twice (through a symlink, a
+    hard link or a bind mount) is read at its first path in name order."""
+    max_bytes = MAX_RESULT_BYTES if max_bytes is None else max_bytes
+    seen: dict[tuple[int, int], str] = {}
+    folders: list[Folder] = []
+    for entry in _scandir(str(root)):
+        if entry.name.startswith("."):
+            continue
+        try:
+            st = entry.stat()  # follows symlinks
+        except OSError as exc:
+            skipped.append(SkippedFile(entry.path, _why(exc)))
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            if entry.name.endswith(".json") and entry.name != "benchmarks.json":
+                skipped.append(SkippedFile(entry.path, "not in a machine folder"))
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            skipped.append(SkippedFile(entry.path, f"same folder as {seen[key]} (not read twice)"))
+            continue
+        seen[key] = entry.path
+        folder = Folder(entry.name, entry.path)
+        try:
+            entries = _scandir(entry.path)
+        except OSError as exc:
+            skipped.append(SkippedFile(entry.path, _why(exc)))
+            continue
+        for sub in entries:
+            if not sub.name.endswith(".json"):
+                continue
+            try:
+                fst = sub.stat()
+            except OSError as exc:
+                skipped.append(SkippedFile(sub.path, _why(exc)))
+                continue
+            if not stat.S_ISREG(fst.st_mode):
+                if not stat.S_ISDIR(fst.st_mode):
+                    skipped.append(SkippedFile(sub.path, "not a regular file"))
+                continue
+            if sub.name == "machine.json":
+                folder.has_machine_json = True
+                continue
+            fkey = (fst.st_dev, fst.st_ino)
+            if fkey in seen:
+                skipped.append(SkippedFile(sub.path, f"same file as {seen[fkey]} (not read twice)"))
+                continue
+            seen[fkey] = sub.path
+            if fst.st_size > max_bytes:
+                skipped.append(
+                    SkippedFile(
+                        sub.path,
+                        f"{fst.st_size / 2**20:,.0f} MB: larger than any asv result file "
+                        f"(limit {max_bytes / 2**20:,.0f} MB)",
+                    )
+                )
+                continue
+            folder.files.append(
+                Listed(f"{entry.name}/{sub.name}", sub.path, fst.st_size, fst.st_mtime_ns)
+            )
+        if folder.has_machine_json or folder.files:
+            folders.append(folder)  # else not a machine folder at all (e.g. html output)
+    return folders

@@ -1,0 +1,219 @@
+"""A columnar cache of the rows read from an asv results folder, so a big database loads fast.
+
+One Parquet file beside the results folder (never inside it: asv's own commands see no
+difference), ``.<folder name>.tensorbench-cache.parquet``; where that directory cannot be
+written, under ``$TENSORBENCH_CACHE_DIR`` (default ``~/.cache/tensorbench``), named by the
+folder's absolute path. The asv files stay the source of truth: deleting the cache loses
+nothing.
+
+What it holds: every row :mod:`.asvformat` parsed, with the result file it came from and that
+file's size and mtime (ns), the facts of each file and the reasons any of it was skipped, and
+the (benchmark, params) blocks that number the parameter combinations. A file whose size or
+mtime changed is read again, a new one is read, a deleted one is dropped. The cache is trusted
+only when its format, the tensorbench version, the reader's source and the folder all match,
+and when its columns are consistent; anything else (a truncated or foreign file included) is
+ignored and rewritten. Writes go to a temporary file in the same directory and are renamed
+over the old cache, so two readers of one folder never see (or leave) half a cache.
+
+Why Parquet (pyarrow) rather than Arrow IPC or DuckDB: docs/dashboard-scale.md has the
+measurements; in short, on a 250k-point database Parquet loads within a few ms of IPC while
+being several times smaller on disk, and DuckDB would add a dependency for a job one
+columnar file does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - a core dependency
+    orjson = None
+
+CACHE_FORMAT = 1
+_META_KEY = b"tensorbench.cache"
+_FLOATS = ("value", "ci_low", "ci_high", "q25", "q75", "started_at", "work_flops", "work_edges")
+_TEXTS = ("version", "reason")
+CACHE_ENV = "TENSORBENCH_CACHE_DIR"
+
+
+def _reader_key() -> str:
+    """tensorbench's version and a hash of the reader's source: a cache another reader wrote
+    (an older or newer tensorbench, or an edited checkout) is never trusted."""
+    # the parent package is imported before this module is (its __getattr__ stays unused)
+    version = str(getattr(sys.modules.get("tensorbench"), "__version__", ""))
+    h = hashlib.sha1(version.encode())
+    here = Path(__file__).parent
+    for name in ("asvformat.py", "results.py", "resultcache.py", "listing.py"):
+        try:
+            h.update((here / name).read_bytes())
+        except OSError:
+            h.update(name.encode())
+    return h.hexdigest()
+
+
+def cache_path(root: Path) -> Path:
+    """Where the cache of results folder ``root`` lives (see the module docstring)."""
+    root = root.resolve()
+    beside = root.parent / f".{root.name}.tensorbench-cache.parquet"
+    if os.access(root.parent, os.W_OK):
+        return beside
+    base = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "tensorbench")
+    digest = hashlib.sha1(str(root).encode()).hexdigest()[:16]
+    return base / f"{root.name}-{digest}.tensorbench-cache.parquet"
+
+
+@dataclass
+class Cached:
+    """What a valid cache holds: ``blocks`` in combination order, ``files`` (relative path ->
+    facts, size, mtime, skip reasons, row range) and the rows' ``arrays``."""
+
+    blocks: list[tuple[str, list]]
+    files: dict[str, dict[str, Any]]
+    arrays: dict[str, np.ndarray]
+
+
+def _dumps(obj: Any) -> bytes:
+    if orjson is not None:
+        try:
+            return orjson.dumps(obj)
+        except TypeError:
+            pass
+    import json
+
+    return json.dumps(obj).encode()
+
+
+def _loads(raw: bytes) -> Any:
+    if orjson is not None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    import json
+
+    return json.loads(raw)
+
+
+def read_cache(path: Path, root: Path) -> Cached | None:
+    """The cache at ``path`` for results folder ``root``, or None when absent or not trusted."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - the dashboard extra brings pyarrow
+        return None
+    if not path.is_file():
+        return None
+    try:
+        table = pq.read_table(path)
+        meta = _loads((table.schema.metadata or {})[_META_KEY])
+        if (
+            meta.get("format") != CACHE_FORMAT
+            or meta.get("reader") != _reader_key()
+            or meta.get("root") != str(root.resolve())
+        ):
+            return None
+        n = table.num_rows
+        arrays: dict[str, np.ndarray] = {
+            "file": table["file"].to_numpy().astype(np.int64),
+            "combo": table["combo"].to_numpy().astype(np.int64),
+            "status": table["status"].to_numpy().astype(np.int8),
+        }
+        for name in _FLOATS:
+            arrays[name] = table[name].to_numpy().astype(float)
+        for name in _TEXTS:
+            arrays[name] = _texts(table[name])
+        arrays["samples"] = _samples(table["samples"])
+        files = meta["files"]
+        blocks = [(str(b), list(p)) for b, p in meta["blocks"]]
+        n_combos = sum(_block_size(p) for _, p in blocks)
+        if any(len(a) != n for a in arrays.values()) or not isinstance(files, dict):
+            return None
+        if n and (arrays["combo"].min() < 0 or arrays["combo"].max() >= n_combos):
+            return None
+        for entry in files.values():
+            lo, hi = entry["rows"] if entry.get("commit") is not None else (0, 0)
+            if not 0 <= lo <= hi <= n or not isinstance(entry["skipped"], list):
+                return None
+        return Cached(blocks=blocks, files=files, arrays=arrays)
+    except Exception:  # noqa: BLE001 - any failure to read it means: do not trust it
+        return None
+
+
+def _block_size(params: list) -> int:
+    return int(np.prod([len(p) for p in params])) if params else 1
+
+
+def _texts(column: Any) -> np.ndarray:
+    out = np.empty(len(column), dtype=object)
+    out[:] = column.to_pylist()
+    return out
+
+
+def _samples(column: Any) -> np.ndarray:
+    out = np.empty(len(column), dtype=object)
+    if column.null_count == len(column):
+        return out
+    for i, s in enumerate(column.to_pylist()):
+        if s is not None:
+            out[i] = tuple(s)
+    return out
+
+
+def write_cache(
+    path: Path,
+    root: Path,
+    blocks: list[tuple[str, list]],
+    files: dict[str, dict[str, Any]],
+    arrays: dict[str, np.ndarray],
+) -> bool:
+    """Write the cache atomically (temporary file, then rename); False when it cannot be."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover
+        return False
+    meta = {
+        "format": CACHE_FORMAT,
+        "reader": _reader_key(),
+        "root": str(root.resolve()),
+        "blocks": blocks,
+        "files": files,
+    }
+    samples = arrays["samples"]
+    columns = {
+        "file": pa.array(arrays["file"], pa.int32()),
+        "combo": pa.array(arrays["combo"], pa.int32()),
+        "status": pa.array(arrays["status"], pa.int8()),
+        **{name: pa.array(arrays[name], pa.float64()) for name in _FLOATS},
+        **{name: pa.array(arrays[name], pa.string()).dictionary_encode() for name in _TEXTS},
+        "samples": pa.array(
+            [None if s is None else list(s) for s in samples]
+            if any(s is not None for s in samples)
+            else [None] * len(samples),
+            pa.list_(pa.float64()),
+        ),
+    }
+    table = pa.table(columns).replace_schema_metadata({_META_KEY: _dumps(meta)})
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        return False
