@@ -166,3 +166,15 @@ def test_dashboard_command_serves_on_loopback_and_stops(synthetic: Path) -> None
         cli.wait(timeout=30)
     with pytest.raises(OSError):
         urllib.request.urlopen(url, timeout=2)
+
+
+def test_compare_shows_percent_of_roofline_and_modes(
+    monkeypatch: pytest.MonkeyPatch, synthetic: Path
+) -> None:
+    at = run_page(monkeypatch, synthetic, "app_pages/compare.py")
+    assert not at.exception, [e.value for e in at.exception]
+    tables = [df.value for df in at.dataframe]
+    roof = next(t for t in tables if "% of roofline" in t.columns)
+    assert {"backend · mode", "GFLOP/s", "FLOP/byte"} <= set(roof.columns)
+    # the original benchmarks: numpy and torch eager (the synthetic database has no ceilings)
+    assert all(label.endswith(" · eager") for label in roof["backend · mode"])

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..paths import native_mode
 from .asvformat import (
     _STATUS,
     RESULT_COLUMNS,
@@ -76,6 +77,7 @@ COLUMNS = (
     "reason",  # why a point was skipped, where the result file says (tensorbench.skip_reasons)
     "work_flops",  # FLOPs / edges one call does, where the result file records them
     "work_edges",  # (tensorbench.work); charts fall back to the workload's work model
+    "mode",  # eager | compiled: the `mode` param, else the backend's native mode (paths)
 )
 
 
@@ -175,6 +177,22 @@ def _categorical(codes: np.ndarray, labels: list[Any]) -> pd.Categorical:
     return pd.Categorical.from_codes(label_codes[codes] if len(codes) else codes, cats)
 
 
+def _modes(combos: _Combos) -> list[str | None]:
+    """Per combo: its ``mode`` parameter, else the native mode of tensorbench's backends."""
+    out: list[str | None] = []
+    for params, backend, workload in zip(
+        combos.params, combos.backend, combos.workload, strict=True
+    ):
+        mode = params.get("mode") if isinstance(params, dict) else None
+        if isinstance(mode, str):
+            out.append(mode)
+        elif backend is not None:
+            out.append(native_mode(backend, workload or ""))
+        else:
+            out.append(None)
+    return out
+
+
 def _build_table(files: list[_FileResult], combos: _Combos, order: dict[str, int]) -> pd.DataFrame:
     counts = np.array([len(f.arrays["combo"]) for f in files], dtype=np.int64)
     file_idx = np.repeat(np.arange(len(files)), counts)
@@ -230,6 +248,7 @@ def _build_table(files: list[_FileResult], combos: _Combos, order: dict[str, int
         "reason": column("reason", object),
         "work_flops": column("work_flops"),
         "work_edges": column("work_edges"),
+        "mode": per_combo(_modes(combos)),
     }
     return pd.DataFrame(data, columns=list(COLUMNS))
 
