@@ -190,9 +190,16 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("docs/roofline.svg"))
     ap.add_argument("--mxnet-python", default=None)
     ap.add_argument("--graph-dir", default=None)
+    ap.add_argument("--save", type=Path, default=None, help="keep the measured rows as JSON")
+    ap.add_argument("--from-json", type=Path, default=None, help="only redraw from --save")
     args = ap.parse_args()
     if args.case:
         print(json.dumps(run_case(args.case)))
+        return 0
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text())
+        roofline_svg(saved["rows"], saved["peak"], saved["bandwidth"], args.out)
+        print(f"wrote {args.out}")
         return 0
     if args.graph_dir:
         os.environ["TENSORBENCH_GRAPH_DIR"] = str(Path(args.graph_dir).resolve())
@@ -236,6 +243,8 @@ def main() -> int:
         if "value" in r:
             peak = max(peak, r["value"])
             print(f"peak matmul 2048 float32 {backend}: {r['value']:.1f} GFLOP/s")
+    if args.save:
+        args.save.write_text(json.dumps({"rows": rows, "peak": peak, "bandwidth": best}))
     roofline_svg(rows, peak, best, args.out)
     print(f"\nroofline (peak {peak:.1f} GFLOP/s, {best:.2f} GB/s): wrote {args.out}")
     return 0

@@ -248,3 +248,24 @@ def test_roofline_without_ceilings_says_so(tmp_path):
         roofline_chart(table, model=roofline_model).to_dict()
     )
     assert pd.isna(roofline_points(table, roofline_model)["pct_of_roofline"]).all()
+
+
+@pytest.mark.mxnet
+@pytest.mark.parametrize("workload", ["matmul", "conv2d", "dispatch", "mlp_step", "stream_triad"])
+def test_mxnet_hybridized_cases_validate(workload):
+    pytest.importorskip("mxnet")
+    size = get_workload(workload).check_size
+    prepared = prepare(Case(workload, "mxnet", "cpu", "float32", size, mode="compiled"))
+    assert prepared.mode == "compiled"
+    assert prepared.rel_error <= 1e-4
+    assert Case("gcn_step", "mxnet", mode="compiled").skip_reason().startswith("no hybridized")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workload", ["matmul", "mlp_step", "gcn_step"])
+def test_torch_compiled_cases_validate(workload):
+    pytest.importorskip("torch")
+    size = get_workload(workload).check_size
+    prepared = prepare(Case(workload, "torch", "cpu", "float32", size, mode="compiled"))
+    assert prepared.mode == "compiled"
+    assert prepared.rel_error <= 1e-4

@@ -89,7 +89,8 @@ def roofline_points(
     if rows.empty:
         return pd.DataFrame(columns=COLUMNS)
     rows = rows.assign(label=mode_label(rows)).sort_values("started_at")
-    rows = rows.groupby(["machine", "workload", "label", "size", "dtype"], observed=True).tail(1)
+    keys = ["machine", "workload", "label", "size", "dtype"]
+    rows = rows.groupby(keys, observed=True, dropna=False).tail(1)  # real graphs: size NaN
     flops, moved = [], []
     for wl, size, params, dt in zip(
         rows["workload"], rows["size"], rows["params"], rows["dtype"], strict=True

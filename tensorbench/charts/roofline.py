@@ -96,12 +96,24 @@ def roofline_chart(
 
     def panel(name: str) -> alt.LayerChart:
         mine = points[points["machine"] == name]
+        peak, bandwidth = peaks.get(name), bandwidths.get(name)
+        ridge = peak / bandwidth if peak and bandwidth else None
         lo = float(mine["intensity"].min()) / 2
         hi = float(mine["intensity"].max()) * 2
+        if ridge:  # show the ridge point and both roofs around it
+            lo, hi = min(lo, ridge / 16), max(hi, ridge * 4)
         layers: list[Any] = []
-        roof = _roof_lines(peaks.get(name), bandwidths.get(name), lo, hi)
+        roof = _roof_lines(peak, bandwidth, lo, hi)
         if roof:
             lines = alt.Chart(alt.Data(values=roof))
+            ends = alt.Chart(alt.Data(values=[roof[0], roof[-1]]))
+            layers.append(
+                ends.mark_text(align="left", dx=4, dy=-8, color="black").encode(
+                    x=alt.X("x:Q", scale=alt.Scale(type="log")),
+                    y=alt.Y("y:Q", scale=alt.Scale(type="log")),
+                    text="roof:N",
+                )
+            )
             layers.append(
                 lines.mark_line(color="black", strokeDash=[4, 2]).encode(
                     x=alt.X("x:Q", scale=alt.Scale(type="log"), title=x_title),
