@@ -30,6 +30,13 @@ for env in .venv .venv-mxnet; do
     "$env/bin/python" -m pip install "${PIP_FLAGS[@]}" "setuptools<70" 2>&1 | grep -v "incompatible\|dependency conflicts\|requires setuptools" || true
 done
 
+# torch.compile's inductor backend compiles C++ on the CPU: it needs a C++ compiler (g++ or
+# clang++) on PATH. Without one the `compiled` mode of torch skips with the compiler's error.
+if ! command -v g++ >/dev/null && ! command -v clang++ >/dev/null; then
+    echo "warning: no C++ compiler (g++/clang++): torch.compile cases will skip" \
+         "(Debian/Ubuntu: apt-get install -y g++)" >&2
+fi
+
 echo "== environments ready"
 .venv/bin/python -c "import numpy, torch, jax; print('.venv: numpy', numpy.__version__, 'torch', torch.__version__, 'jax', jax.__version__)"
 .venv-mxnet/bin/python -c "import numpy, mxnet; print('.venv-mxnet: numpy', numpy.__version__, 'mxnet', mxnet.__version__)"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NoReturn
@@ -153,3 +154,71 @@ def peak_gflops(prepared: PreparedCase) -> float:
     """Best-of-runs GFLOP/s of a validated case: the machine's measured ceiling for charts."""
     timing = prepared.time(min_samples=5, max_samples=10, target_s=1.0)
     return float(prepared.work().flops) / min(timing.samples) / 1e9
+
+
+# -- eager and compiled modes (the *_modes benchmarks), compile time, the memory ceiling ------
+# New entry points: benchmarks/ looks them up with getattr and skips where an older commit's
+# package lacks them.
+
+
+def mode_grid_params(bench: str) -> tuple[list[list[Any]], list[str]]:
+    """asv ``params``/``param_names`` of a ``*_modes`` grid entry: the grid's, then ``mode``."""
+    params, names = grid_params(bench)
+    return [*params, list(GRID[bench].modes)], [*names, "mode"]
+
+
+def setup_mode_case(bench: str, backend: str, size: Any, dtype: str, mode: str) -> PreparedCase:
+    """:func:`setup_case` for one mode (eager | compiled) of a ``*_modes`` grid point.
+
+    A compiled case is validated against the float64 reference like any other; a compiler
+    that fails is a skip with its first error line. Inductor's on-disk caches are off in
+    these processes (unless set otherwise), so the first call's compile time is a cold one.
+    """
+    os.environ.setdefault("TORCHINDUCTOR_FORCE_DISABLE_CACHES", "1")
+    reason = skip_reason(bench, backend, size, dtype)
+    name, device = device_of(backend)
+    reason = reason or Case(GRID[bench].workload, name, device, dtype, mode=mode).skip_reason()
+    if reason:
+        skip(reason)
+    threads_mod.set_threads(int(os.environ.get(THREADS_ENV) or 0) or None)
+    params: dict[str, Any] = {}
+    if isinstance(size, str):
+        params["graph"] = str(Path(os.environ[GRAPH_DIR_ENV]) / size)
+        size = None
+    try:
+        prepared = prepare(Case(GRID[bench].workload, name, device, dtype, size, params, mode))
+    except Skip as exc:
+        skip(str(exc))
+    path = os.environ.get(WORK_LOG_ENV)
+    if path:  # as log_work, keyed with the mode, and with the bytes moved
+        _, names = mode_grid_params(bench)
+        shown = size if size is not None else Path(params["graph"]).name
+        key = param_key_of(names, (backend, shown, dtype, mode))
+        w = prepared.work()
+        line = {"bench": bench, "param_key": key, "flops": w.flops, "edges": w.edges}
+        line["bytes"] = w.traffic(dtype)
+        with open(path, "a") as f:
+            f.write(json.dumps(line) + "\n")
+    return prepared
+
+
+def compile_seconds(prepared: PreparedCase, calls: int = 3) -> float:
+    """The first call's cost beyond a steady-state call: trace + compile (compiled mode), lazy
+    initialisation (both modes). Kept out of the timed samples; the steady-state time is the
+    median of ``calls`` synced calls."""
+    clock = time.perf_counter
+    times = []
+    for _ in range(calls):
+        t0 = clock()
+        prepared.run()
+        times.append(clock() - t0)
+    return max(prepared.first_call_s - sorted(times)[len(times) // 2], 0.0)
+
+
+def peak_gbps(prepared: PreparedCase) -> float:
+    """Best-of-runs GB/s of a validated STREAM case: the machine's measured memory ceiling."""
+    timing = prepared.time(min_samples=5, max_samples=10, target_s=1.0)
+    moved = prepared.work().traffic(prepared.case.dtype)
+    if not moved:
+        skip(f"{prepared.case.workload} has no traffic model")
+    return float(moved) / min(timing.samples) / 1e9

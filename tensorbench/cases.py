@@ -1,8 +1,11 @@
-"""A case = workload x backend x device x dtype x size. Preparing one validates it.
+"""A case = workload x backend x device x dtype x size (x mode). Preparing one validates it.
 
 ``prepare`` resolves every name, skips with a reason what cannot run here, builds the
 backend's callable outside any timed region, runs it once and checks the output against the
 float64 reference. Only a validated case can be timed: a wrong result raises, it is never timed.
+``mode`` (``eager`` or ``compiled``; None: the backend's native mode, what the original
+benchmarks time) picks the implementation; a compiled case is validated like any other, and
+a compiler that fails is a skip naming its first error line.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from . import threads
 from .backends import BACKENDS, Backend, Skip, get_backend, parse_device
+from .paths import MODES
 from .timing import Timing, measure
 from .workloads import WORKLOADS, Work, Workload, get_workload
 
@@ -35,6 +39,7 @@ class Case:
     dtype: str = "float32"
     size: int | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    mode: str | None = None  # eager | compiled; None: the backend's native mode
 
     def resolve(self) -> tuple[Workload, Backend, int]:
         """Look up names; ``KeyError``/``ValueError`` name the valid choices."""
@@ -47,6 +52,8 @@ class Case:
             )
         if self.size is not None and (isinstance(self.size, bool) or self.size < 1):
             raise ValueError(f"{wl.size_name} must be >= 1 for {wl.name}, got {self.size}")
+        if self.mode is not None and self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r} (valid: {', '.join(MODES)})")
         return wl, be, self.size if self.size is not None else wl.default_size
 
     def skip_reason(self) -> str | None:
@@ -54,6 +61,10 @@ class Case:
         wl, be, _ = self.resolve()
         if self.backend not in wl.implementations:
             return f"{self.backend} has no {self.workload} implementation"
+        if self.mode is not None:
+            reason = wl.mode_reason(self.backend, self.mode, be.compiler)
+            if reason:
+                return reason
         kind, _ = parse_device(self.device)
         if kind not in wl.devices:
             return f"{self.workload} runs on {' and '.join(wl.devices)} devices only"
@@ -63,7 +74,12 @@ class Case:
         wl, _, size = self.resolve()
         graph = self.params.get("graph")
         where = f"graph={Path(graph).name}" if graph else f"{wl.size_name}={size}"
-        return f"{self.workload}[{self.backend}:{self.device}, {self.dtype}, {where}]"
+        mode = f", {self.mode}" if self.mode else ""
+        return f"{self.workload}[{self.backend}:{self.device}, {self.dtype}, {where}{mode}]"
+
+    def resolved_mode(self) -> str:
+        """The mode this case runs in (its native one where ``mode`` is None)."""
+        return self.mode or get_workload(self.workload).native_mode(self.backend)
 
 
 @dataclass
@@ -76,9 +92,13 @@ class PreparedCase:
     size: int
     fn: Any
     rel_error: float
-    first_call_s: float  # includes jit compilation (JAX) and lazy initialisation
+    first_call_s: float  # includes trace + compile (compiled mode) and lazy initialisation
     params: Mapping[str, Any]
     output: tuple[np.ndarray, ...]  # the validated first call's output, on the host
+
+    @property
+    def mode(self) -> str:
+        return self.case.resolved_mode()
 
     def run(self) -> Any:
         result = self.fn()
@@ -131,6 +151,12 @@ def relative_error(out: Any, ref: Any, names: tuple[str, ...] = ("out",)) -> flo
     return worst
 
 
+def _first_line(exc: BaseException) -> str:
+    """The first non-empty line of an error (compilers print pages), with its type."""
+    text = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "")
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def _is_oom(exc: BaseException) -> bool:
     return isinstance(exc, MemoryError) or "out of memory" in str(exc).lower()
 
@@ -167,8 +193,9 @@ def prepare(case: Case) -> PreparedCase:
             raise
         raise Skip(f"out of memory making inputs at size {size}: {exc}") from None
     be.load()  # import now, then give its thread pools the suite's setting
+    factory = wl.factory(be.name, case.mode)
     try:
-        fn = wl.implementations[be.name](be, case.device, inputs, params)
+        fn = factory(be, case.device, inputs, params)
         t0 = time.perf_counter()
         out = fn()
         be.synchronize(case.device, out)
@@ -177,6 +204,8 @@ def prepare(case: Case) -> PreparedCase:
     except Exception as exc:
         if _is_oom(exc):
             raise Skip(f"out of memory at size {size}: {str(exc).splitlines()[0]}") from exc
+        if case.mode == "compiled" and not isinstance(exc, Skip):
+            raise Skip(f"{be.compiler or be.name} failed: {_first_line(exc)}") from exc
         raise
     with _one_blas_thread():
         err = relative_error(host, ref, wl.output_names)
@@ -203,10 +232,10 @@ def compute(workload: str, backend: str, device: str = "cpu", **params: Any) -> 
     return out[0] if len(out) == 1 else out
 
 
-def all_cases(devices: tuple[str, ...] = ("cpu", "cuda:0")) -> list[Case]:
-    """Every workload x backend x device x dtype at the workloads' check sizes."""
+def all_cases(devices: tuple[str, ...] = ("cpu", "cuda:0"), mode: str | None = None) -> list[Case]:
+    """Every workload x backend x device x dtype at the workloads' check sizes (in ``mode``)."""
     return [
-        Case(wl.name, be, dev, dt, wl.check_size)
+        Case(wl.name, be, dev, dt, wl.check_size, mode=mode)
         for wl in WORKLOADS.values()
         for be in BACKENDS
         for dev in devices

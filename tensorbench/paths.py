@@ -24,6 +24,20 @@ GRAPH_DIR_ENV = "TENSORBENCH_GRAPH_DIR"  # folder holding the real graphs; unset
 WORK_LOG_ENV = "TENSORBENCH_WORK_LOG"  # where benchmark processes append each point's work
 RESULTS_ENV = "TENSORBENCH_RESULTS"  # the results directory the dashboard reads
 
+# Execution modes. Every case runs in one: `eager` (op by op, as written) or `compiled` (traced
+# and compiled first: torch.compile, jax.jit, MXNet's hybridize). The original benchmarks carry
+# no mode parameter; what they time is their backend's native mode (below).
+MODES = ("eager", "compiled")
+
+
+def native_mode(backend: str, workload: str) -> str:
+    """The mode of the original (mode-less) benchmarks: JAX's implementations are jit-compiled
+    except the per-op ``dispatch`` chain and the ``transfer`` copies; every other backend's
+    (NumPy, PyTorch, MXNet, CuPy, DGL, PyG) run eagerly."""
+    jitted = backend == "jax" and workload not in ("dispatch", "transfer")
+    return "compiled" if jitted else "eager"
+
+
 # One result series: a benchmark at one parameter combination in one environment on one machine.
 SERIES_KEYS = ["machine", "env", "benchmark", "param_key"]
 

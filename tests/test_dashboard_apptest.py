@@ -222,3 +222,15 @@ def test_overview_does_not_count_placeholders_as_skipped(
     counted = len(table) - int(left_out.sum())
     assert ok.proto.help.startswith(f"of {counted:,};"), ok.proto.help
     assert f"{int(left_out.sum()):,} grid points not in the suite" in ok.proto.help
+
+
+def test_compare_shows_percent_of_roofline_and_modes(
+    monkeypatch: pytest.MonkeyPatch, synthetic: Path
+) -> None:
+    at = run_page(monkeypatch, synthetic, "app_pages/compare.py")
+    assert not at.exception, [e.value for e in at.exception]
+    tables = [df.value for df in at.dataframe]
+    roof = next(t for t in tables if "% of roofline" in t.columns)
+    assert {"backend · mode", "GFLOP/s", "FLOP/byte"} <= set(roof.columns)
+    # the original benchmarks: numpy and torch eager (the synthetic database has no ceilings)
+    assert all(label.endswith(" · eager") for label in roof["backend · mode"])

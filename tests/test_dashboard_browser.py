@@ -170,3 +170,25 @@ def test_every_page_renders_a_chart(
     finally:
         page.close()
         stop_server(proc)
+
+
+def test_scaling_page_draws_the_roofline(browser_results: Path, browser, test_output: Path) -> None:
+    """The Scaling page's roofline: a drawn chart titled per machine, with the mode legend."""
+    port = free_port()
+    proc = start_server(browser_results, port)
+    page = browser.new_page(viewport={"width": 1600, "height": 3000})
+    try:
+        page.goto(f"http://127.0.0.1:{port}/scaling", wait_until="domcontentloaded")
+        page.get_by_role("heading", name="Roofline").first.wait_for(timeout=60_000)
+        title = page.locator(".vega-embed svg text", has_text="roofline · ").first
+        title.wait_for(state="visible", timeout=60_000)
+        chart = page.locator(".vega-embed", has=title).first
+        legend = chart.locator("svg text", has_text="mode")
+        assert legend.count() >= 1, "the roofline has no mode legend"
+        assert chart.locator("svg path").count() > 3, "no points or roofs drawn"
+        chart.screenshot(path=str(test_output / "dashboard-roofline.png"))
+        errors = page.locator('[data-testid="stException"]')
+        assert errors.count() == 0, errors.first.inner_text()[:2000]
+    finally:
+        page.close()
+        stop_server(proc)

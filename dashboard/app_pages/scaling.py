@@ -8,7 +8,8 @@ from loading import memo
 
 from tensorbench import charts
 from tensorbench.analysis.rates import machine_peaks
-from tensorbench.workloads import work_model
+from tensorbench.analysis.roofline import machine_bandwidths
+from tensorbench.workloads import roofline_model, work_model
 
 db = ui.database()
 table = ui.machine_table(db)
@@ -56,7 +57,28 @@ ui.show_chart(
 )
 st.caption(
     "Newest commit per point; bands are asv's 99 % confidence interval. Dashed lines with "
-    "triangles are GPUs. A dotted ceiling shows the machine's measured peak where recorded."
+    "triangles are GPUs. A dotted ceiling shows the machine's measured peak where recorded. "
+    "Labels name the mode: the original benchmarks time JAX jit-compiled and the other "
+    "frameworks eagerly; the `*_modes` benchmarks (suite `compiled`) time both."
+)
+
+st.subheader("Roofline")
+ui.show_chart(
+    charts.roofline_chart(
+        table,
+        model=roofline_model,
+        dtype=dtype,
+        machines=db.machines,
+        peaks=machine_peaks(table, db.machines),
+        bandwidths=machine_bandwidths(table, db.machines),
+    ),
+    f"roofline-{dtype}",
+)
+st.caption(
+    "Every case with a FLOP and byte count (newest result, this dtype): GFLOP/s against "
+    "arithmetic intensity (FLOPs per byte of compulsory memory traffic). The dashed roofs are "
+    "measured: STREAM triad GB/s (`track_peak_gbps`) and matmul GFLOP/s "
+    "(`track_peak_gflops`). Colour = framework, shape = mode."
 )
 
 st.subheader("Thread scaling")

@@ -190,29 +190,33 @@ def speedup_summary(
     Per workload the speedup is the geometric mean over the sizes (and dtypes) both the backend
     and the baseline measured at their newest commit (NPBench's summary figure); the
     ``workload == "geometric mean"`` rows average those over workloads. Columns: machine,
-    workload, label, log_speedup, n (points averaged), speedup. None when the table holds no
+    workload, label, mode (eager | compiled), log_speedup, n (points averaged), speedup. None when the table holds no
     tensorbench time results; empty when the baseline has none.
     """
     rows = latest(select(table, dtype=dtype, machine=machine, status="ok"))
     rows = _without_thread_suite(rows[(rows["kind"] == "time") & rows["workload"].notna()])
     if rows.empty:
         return None
-    rows = rows.assign(label=backend_label(rows))
+    # one cell per backend and mode (eager | compiled; "" where the table has no mode)
+    mode = rows["mode"].astype(object).fillna("") if "mode" in rows.columns else ""
+    rows = rows.assign(label=backend_label(rows), mode=mode)
     if device is not None:
         rows = rows[rows["device"].isin(_as_list(device)) | (rows["label"] == baseline)]
     keys = ["machine", "workload", "size", "dtype"]
-    rows = rows.sort_values("started_at").groupby([*keys, "label"], observed=True).tail(1)
+    rows = rows.sort_values("started_at").groupby([*keys, "label", "mode"], observed=True).tail(1)
     if not (rows["label"] == baseline).any():
-        return pd.DataFrame(columns=["machine", "workload", "label", "log_speedup", "n", "speedup"])
+        return pd.DataFrame(
+            columns=["machine", "workload", "label", "mode", "log_speedup", "n", "speedup"]
+        )
     merged = rows.assign(log_speedup=np.log(speedup_over(rows, baseline, on=keys)))
     merged = merged[merged["log_speedup"].notna()]
     cell = (
-        merged.groupby(["machine", "workload", "label"], observed=True)
+        merged.groupby(["machine", "workload", "label", "mode"], observed=True)
         .agg(log_speedup=("log_speedup", "mean"), n=("log_speedup", "size"))
         .reset_index()
     )
     geo = (
-        cell.groupby(["machine", "label"], observed=True)
+        cell.groupby(["machine", "label", "mode"], observed=True)
         .agg(log_speedup=("log_speedup", "mean"), n=("n", "sum"))
         .reset_index()
         .assign(workload=GEOMETRIC_MEAN)

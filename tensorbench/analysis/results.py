@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..paths import native_mode
 from .asvformat import (
     _STATUS,
     RESULT_COLUMNS,
@@ -78,6 +79,7 @@ COLUMNS = (
     "reason",  # why a point was skipped, where the result file says (tensorbench.skip_reasons)
     "work_flops",  # FLOPs / edges one call does, where the result file records them
     "work_edges",  # (tensorbench.work); charts fall back to the workload's work model
+    "mode",  # eager | compiled: the `mode` param, else the backend's native mode (paths)
 )
 
 
@@ -177,6 +179,22 @@ def _categorical(codes: np.ndarray, labels: list[Any]) -> pd.Categorical:
     return pd.Categorical.from_codes(label_codes[codes] if len(codes) else codes, cats)
 
 
+def _modes(combos: _Combos) -> list[str | None]:
+    """Per combo: its ``mode`` parameter, else the native mode of tensorbench's backends."""
+    out: list[str | None] = []
+    for params, backend, workload in zip(
+        combos.params, combos.backend, combos.workload, strict=True
+    ):
+        mode = params.get("mode") if isinstance(params, dict) else None
+        if isinstance(mode, str):
+            out.append(mode)
+        elif backend is not None:
+            out.append(native_mode(backend, workload or ""))
+        else:
+            out.append(None)
+    return out
+
+
 @dataclass
 class _FileMeta:
     """What the table needs of one result file besides its rows."""
@@ -264,6 +282,7 @@ def _build_table(
         "reason": rows["reason"],
         "work_flops": rows["work_flops"],
         "work_edges": rows["work_edges"],
+        "mode": per_combo(_modes(combos)),
     }
     return pd.DataFrame(data, columns=list(COLUMNS))
 

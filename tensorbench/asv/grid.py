@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..paths import MODES
+
 ARRAY_BACKENDS = (
     "numpy:cpu",
     "torch:cpu",
@@ -25,6 +27,7 @@ THREADS = (1, 2, 4, 8, 16, 32, 64)
 REAL_GRAPHS = ("cora", "wiki-Vote", "email-Enron", "soc-Slashdot0902")
 GPU_BACKENDS = ("torch:cuda", "mxnet:cuda", "jax:cuda", "cupy:cuda")
 GPU_GRAPH_BACKENDS = ("torch:cuda", "jax:cuda", "cupy:cuda", "dgl-torch:cuda")
+STREAM_SIZES = (8, 32, 128, 256)  # Mi elements per array: 64 MiB to 2 GiB in float64
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class GridEntry:
     sizes: tuple
     dtypes: tuple[str, ...] = DTYPES
     threads: tuple[int, ...] = ()
+    modes: tuple[str, ...] = ()  # eager/compiled as a last parameter (the *_modes benchmarks)
 
 
 GRID: dict[str, GridEntry] = {
@@ -61,4 +65,25 @@ GRID: dict[str, GridEntry] = {
     "mlp_step_gpumem": GridEntry("mlp_step", GPU_BACKENDS, (256, 1024), ("float32",)),
     "pagerank_gpumem": GridEntry("pagerank", GPU_GRAPH_BACKENDS, (16, 18, 20), ("float32",)),
     "gcn_step_gpumem": GridEntry("gcn_step", GPU_GRAPH_BACKENDS, (14, 16), ("float32",)),
+    # STREAM copy and triad (size: Mi elements per array), and the machine's memory ceiling:
+    # best-of-runs triad GB/s per backend (track_), the roofline's sloped roof.
+    "stream_copy": GridEntry("stream_copy", ARRAY_BACKENDS, STREAM_SIZES),
+    "stream_triad": GridEntry("stream_triad", ARRAY_BACKENDS, STREAM_SIZES),
+    "peak_gbps": GridEntry("stream_triad", ARRAY_BACKENDS, (128, 256), ("float64", "float32")),
+    # Eager and compiled side by side (a `mode` parameter): the same workloads and sizes as
+    # the mode-less benchmarks above, which time each backend's native mode (paths.native_mode).
+    **{
+        f"{name}_modes": GridEntry(e.workload, e.backends, e.sizes, e.dtypes, modes=MODES)
+        for name, e in (
+            ("matmul", GridEntry("matmul", ARRAY_BACKENDS, (64, 128, 256, 512, 1024, 2048, 4096))),
+            ("conv2d", GridEntry("conv2d", ARRAY_BACKENDS, (16, 32, 64, 128))),
+            ("dispatch", GridEntry("dispatch", ARRAY_BACKENDS, (16,))),
+            ("mlp_step", GridEntry("mlp_step", ARRAY_BACKENDS, (64, 256, 1024))),
+            ("pagerank", GridEntry("pagerank", GRAPH_BACKENDS, (10, 12, 14, 16, 18, 20))),
+            ("gcn_forward", GridEntry("gcn_forward", GRAPH_BACKENDS, (10, 12, 14, 16))),
+            ("gcn_step", GridEntry("gcn_step", GRAPH_BACKENDS, (10, 12, 14, 16))),
+            ("gcn_step_real", GridEntry("gcn_step", GRAPH_BACKENDS, REAL_GRAPHS[:1])),
+            ("stream_triad", GridEntry("stream_triad", ARRAY_BACKENDS, STREAM_SIZES)),
+        )
+    },
 }

@@ -36,6 +36,7 @@ class Backend:
 
     name: str = ""
     module: str = ""  # the framework's import name
+    compiler: str = ""  # what its `compiled` mode uses ("": none, it runs eagerly only)
 
     @cached_property
     def _import(self) -> tuple[ModuleType | None, str | None]:

@@ -146,11 +146,13 @@ class DglBackend(Backend):
 class DglTorchBackend(RunsOnTorch, DglBackend):
     name = "dgl-torch"
     dgl_backend = "pytorch"
+    compiler = "torch.compile (inductor)"
 
 
 class DglMxnetBackend(DglBackend):
     name = "dgl-mxnet"
     dgl_backend = "mxnet"
+    compiler = "Gluon hybridize"
 
     @contextlib.contextmanager
     def scope(self) -> Iterator[None]:

@@ -1,4 +1,4 @@
-"""JAX (jax.numpy): workloads are jit-compiled in setup; ``dispatch`` runs eagerly."""
+"""JAX (jax.numpy): natively jit-compiled in setup (``dispatch`` eager); eager mode un-jitted."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .base import Backend, parse_device
 class JaxBackend(Backend):
     name = "jax"
     module = "jax"
+    compiler = "jax.jit (XLA)"
 
     @property
     def lib(self) -> Any:

@@ -16,6 +16,7 @@ from .base import Backend, parse_device
 class MxnetBackend(Backend):
     name = "mxnet"
     module = "mxnet"
+    compiler = "Gluon hybridize"
 
     @property
     def lib(self) -> Any:
@@ -72,6 +73,23 @@ class MxnetBackend(Backend):
             "openmp": "OPENMP" in enabled,
             "numpy": np.__version__,
         }
+
+    def hybridize(self, fn: Any) -> Any:
+        """``fn(np, npx, *arrays)`` as a hybridized Gluon block: traced into a symbolic graph
+        on its first call and run as one cached operator afterwards (MXNet's compiled mode).
+
+        ``np``/``npx`` are the namespaces of the trace (symbolic while hybridized), so ``fn``
+        must use them rather than ``mx.np`` directly.
+        """
+        mx = self.lib
+
+        class Hybrid(mx.gluon.HybridBlock):
+            def hybrid_forward(self, F: Any, *arrays: Any) -> Any:
+                return fn(F.np, F.npx, *arrays)
+
+        block = Hybrid()
+        block.hybridize(static_alloc=True, static_shape=True)
+        return block
 
     def context(self, device: str) -> Any:
         kind, index = parse_device(device)

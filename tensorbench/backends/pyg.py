@@ -11,6 +11,7 @@ from .torch import TorchBackend
 class PygBackend(RunsOnTorch, Backend):
     name = "pyg"
     module = "torch_geometric"
+    compiler = "torch.compile (inductor)"
 
     def __init__(self) -> None:
         self.framework = TorchBackend()

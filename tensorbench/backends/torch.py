@@ -12,6 +12,7 @@ from .base import Backend
 class TorchBackend(Backend):
     name = "torch"
     module = "torch"
+    compiler = "torch.compile (inductor)"
 
     def cuda_reason(self, index: int) -> str | None:
         torch = self.lib

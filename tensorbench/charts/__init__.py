@@ -9,6 +9,7 @@ chart takes ``machine`` to filter and splits by machine when more than one is sh
 from .coverage import coverage_chart, latest_values_chart, status_chart
 from .export import EXPORT_FORMATS, chart_bytes, save_chart
 from .figures import compare_chart, heatmap_chart, param_scaling_chart, scaling_chart
+from .roofline import roofline_chart
 from .theme import FRAMEWORK_COLORS, empty_chart, style
 from .trends import history_chart, thread_scaling_chart
 
@@ -23,6 +24,7 @@ __all__ = [
     "history_chart",
     "latest_values_chart",
     "param_scaling_chart",
+    "roofline_chart",
     "save_chart",
     "scaling_chart",
     "status_chart",

@@ -29,6 +29,7 @@ from ..analysis.rates import (
     speedup_summary,
     with_rates,
 )
+from .roofline import MODE_SHAPES
 from .theme import (
     _ci_band,
     _device_dash,
@@ -99,7 +100,7 @@ def compare_chart(
     y = alt.Y("label:N", sort=order, title=None)
     color = alt.Color("framework:N", scale=_framework_scale(df["framework"]), title="framework")
     tooltip = [
-        alt.Tooltip("label:N", title="backend"),
+        alt.Tooltip("label:N", title="backend · mode"),
         alt.Tooltip("time:Q", title=f"time ({unit})", format=".4g"),
         alt.Tooltip("time_low:Q", title="CI low", format=".4g"),
         alt.Tooltip("time_high:Q", title="CI high", format=".4g"),
@@ -170,10 +171,13 @@ def heatmap_chart(
         return empty_chart("no tensorbench results to compare")
     if cell.empty:
         return empty_chart(f"no {baseline} results to compare against")
+    if "mode" in cell.columns:  # eager | compiled, named beside the backend
+        named = cell["mode"].astype(str) != ""
+        cell["label"] = cell["label"].where(~named, cell["label"] + " · " + cell["mode"])
     cell["text"] = cell["speedup"].map(lambda v: f"{v:.2g}×")
     cell["framework"] = cell["label"].str.split(":").str[0]
     workloads = sorted(set(cell["workload"]) - {"geometric mean"}) + ["geometric mean"]
-    labels = sorted(set(cell["label"]), key=lambda s: (s != baseline, s))
+    labels = sorted(set(cell["label"]), key=lambda s: (not s.startswith(baseline), s))
     span = float(np.nanmax(np.abs(cell["log_speedup"]))) if len(cell) else 1.0
     span = 2.0 ** max(1, math.ceil(span / math.log(2)))  # symmetric, a power of two
     enc = {
@@ -194,7 +198,7 @@ def heatmap_chart(
     )
     tooltip = [
         alt.Tooltip("workload:N"),
-        alt.Tooltip("label:N", title="backend"),
+        alt.Tooltip("label:N", title="backend · mode"),
         alt.Tooltip("machine:N"),
         alt.Tooltip("speedup:Q", format=".3g"),
         alt.Tooltip("n:Q", title="sizes x dtypes averaged"),
@@ -257,14 +261,15 @@ def scaling_chart(
     if rows["dtype"].nunique() > 1 and dtype is None:
         rows = rows[rows["dtype"] == sorted(rows["dtype"].dropna().unique())[0]]
     rows = rows.sort_values("started_at")
-    rows = rows.groupby(["machine", "backend", "device", "size"], observed=True).tail(1)
+    keys = ["machine", "backend", "device", *(["mode"] if "mode" in rows else []), "size"]
+    rows = rows.groupby(keys, observed=True).tail(1)
     rows = with_rates(rows, work_model)
     factor, unit = _time_unit(rows["value"])
     df = pd.DataFrame(
         {
             "size": rows["size"],
             **_time_rate_columns(rows, factor),
-            "series": rows["backend"].astype(str) + ":" + rows["device"].astype(str),
+            "series": _label(rows, False),
             "commit": rows["commit"].astype(str).str[:8],
         }
     )
@@ -273,6 +278,13 @@ def scaling_chart(
     # Device: dashed line and a triangle marker for GPUs. Vega-Lite merges the two into one
     # legend (same field); a dash-only legend would draw no symbols next to point marks.
     shape = _device_shape(df["device"])
+    if df["mode"].nunique() > 1 and df["device"].nunique() == 1:  # eager vs compiled markers
+        modes = sorted(set(df["mode"]))
+        shape = alt.Shape(
+            "mode:N",
+            scale=alt.Scale(domain=modes, range=[MODE_SHAPES.get(m, "square") for m in modes]),
+            title="mode",
+        )
     many_devices = df["device"].nunique() > 1
     dash = alt.StrokeDash(
         "device:N",
@@ -281,7 +293,7 @@ def scaling_chart(
         legend=alt.Legend() if many_devices else None,
     )
     tooltip = [
-        alt.Tooltip("series:N", title="backend"),
+        alt.Tooltip("series:N", title="backend · mode"),
         alt.Tooltip("machine:N"),
         alt.Tooltip("size:Q"),
         alt.Tooltip("time:Q", title=f"time ({unit})", format=".4g"),

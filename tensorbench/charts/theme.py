@@ -182,7 +182,11 @@ def _versions(envs: pd.DataFrame | None, machines: Mapping[str, Mapping] | None)
 
 
 def _label(df: pd.DataFrame, with_machine: bool) -> pd.Series:
+    """``backend:device · mode`` (and the machine first where several are shown)."""
     label = df["backend"].astype(str) + ":" + df["device"].astype(str)
+    if "mode" in df.columns:  # eager | compiled, wherever a framework is named
+        mode = df["mode"].astype(object)
+        label = label.where(mode.isna(), label + " · " + mode.astype(str))
     if with_machine:
         label = df["machine"].astype(str) + " · " + label
     return label
@@ -193,6 +197,7 @@ def _time_rate_columns(rows: pd.DataFrame, factor: float) -> dict[str, Any]:
     its CI: the columns the compare and scaling charts share."""
     return {
         "framework": rows["backend"].astype(str),
+        "mode": rows["mode"].astype(str) if "mode" in rows.columns else "",
         "device": rows["device"].astype(str),
         "machine": rows["machine"].astype(str),
         "time": rows["value"] * factor,

@@ -10,6 +10,7 @@ from typing import Any
 from ..backends import BACKENDS, Skip, parse_device
 from ..cases import Case, ValidationError, all_cases, prepare
 from ..errors import InputError
+from ..paths import MODES
 from ..workloads import DTYPES, WORKLOADS
 
 
@@ -28,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", action="append", help="repeatable; default all")
     p.add_argument("--device", action="append", help="repeatable; default cpu and cuda:0")
     p.add_argument("--dtype", action="append", help="repeatable; default float32 and float64")
+    p.add_argument("--mode", choices=MODES, default=None, help="default: each backend's native")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("time", help="time one validated case")
@@ -38,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dtype", default="float32")
     p.add_argument("--graph", default=None, help="graph file for graph workloads")
     p.add_argument("--target-seconds", type=float, default=1.0, help="time budget per case")
+    p.add_argument("--mode", choices=MODES, default=None, help="default: the backend's native")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_time)
 
@@ -170,6 +173,7 @@ def check_case(case: Case) -> dict[str, Any]:
         "device": case.device,
         "dtype": case.dtype,
         "size": case.size,
+        "mode": case.resolved_mode(),
         "status": "ok",
         "rel_error": None,
         "reason": None,
@@ -193,7 +197,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     devices = tuple(args.device or ("cpu", "cuda:0"))
     cases = [
         c
-        for c in all_cases(devices)
+        for c in all_cases(devices, mode=args.mode)
         if (not args.workload or c.workload in args.workload)
         and (not args.backend or c.backend in args.backend)
         and (not args.dtype or c.dtype in args.dtype)
@@ -204,13 +208,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         _print_table(
             "check",
-            ["workload", "backend", "device", "dtype", "status", "rel_error", "reason"],
+            ["workload", "backend", "device", "dtype", "mode", "status", "rel_error", "reason"],
             [
                 [
                     r["workload"],
                     r["backend"],
                     r["device"],
                     r["dtype"],
+                    r["mode"],
                     r["status"],
                     f"{r['rel_error']:.1e}" if r["rel_error"] is not None else "",
                     r["reason"] or "",
@@ -235,13 +240,14 @@ def time_case(case: Case, target_s: float = 1.0) -> dict[str, Any]:
         "backend": case.backend,
         "device": case.device,
         "dtype": case.dtype,
+        "mode": prepared.mode,
         "size": prepared.size,
         "params": dict(prepared.params),
         "threads": threads.current_threads(),
         "rel_error": prepared.rel_error,
-        "first_call_s": prepared.first_call_s,
+        "first_call_s": prepared.first_call_s,  # trace + compile in the compiled mode
         **timing.to_dict(),
-        **prepared.work().rates(timing.median),
+        **prepared.work().rates(timing.median, case.dtype),
         "facts": backend_facts(case.backend),
     }
     return result
@@ -249,7 +255,7 @@ def time_case(case: Case, target_s: float = 1.0) -> dict[str, Any]:
 
 def cmd_time(args: argparse.Namespace) -> int:
     params = {"graph": args.graph} if args.graph else {}
-    case = Case(args.workload, args.backend, args.device, args.dtype, args.size, params)
+    case = Case(args.workload, args.backend, args.device, args.dtype, args.size, params, args.mode)
     validate_case_names(case)
     if not 0 < args.target_seconds <= 3600:
         raise InputError(f"--target-seconds {args.target_seconds}: must be in (0, 3600]")
@@ -273,6 +279,7 @@ def cmd_time(args: argparse.Namespace) -> int:
         f"{case.label()}: median {result['median_s'] * 1e3:.3f} ms "
         f"[q25 {result['q25_s'] * 1e3:.3f}, q75 {result['q75_s'] * 1e3:.3f}] "
         f"over {result['n_samples']} samples x {result['number']}; {rates}; "
-        f"threads={result['threads']}; rel_error={result['rel_error']:.1e}"
+        f"threads={result['threads']}; rel_error={result['rel_error']:.1e}; "
+        f"mode={result['mode']}, first call {result['first_call_s'] * 1e3:.1f} ms"
     )
     return 0

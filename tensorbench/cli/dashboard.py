@@ -20,7 +20,7 @@ from ..paths import DASHBOARD_APP as APP
 from ..paths import RESULTS_DIR as DEFAULT_RESULTS
 from ..paths import RESULTS_ENV
 
-CHART_KINDS = ("compare", "scaling", "history", "heatmap")
+CHART_KINDS = ("compare", "scaling", "history", "heatmap", "roofline")
 OUT_FORMATS = (".svg", ".png", ".pdf")
 
 
@@ -193,6 +193,20 @@ def build_chart(args: argparse.Namespace) -> Any:
             machine=args.machine,
             peaks=machine_peaks(table, db.machines),
             work_model=work_model,
+        )
+    if args.kind == "roofline":
+        from ..analysis.roofline import machine_bandwidths
+        from ..workloads import roofline_model
+
+        return charts.roofline_chart(
+            select(table, backend=args.backend, device=args.device, size=args.size),
+            model=roofline_model,
+            dtype=args.dtype,
+            machine=args.machine,
+            workload=args.workload,
+            machines=db.machines,
+            peaks=machine_peaks(table, db.machines),
+            bandwidths=machine_bandwidths(table, db.machines),
         )
     if args.kind == "heatmap":
         rows = select(table, workload=args.workload) if args.workload else table

@@ -6,7 +6,17 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from . import conv2d, dispatch, gcn_forward, gcn_step, matmul, mlp_step, pagerank, transfer
+from . import (
+    conv2d,
+    dispatch,
+    gcn_forward,
+    gcn_step,
+    matmul,
+    mlp_step,
+    pagerank,
+    stream,
+    transfer,
+)
 from .base import DTYPES, Work, Workload
 
 WORKLOADS: dict[str, Workload] = {
@@ -20,6 +30,8 @@ WORKLOADS: dict[str, Workload] = {
         gcn_forward.WORKLOAD,
         gcn_step.WORKLOAD,
         transfer.WORKLOAD,
+        stream.COPY,
+        stream.TRIAD,
     )
 }
 
@@ -32,7 +44,15 @@ def get_workload(name: str) -> Workload:
         raise KeyError(f"unknown workload {name!r} (valid: {', '.join(WORKLOADS)})") from None
 
 
-__all__ = ["DTYPES", "WORKLOADS", "Work", "Workload", "get_workload", "work_model"]
+__all__ = [
+    "DTYPES",
+    "WORKLOADS",
+    "Work",
+    "Workload",
+    "get_workload",
+    "roofline_model",
+    "work_model",
+]
 
 
 def work_model(workload: Any, size: Any, params: Any) -> tuple[float, float]:
@@ -49,3 +69,20 @@ def work_model(workload: Any, size: Any, params: Any) -> tuple[float, float]:
     merged = {**wl.default_params, **(params if isinstance(params, Mapping) else {})}
     w = wl.work(int(size), merged)
     return float(w.flops or math.nan), float(w.edges or math.nan)
+
+
+def roofline_model(workload: Any, size: Any, params: Any, dtype: Any) -> tuple[float, float]:
+    """(FLOPs, bytes moved) one call of ``workload`` at ``size`` in ``dtype`` does.
+
+    The roofline's two coordinates come from these (intensity = FLOPs / bytes). NaN where
+    unknown, and for graph workloads as in :func:`work_model`.
+    """
+    wl = WORKLOADS.get(workload) if isinstance(workload, str) else None
+    if wl is None or not isinstance(size, (int, float)) or not math.isfinite(size):
+        return math.nan, math.nan
+    if wl.size_name == "scale" or dtype not in wl.dtypes:
+        return math.nan, math.nan
+    merged = {**wl.default_params, **(params if isinstance(params, Mapping) else {})}
+    w = wl.work(int(size), merged)
+    moved = w.traffic(str(dtype))
+    return float(w.flops or math.nan), float(moved or math.nan)

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ..paths import MODES, native_mode
+
 Inputs = dict[str, Any]
 Output = Any  # one framework array, or a tuple of them
 Factory = Callable[[Any, str, Inputs, Mapping[str, Any]], Callable[[], Output]]
@@ -26,20 +28,41 @@ TOLERANCE = {"float32": 1e-4, "float64": 1e-10}
 
 @dataclass(frozen=True)
 class Work:
-    """The work one call does, for derived rates: FLOPs, bytes moved, graph edges traversed."""
+    """The work one call does, for derived rates: FLOPs, bytes moved, graph edges traversed.
+
+    Memory traffic is the compulsory traffic of the algorithm (each input read once, each
+    output written once), the roofline's convention: ``bytes`` where it does not depend on the
+    dtype, else ``words`` (array elements moved), which :meth:`traffic` turns into bytes.
+    """
 
     flops: float | None = None
     bytes: float | None = None
     edges: float | None = None
     ops: float | None = None  # framework operations per call (dispatch overhead)
+    words: float | None = None  # array elements read + written (bytes = words x itemsize)
 
-    def rates(self, seconds: float) -> dict[str, float]:
-        """GFLOP/s, GB/s and GTEPS for a call that took ``seconds``, where defined."""
+    def traffic(self, dtype: str) -> float | None:
+        """Bytes moved by one call in ``dtype`` (None where the model gives no traffic)."""
+        if self.bytes:
+            return float(self.bytes)
+        if self.words:
+            return float(self.words) * np.dtype(dtype).itemsize
+        return None
+
+    def intensity(self, dtype: str) -> float | None:
+        """Arithmetic intensity, FLOPs per byte moved (the roofline's x axis)."""
+        moved = self.traffic(dtype)
+        return float(self.flops) / moved if self.flops and moved else None
+
+    def rates(self, seconds: float, dtype: str | None = None) -> dict[str, float]:
+        """GFLOP/s, GB/s and GTEPS for a call that took ``seconds``, where defined (GB/s from
+        ``words`` needs the ``dtype``)."""
         out: dict[str, float] = {}
         if self.flops:
             out["gflops"] = self.flops / seconds / 1e9
-        if self.bytes:
-            out["gbytes_per_s"] = self.bytes / seconds / 1e9
+        moved = self.bytes or (self.traffic(dtype) if dtype else None)
+        if moved:
+            out["gbytes_per_s"] = moved / seconds / 1e9
         if self.edges:
             out["gteps"] = self.edges / seconds / 1e9
         if self.ops:
@@ -70,6 +93,36 @@ class Workload:
     default_params: Mapping[str, Any] = field(default_factory=dict)
     tolerance: Mapping[str, float] = field(default_factory=lambda: dict(TOLERANCE))
     devices: tuple[str, ...] = ("cpu", "cuda")  # device kinds the workload means something on
+    # Implementations in the mode other than each backend's native one (``paths.native_mode``:
+    # ``implementations`` are the original benchmarks' and keep their mode): mode -> backend ->
+    # factory, e.g. {"compiled": {"torch": torch.compile(...)}, "eager": {"jax": un-jitted}}.
+    other_modes: Mapping[str, Mapping[str, Factory]] = field(default_factory=dict)
+    # Why a backend has no implementation in a mode, where that is known (mode -> backend -> why).
+    mode_gaps: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def native_mode(self, backend: str) -> str:
+        """The mode of ``implementations[backend]``."""
+        return native_mode(backend, self.name)
+
+    def factory(self, backend: str, mode: str | None = None) -> Factory | None:
+        """The implementation of ``backend`` in ``mode`` (None: the native one), or None."""
+        if mode is None or mode == self.native_mode(backend):
+            return self.implementations.get(backend)
+        return self.other_modes.get(mode, {}).get(backend)
+
+    def mode_reason(self, backend: str, mode: str, compiler: str = "") -> str | None:
+        """Why ``backend`` cannot run this workload in ``mode`` (None: it can).
+
+        ``compiler`` names the backend's compiler ("" for none: NumPy, CuPy run eagerly only).
+        """
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r} (valid: {', '.join(MODES)})")
+        if self.factory(backend, mode) is not None:
+            return None
+        if mode == "compiled" and not compiler:
+            return f"{backend}: no compiler (runs eagerly only)"
+        gap = self.mode_gaps.get(mode, {}).get(backend)
+        return gap or f"{backend} has no {mode} {self.name} implementation"
 
 
 def rng_for(name: str, size: int, seed: int = 0) -> np.random.Generator:

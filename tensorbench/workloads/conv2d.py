@@ -1,6 +1,6 @@
 """conv2d: NCHW input (batch 8, 64 channels, H = W = size), 64 filters 3x3, stride 1, same padding.
 
-FLOPs 2 N Cout H W Cin 9. NumPy and CuPy use what a good NumPy programmer writes: a sum of
+FLOPs 2 N Cout H W Cin 9; traffic: input and output once, the weights once. NumPy and CuPy use what a good NumPy programmer writes: a sum of
 nine shifted GEMMs, one per kernel tap, over the flattened zero-padded image. No Python loop
 over pixels or channels; the loop over the 9 taps issues whole-array GEMMs.
 """
@@ -36,7 +36,7 @@ def reference(inputs: Inputs, params: Mapping[str, Any]) -> np.ndarray:
 def work(size: int, params: Mapping[str, Any]) -> Work:
     return Work(
         flops=2.0 * BATCH * COUT * size * size * CIN * K * K,
-        bytes=4.0 * (BATCH * (CIN + COUT) * size * size + COUT * CIN * K * K),
+        words=float(BATCH * (CIN + COUT) * size * size + COUT * CIN * K * K),
     )
 
 
@@ -100,6 +100,35 @@ def _jax(be, device, inputs, params):
     return lambda: f(x, w)
 
 
+def _conv_jax(lax, x, w):
+    return lax.conv_general_dilated(
+        x, w, (1, 1), "SAME", dimension_numbers=("NCHW", "OIHW", "NCHW")
+    )
+
+
+def _torch_compiled(be, device, inputs, params):
+    x, w = to_device(be, device, inputs, "x", "w")
+    conv = be.lib.nn.functional.conv2d
+    f = be.lib.compile(lambda x, w: conv(x, w, stride=1, padding=1))
+    return lambda: f(x, w)
+
+
+def _mxnet_hybrid(be, device, inputs, params):
+    x, w = to_device(be, device, inputs, "x", "w")
+    f = be.hybridize(
+        lambda np_, npx, x, w: npx.convolution(
+            x, w, kernel=(K, K), stride=(1, 1), pad=(1, 1), num_filter=COUT, no_bias=True
+        )
+    )
+    return lambda: f(x, w)
+
+
+def _jax_eager(be, device, inputs, params):
+    x, w = to_device(be, device, inputs, "x", "w")
+    lax = be.lib.lax
+    return lambda: _conv_jax(lax, x, w)
+
+
 WORKLOAD = Workload(
     name="conv2d",
     description="3x3 convolution, batch 8, 64 -> 64 channels, same padding (NCHW)",
@@ -115,5 +144,9 @@ WORKLOAD = Workload(
         "mxnet": _mxnet,
         "cupy": _manual,
         "jax": _jax,
+    },
+    other_modes={
+        "compiled": {"torch": _torch_compiled, "mxnet": _mxnet_hybrid},
+        "eager": {"jax": _jax_eager},
     },
 )

@@ -10,6 +10,11 @@ gives the logits of the current weights, ``step`` does one training step and ret
 ``(loss, dW1, dW2)`` of that step (cross-entropy gradients, before weight decay). Inputs on a
 LINQS graph are its row-normalised features, labels and pygcn's split (train rows 0-139);
 otherwise deterministic random features and labels, training on the first tenth of the nodes.
+
+Modes: ``MODELS`` are native (JAX jit-compiled, the rest eager). ``COMPILED_MODELS`` run the
+torch-based models' logits through ``torch.compile`` (backward compiled by AOTAutograd, Adam
+eager); ``EAGER_MODELS`` run JAX's step un-jitted. MXNet has no hybridized GCN: its Â @ H goes
+through the legacy ``nd.sparse`` interface, outside the ``npx`` graph a hybridized block traces.
 """
 
 from __future__ import annotations
@@ -101,7 +106,12 @@ def make_inputs(scale: int, dtype: str, params: Mapping[str, Any]) -> Inputs:
 
 
 def work(scale: int, params: Mapping[str, Any], step: bool) -> Work:
-    """FLOPs of the forward pass, or of a training step (no gradient w.r.t. the features)."""
+    """FLOPs of the forward pass, or of a training step (no gradient w.r.t. the features).
+
+    Traffic (words): Â once (values and column indices), the features and labels once, the
+    weights read (forward), or read, written, with their gradients and Adam's two moments
+    read and written (step); the logits written (forward).
+    """
     graph = workload_graph(scale, params)
     nnz = _a_hat(scale, params.get("graph"), int(params.get("seed", 0))).nnz
     n, h = graph.n_nodes, int(params["hidden"])
@@ -109,7 +119,9 @@ def work(scale: int, params: Mapping[str, Any], step: bool) -> Work:
     c = len(graph.classes) if graph.labels is not None else int(params["classes"])
     forward = 2.0 * (n * f * h + nnz * h + n * h * c + nnz * c)
     backward = 2.0 * (nnz * c + 2 * n * h * c + nnz * h + n * f * h)
-    return Work(flops=forward + backward if step else forward)
+    weights = f * h + h * c
+    words = 2.0 * nnz + n * f + n + (7 * weights if step else weights + n * c)
+    return Work(flops=forward + backward if step else forward, words=words)
 
 
 # -- the float64 reference and the hand-written backward (NumPy, CuPy) -----------------------
@@ -244,11 +256,13 @@ def _torch_model(
     y: Any,
     params: Mapping[str, Any],
     grad: Any = None,
+    compiled: bool = False,
 ) -> GcnModel:
     """The harness shared by the torch-based GCNs (torch.sparse, DGL, PyG): ReLU between two
     ``layers`` (callables on node features), dropout while training, softmax cross-entropy on
     the training nodes, torch.optim.Adam over ``weights``. ``grad`` maps a weight to its
     gradient as (in, out), like the reference (default: a clone; Adam must not see it change).
+    ``compiled``: the logits go through ``torch.compile`` (the compiled mode).
     """
     F = torch.nn.functional
     grad = grad or (lambda w: w.grad.clone())
@@ -261,6 +275,9 @@ def _torch_model(
         if training and p > 0:
             h = F.dropout(h, p)
         return layers[1](h)
+
+    if compiled:
+        logits = torch.compile(logits)
 
     def forward():
         with torch.no_grad():
@@ -277,7 +294,7 @@ def _torch_model(
     return GcnModel(forward, step)
 
 
-def _torch(be, device, inputs, params):
+def _torch(be, device, inputs, params, compiled=False):
     """torch.sparse CSR @ dense, autograd, torch.optim.Adam."""
     torch = be.lib
     spmm = torch_spmm(torch, inputs["a_hat"], device)
@@ -285,7 +302,7 @@ def _torch(be, device, inputs, params):
     train, y = (be.asarray(a, device) for a in (inputs["train"], inputs["y"][inputs["train"]]))
     w1, w2 = (be.asarray(inputs[k], device).requires_grad_(True) for k in ("w1", "w2"))
     layers = (lambda h: spmm(h @ w1), lambda h: spmm(h @ w2))
-    return _torch_model(torch, layers, x, [w1, w2], train, y, params)
+    return _torch_model(torch, layers, x, [w1, w2], train, y, params, compiled=compiled)
 
 
 def _mxnet(be, device, inputs, params):
@@ -339,8 +356,10 @@ def _mxnet(be, device, inputs, params):
     return GcnModel(forward, step)
 
 
-def _jax(be, device, inputs, params):
-    """jax.value_and_grad under jit; Â @ H as gather + sorted segment_sum; Adam by hand."""
+def _jax(be, device, inputs, params, jit=True):
+    """jax.value_and_grad under jit; Â @ H as gather + sorted segment_sum; Adam by hand.
+
+    ``jit=False``: the same functions run op by op (the eager mode)."""
     jax = be.lib
     jnp = jax.numpy
     a_hat = inputs["a_hat"]
@@ -368,14 +387,16 @@ def _jax(be, device, inputs, params):
         logp = jax.nn.log_softmax(logits(ws, graph, x, key)[train])
         return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
 
-    @jax.jit
+    compile_ = jax.jit if jit else (lambda f: f)
+
+    @compile_
     def train_step(ws, ms, vs, t, key, graph, x, train, y):
         key, sub = jax.random.split(key)
         loss, grads = jax.value_and_grad(loss_fn)(ws, graph, x, train, y, sub if p > 0 else None)
         new = [adam(w, g, m, v, t, params) for w, g, m, v in zip(ws, grads, ms, vs, strict=True)]
         return loss, grads, tuple(zip(*new, strict=True)), key
 
-    infer = jax.jit(lambda ws, graph, x: logits(ws, graph, x, None))
+    infer = compile_(lambda ws, graph, x: logits(ws, graph, x, None))
     # Initial state committed to the device like train_step's outputs: an uncommitted first
     # state gives the second call a different jit signature, i.e. a recompile (300 ms here).
     zeros = tuple(be.asarray(np.zeros(w.shape, w.dtype), device) for w in (w1, w2))
@@ -403,7 +424,7 @@ def _structure(inputs: Inputs) -> tuple[np.ndarray, np.ndarray, int]:
     return np.repeat(np.arange(n), np.diff(a_hat.indptr)), a_hat.indices, n
 
 
-def _dgl_torch(be, device, inputs, params):
+def _dgl_torch(be, device, inputs, params, compiled=False):
     """dgl.nn.GraphConv(norm='both', bias=False) on S + I, weights set to the shared ones."""
     torch = be.fw
     g = be.graph(*_structure(inputs), device)
@@ -418,7 +439,8 @@ def _dgl_torch(be, device, inputs, params):
             conv.weight.copy_(torch.from_numpy(w))
         convs.append(conv)
     layers = (lambda h: convs[0](g, h), lambda h: convs[1](g, h))
-    return _torch_model(torch, layers, x, [c.weight for c in convs], train, y, params)
+    weights = [c.weight for c in convs]
+    return _torch_model(torch, layers, x, weights, train, y, params, compiled=compiled)
 
 
 def _dgl_mxnet(be, device, inputs, params):
@@ -482,7 +504,7 @@ def _dgl_mxnet(be, device, inputs, params):
     return GcnModel(forward, step)
 
 
-def _pyg(be, device, inputs, params):
+def _pyg(be, device, inputs, params, compiled=False):
     """torch_geometric.nn.GCNConv(bias=False, cached=True) on the edges of S + I."""
     torch = be.fw
     from torch_geometric.nn import GCNConv
@@ -502,7 +524,8 @@ def _pyg(be, device, inputs, params):
     layers = (lambda h: convs[0](h, edge_index), lambda h: convs[1](h, edge_index))
     weights = [c.lin.weight for c in convs]
     # Linear stores W^T: report gradients as (in, out), like the reference.
-    return _torch_model(torch, layers, x, weights, train, y, params, lambda w: w.grad.T.clone())
+    grad_in_out = lambda w: w.grad.T.clone()  # noqa: E731
+    return _torch_model(torch, layers, x, weights, train, y, params, grad_in_out, compiled)
 
 
 MODELS: dict[str, Callable[..., GcnModel]] = {
@@ -514,6 +537,24 @@ MODELS: dict[str, Callable[..., GcnModel]] = {
     "dgl-torch": _dgl_torch,
     "dgl-mxnet": _dgl_mxnet,
     "pyg": _pyg,
+}
+
+
+def _compiled(model: Callable[..., GcnModel]) -> Callable[..., GcnModel]:
+    return lambda be, device, inputs, params: model(be, device, inputs, params, compiled=True)
+
+
+COMPILED_MODELS: dict[str, Callable[..., GcnModel]] = {
+    name: _compiled(MODELS[name]) for name in ("torch", "dgl-torch", "pyg")
+}
+EAGER_MODELS: dict[str, Callable[..., GcnModel]] = {
+    "jax": lambda be, device, inputs, params: _jax(be, device, inputs, params, jit=False)
+}
+MODE_GAPS = {
+    "compiled": {
+        "mxnet": "no hybridized mxnet GCN: Â @ H uses the legacy nd.sparse interface",
+        "dgl-mxnet": "DGL's MXNet GraphConv is a Gluon Block, not a HybridBlock",
+    }
 }
 
 

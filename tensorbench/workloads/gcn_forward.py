@@ -22,6 +22,10 @@ def _forward(be, device, inputs, params):
     return _gcn.MODELS[be.name](be, device, inputs, params).forward
 
 
+def _forward_of(model):
+    return lambda be, device, inputs, params: model(be, device, inputs, params).forward
+
+
 WORKLOAD = Workload(
     name="gcn_forward",
     description="2-layer GCN inference (Kipf & Welling), R-MAT or real graph",
@@ -32,6 +36,11 @@ WORKLOAD = Workload(
     reference=_gcn.forward_reference,
     work=work,
     implementations={name: _forward for name in _gcn.MODELS},
+    other_modes={
+        "compiled": {name: _forward_of(m) for name, m in _gcn.COMPILED_MODELS.items()},
+        "eager": {name: _forward_of(m) for name, m in _gcn.EAGER_MODELS.items()},
+    },
+    mode_gaps=_gcn.MODE_GAPS,
     output_names=("logits",),
     default_params=_gcn.DEFAULTS,
 )

@@ -24,6 +24,10 @@ def _step(be, device, inputs, params):
     return _gcn.MODELS[be.name](be, device, inputs, params).step
 
 
+def _step_of(model):
+    return lambda be, device, inputs, params: model(be, device, inputs, params).step
+
+
 WORKLOAD = Workload(
     name="gcn_step",
     description="2-layer GCN training step (forward, CE, backward, Adam)",
@@ -34,6 +38,11 @@ WORKLOAD = Workload(
     reference=_gcn.step_reference,
     work=work,
     implementations={name: _step for name in _gcn.MODELS},
+    other_modes={
+        "compiled": {name: _step_of(m) for name, m in _gcn.COMPILED_MODELS.items()},
+        "eager": {name: _step_of(m) for name, m in _gcn.EAGER_MODELS.items()},
+    },
+    mode_gaps=_gcn.MODE_GAPS,
     output_names=("loss", "dW1", "dW2"),
     default_params=_gcn.DEFAULTS,
 )

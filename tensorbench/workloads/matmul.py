@@ -1,4 +1,8 @@
-"""matmul: C = A @ B for n x n matrices. FLOPs 2 n^3."""
+"""matmul: C = A @ B for n x n matrices. FLOPs 2 n^3, traffic 3 n^2 elements (A, B read, C written).
+
+Modes: native eager (NumPy, PyTorch, MXNet, CuPy) and jit (JAX); compiled PyTorch
+(``torch.compile``), hybridized MXNet; eager (un-jitted) JAX.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ def reference(inputs: Inputs, params: Mapping[str, Any]) -> np.ndarray:
 
 
 def work(n: int, params: Mapping[str, Any]) -> Work:
-    return Work(flops=2.0 * n**3, bytes=3.0 * n * n)
+    return Work(flops=2.0 * n**3, words=3.0 * n * n)
 
 
 def _numpy(be, device, inputs, params):
@@ -46,6 +50,24 @@ def _jax(be, device, inputs, params):
     return lambda: f(a, b)
 
 
+def _torch_compiled(be, device, inputs, params):
+    a, b = to_device(be, device, inputs, "a", "b")
+    f = be.lib.compile(lambda a, b: a @ b)
+    return lambda: f(a, b)
+
+
+def _mxnet_hybrid(be, device, inputs, params):
+    a, b = to_device(be, device, inputs, "a", "b")
+    f = be.hybridize(lambda np_, npx, a, b: np_.dot(a, b))
+    return lambda: f(a, b)
+
+
+def _jax_eager(be, device, inputs, params):
+    a, b = to_device(be, device, inputs, "a", "b")
+    matmul = be.lib.numpy.matmul
+    return lambda: matmul(a, b)
+
+
 WORKLOAD = Workload(
     name="matmul",
     description="dense matrix product C = A @ B",
@@ -61,5 +83,9 @@ WORKLOAD = Workload(
         "mxnet": _mxnet,
         "cupy": _numpy,
         "jax": _jax,
+    },
+    other_modes={
+        "compiled": {"torch": _torch_compiled, "mxnet": _mxnet_hybrid},
+        "eager": {"jax": _jax_eager},
     },
 )

@@ -4,6 +4,12 @@ Forward, softmax cross-entropy (mean over the batch), gradients of all weights, 
 place. Output: (loss, dW1, db1, dW2, db2) of the step, validated against a float64 hand-derived
 backward. PyTorch and MXNet use their autograd, JAX ``jax.value_and_grad`` under ``jit``;
 NumPy and CuPy a hand-written backward (style ``manual``). Size = batch.
+
+Modes: the above is native (JAX jit-compiled, the rest eager); compiled PyTorch runs the loss
+through ``torch.compile`` (AOTAutograd compiles forward and backward; the SGD update stays
+eager), hybridized MXNet the loss as one cached graph under autograd, eager JAX the same
+``value_and_grad`` un-jitted. Traffic: the batch read, the weights read and written, the
+gradients written (intermediates are not compulsory traffic).
 """
 
 from __future__ import annotations
@@ -58,7 +64,8 @@ def reference(inputs: Inputs, params: Mapping[str, Any]) -> tuple:
 def work(batch: int, params: Mapping[str, Any]) -> Work:
     forward = 2.0 * batch * (D_IN * HIDDEN + HIDDEN * CLASSES)
     backward = 2.0 * batch * (D_IN * HIDDEN + 2 * HIDDEN * CLASSES)  # no gradient w.r.t. x
-    return Work(flops=forward + backward)
+    weights = D_IN * HIDDEN + HIDDEN + HIDDEN * CLASSES + CLASSES
+    return Work(flops=forward + backward, words=float(batch * (D_IN + 1) + 3 * weights))
 
 
 def _manual(be, device, inputs, params):
@@ -142,6 +149,72 @@ def _jax(be, device, inputs, params):
     return step
 
 
+def _torch_compiled(be, device, inputs, params):
+    torch = be.lib
+    F = torch.nn.functional
+    x, y, *weights = to_device(be, device, inputs, "x", "y", *PARAMS)
+    for w in weights:
+        w.requires_grad_(True)
+    loss_fn = torch.compile(
+        lambda x, y, w1, b1, w2, b2: F.cross_entropy(F.relu(x @ w1 + b1) @ w2 + b2, y)
+    )
+
+    def step():
+        loss = loss_fn(x, y, *weights)
+        grads = torch.autograd.grad(loss, weights)
+        with torch.no_grad():
+            for w, g in zip(weights, grads, strict=True):
+                w.sub_(LR * g)
+        return (loss.detach(), *grads)
+
+    return step
+
+
+def _mxnet_hybrid(be, device, inputs, params):
+    mx = be.lib
+    x, y, *weights = to_device(be, device, inputs, "x", "y", *PARAMS)
+    for w in weights:
+        w.attach_grad()
+
+    def loss_fn(np_, npx, x, y, w1, b1, w2, b2):
+        logits = np_.dot(npx.relu(np_.dot(x, w1) + b1), w2) + b2
+        return -npx.pick(npx.log_softmax(logits), y).mean()
+
+    loss_block = be.hybridize(loss_fn)
+
+    def step():
+        with mx.autograd.record():
+            loss = loss_block(x, y, *weights)
+        loss.backward()
+        grads = tuple(w.grad.copy() for w in weights)
+        for w, g in zip(weights, grads, strict=True):
+            w -= LR * g
+        return (loss, *grads)
+
+    return step
+
+
+def _jax_eager(be, device, inputs, params):
+    jax = be.lib
+    jnp = jax.numpy
+    x, y, *weights = to_device(be, device, inputs, "x", "y", *PARAMS)
+
+    def loss_fn(ws, x, y):
+        w1, b1, w2, b2 = ws
+        logp = jax.nn.log_softmax(jax.nn.relu(x @ w1 + b1) @ w2 + b2)
+        return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
+
+    grad_fn = jax.value_and_grad(loss_fn)
+    state = {"w": tuple(weights)}
+
+    def step():
+        loss, grads = grad_fn(state["w"], x, y)
+        state["w"] = tuple(w - LR * g for w, g in zip(state["w"], grads, strict=True))
+        return (loss, *grads)
+
+    return step
+
+
 WORKLOAD = Workload(
     name="mlp_step",
     description="2-layer MLP training step (784-256-10, softmax CE, SGD)",
@@ -159,4 +232,8 @@ WORKLOAD = Workload(
         "jax": _jax,
     },
     output_names=("loss", "dW1", "db1", "dW2", "db2"),
+    other_modes={
+        "compiled": {"torch": _torch_compiled, "mxnet": _mxnet_hybrid},
+        "eager": {"jax": _jax_eager},
+    },
 )

@@ -5,7 +5,11 @@
 out-edges, whose rank is spread uniformly. Fixed ``iterations`` (default 50) for timing; with
 ``tol`` the loop stops as networkx's does (L1 change < n * tol, at most ``max_iter`` iterations)
 and the case has no edge rate. Size = R-MAT scale; ``graph`` (a path) loads a real graph instead.
-Work: edges x iterations traversed, as GTEPS.
+Work: edges x iterations traversed, as GTEPS; per iteration 2 FLOPs per edge and 4 per node,
+and traffic ``P^T`` (values, indices) plus the rank read and written and the dangling mask.
+
+Modes: the above is native (JAX jit-compiled, the rest eager); eager JAX runs the same step
+un-jitted, op by op. No compiled PyTorch: dynamo does not trace sparse CSR tensors.
 
 Every backend gets ``P^T`` precomputed (CSR, row = target) in setup. NumPy/SciPy, PyTorch and
 MXNet multiply by it (MXNet's legacy ``nd.sparse`` interface, the only one with sparse arrays),
@@ -88,8 +92,14 @@ def reference(inputs: Inputs, params: Mapping[str, Any]) -> np.ndarray:
 def work(scale: int, params: Mapping[str, Any]) -> Work:
     if params.get("tol") is not None:
         return Work()  # iterations unknown until run: no rate
-    edges = workload_graph(scale, params).n_edges
-    return Work(edges=float(edges) * int(params["iterations"]))
+    graph = workload_graph(scale, params)
+    iterations = int(params["iterations"])
+    nnz, n = float(graph.n_edges), float(graph.n_nodes)
+    return Work(
+        edges=nnz * iterations,
+        flops=(2 * nnz + 4 * n) * iterations,
+        words=(2 * nnz + 3 * n) * iterations,
+    )
 
 
 def _np_l1(a: Any, b: Any) -> float:
@@ -160,7 +170,7 @@ def _mxnet(be, device, inputs, params):
     return lambda: iterate(step, x0, params, n, l1).reshape((n,))
 
 
-def _jax(be, device, inputs, params):
+def _jax(be, device, inputs, params, jit=True):
     jax = be.lib
     jnp, lax = jax.numpy, jax.lax
     pt = inputs["pt"]
@@ -175,6 +185,12 @@ def _jax(be, device, inputs, params):
         return d * spread + (d * (dangling @ x) + (1.0 - d)) / n
 
     x0 = be.asarray(np.full(n, 1.0 / n, dtype=dtype), device)
+    if not jit:  # eager: the same step, op by op, from Python's loop
+
+        def l1(a, b):
+            return float(jnp.abs(a - b).sum())
+
+        return lambda: iterate(lambda x: step(x, *arrays), x0, params, n, l1)
     tol = params.get("tol")
     if tol is None:
         iterations = int(params["iterations"])
@@ -254,4 +270,16 @@ WORKLOAD = Workload(
     },
     output_names=("rank",),
     default_params=DEFAULTS,
+    other_modes={
+        "eager": {"jax": lambda *a: _jax(*a, jit=False)},
+    },
+    mode_gaps={
+        "compiled": {
+            # measured: torch._dynamo.explain finds 0 graphs, the frame runs eagerly
+            "torch": "torch.compile skips the step: it does not trace sparse CSR tensors",
+            "mxnet": "no hybridized mxnet PageRank: its P^T x uses the legacy nd.sparse interface",
+            "dgl-torch": "no compiled DGL PageRank: update_all mutates the graph's node data",
+            "dgl-mxnet": "no compiled DGL PageRank: update_all mutates the graph's node data",
+        }
+    },
 )
