@@ -11,9 +11,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import InputError
-from . import core, dashboard, graph, regressions, runs
+from . import core, dashboard, graph, regressions, report, runs
 
-AREAS = (core, graph, runs, dashboard, regressions)
+AREAS = (core, graph, runs, dashboard, regressions, report)
 
 
 def build_parser() -> argparse.ArgumentParser:
