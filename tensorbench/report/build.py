@@ -1,0 +1,660 @@
+"""Assemble a :class:`~.content.Report` from an asv results directory.
+
+Each section draws only what the data supports and says so in a plain sentence where it has
+nothing (a database without a framework parameter gets no heatmap). Ordering is stable and no
+clock is read, so the same database gives the same report.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import charts
+from ..analysis.changes import find_changes
+from ..analysis.rates import WorkModel, latest, machine_peaks
+from ..analysis.results import ResultsDB, load_results
+from ..errors import InputError
+from . import facts as facts_mod
+from .content import Figure, Heading, Paragraph, Report, Section, Table, slugify
+from .methods import methods_section
+from .summary import Verdict, which_framework
+
+BASELINE = "numpy:cpu"
+MAX_HISTORY_CHARTS = 8  # open regressions drawn; the table lists them all
+MAX_PARAM_CHARTS = 24  # foreign databases: benchmarks drawn against a numeric parameter
+
+
+def _commits(rows: pd.DataFrame) -> str:
+    hashes = sorted({str(c)[:8] for c in rows["commit"]})
+    if not hashes:
+        return "no commit"
+    shown = ", ".join(hashes[:4]) + (f" and {len(hashes) - 4} more" if len(hashes) > 4 else "")
+    return ("commit " if len(hashes) == 1 else "commits ") + shown
+
+
+def _machines_text(rows: pd.DataFrame) -> str:
+    names = sorted({str(m) for m in rows["machine"]})
+    return ("machine " if len(names) == 1 else "machines ") + ", ".join(names)
+
+
+def _benchmarks_text(rows: pd.DataFrame) -> str:
+    return ", ".join(sorted({str(b) for b in rows["benchmark"]}))
+
+
+def _source(rows: pd.DataFrame, params: str) -> str:
+    return f"{_benchmarks_text(rows)} · {params} · {_commits(rows)} · {_machines_text(rows)}"
+
+
+def _restrict(
+    db: ResultsDB,
+    machine: Sequence[str] | None,
+    commit: str | None,
+    workloads: Sequence[str] | None,
+) -> tuple[pd.DataFrame, str | None]:
+    """The table the report covers, and the full hash of ``commit`` (results up to it)."""
+    table = db.table
+
+    def present(col: str) -> list[str]:
+        return sorted(str(v) for v in table[col].dropna().unique())
+
+    for kind, given, valid in (
+        ("machine", machine, present("machine")),
+        ("workload", workloads, present("workload")),
+    ):
+        for value in given or ():
+            if value not in valid:
+                raise InputError(
+                    f"unknown {kind} {value!r} (valid: {', '.join(valid) or 'none in these results'})"
+                )
+    if machine:
+        table = table[table["machine"].isin(list(machine))]
+    full = None
+    if commit is not None:
+        hashes = sorted({str(c) for c in table["commit"].unique() if str(c).startswith(commit)})
+        if len(hashes) != 1:
+            what = "no result commit starts with" if not hashes else "several commits start with"
+            raise InputError(f"--commit: {what} {commit!r} in {db.results_dir}")
+        full = hashes[0]
+        order = int(table.loc[table["commit"] == full, "commit_order"].max())
+        table = table[table["commit_order"] <= order]  # the database as it stood at that commit
+    if workloads:
+        table = table[table["workload"].isin(list(workloads)) | table["workload"].isna()]
+    return table, full
+
+
+def _overview(db: ResultsDB, table: pd.DataFrame, runs: pd.DataFrame, commit: str | None) -> str:
+    n_commits = table["commit"].nunique()
+    dates = table["commit_date"].dropna()
+    span = f", {dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}" if len(dates) else ""
+    kinds = table["kind"].value_counts()
+    measured = ", ".join(f"{int(n)} {k}" for k, n in sorted(kinds.items()) if n)
+    ok = int((table["status"] == "ok").sum())
+    text = (
+        f"{table['machine'].nunique()} machine(s), {table['env'].nunique()} environment(s), "
+        f"{table['benchmark'].nunique()} benchmarks, {n_commits} commit(s){span}; "
+        f"{len(table)} results ({measured}), {ok} with a value."
+    )
+    if commit is not None:
+        text += f" As of commit {commit[:8]}: later results are left out."
+    if not runs["tensorbench"].any():
+        text += " These results carry no tensorbench entry (not written by `tensorbench run`)."
+    return text
+
+
+def _subtitle(name: str, table: pd.DataFrame, commit: str | None) -> str:
+    machines = sorted({str(m) for m in table["machine"]})
+    dates = table["commit_date"].dropna()
+    span = f" · commits {dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}" if len(dates) else ""
+    at = f" · as of {commit[:8]}" if commit else ""
+    return f"asv results database {name}/ · {', '.join(machines)}{span}{at}"
+
+
+def _verdict_table(verdicts: list[Verdict]) -> tuple[list[str], list[list[str]]]:
+    many = len({v.machine for v in verdicts}) > 1  # a machine column only where it varies
+    columns = ["workload", "device", *(["machine"] if many else [])]
+    columns += ["parameters", "fastest", "time", "margin", "confidence", "caveats"]
+    rows = []
+    for v in verdicts:
+        margin = f"{v.margin:.2f}× over {v.runner_up}" if v.runner_up else "—"
+        rows.append(
+            [
+                v.workload,
+                v.device,
+                *([v.machine] if many else []),
+                v.point,
+                v.fastest,
+                _seconds(v.time),
+                margin,
+                v.confidence,
+                "; ".join(v.caveats) or "—",
+            ]
+        )
+    return columns, rows
+
+
+def _seconds(value: float) -> str:
+    for factor, unit in ((1.0, "s"), (1e3, "ms"), (1e6, "µs"), (1e9, "ns")):
+        if value * factor >= 1:
+            return f"{value * factor:.3g} {unit}"
+    return f"{value * 1e9:.3g} ns"
+
+
+def _summary_section(
+    db: ResultsDB, table: pd.DataFrame, runs: pd.DataFrame, commit: str | None
+) -> tuple[Section, list[Verdict]]:
+    section = Section("summary", "Summary")
+    section.add(Paragraph(_overview(db, table, runs, commit)))
+    verdicts = which_framework(table, runs)
+    section.add(Heading("Which framework for which workload"))
+    if not verdicts:
+        section.add(
+            Paragraph(
+                "No framework comparison: these results have no tensorbench workload with a "
+                "backend parameter."
+            )
+        )
+        return section, verdicts
+    section.add(
+        Paragraph(
+            "Per workload and device, the fastest framework at the parameters most frameworks "
+            "measured (newest result each), its margin over the runner-up, and whether asv's "
+            "99 % confidence intervals tell the two apart."
+        )
+    )
+    columns, rows = _verdict_table(verdicts)
+    section.add(
+        Table(
+            columns,
+            rows,
+            caption="Sources: "
+            + "; ".join(
+                f"{v.workload}/{v.device}: {v.benchmark} at {v.point}, {', '.join(v.commits)}"
+                for v in verdicts
+            ),
+        )
+    )
+    return section, verdicts
+
+
+def _environments_section(db: ResultsDB, table: pd.DataFrame) -> Section:
+    section = Section("environments", "Machines and environments")
+    machines = {m: db.machines.get(m, {}) for m in sorted({str(x) for x in table["machine"]})}
+    envs = db.envs[db.envs["machine"].isin(list(machines))] if len(db.envs) else db.envs
+    if not machines:
+        return section.add(Paragraph("No machine recorded."))
+    section.add(
+        Table(
+            ["machine", "CPU", "cores", "memory", "OS", "GPU"],
+            facts_mod.machine_rows(machines, envs),
+            caption="From each machine.json, completed by tensorbench's probe where recorded.",
+        )
+    )
+    if len(envs):
+        section.add(
+            Table(
+                [
+                    "machine",
+                    "environment",
+                    "python",
+                    "versions",
+                    "BLAS (kernel)",
+                    "threads",
+                    "env vars",
+                    "commits",
+                ],
+                facts_mod.environment_rows(envs),
+                caption="The newest result file of each environment.",
+            )
+        )
+    for env in envs.sort_values(["machine", "env"]).itertuples(index=False):
+        ours = env.tensorbench if isinstance(env.tensorbench, Mapping) else {}
+        missing = facts_mod.unavailable(ours.get("facts") or {})
+        if missing:
+            listed = "; ".join(f"{k}: {v}" for k, v in missing.items())
+            section.add(Paragraph(f"Not available in {env.machine} / {env.env}: {listed}."))
+    return section
+
+
+def _time_rows(table: pd.DataFrame) -> pd.DataFrame:
+    return table[
+        (table["kind"] == "time")
+        & table["workload"].notna()
+        & table["threads"].isna()
+        & (table["status"] == "ok")
+        & table["value"].notna()
+    ]
+
+
+def _heatmap_section(table: pd.DataFrame) -> Section:
+    section = Section("heatmap", f"Speedup over {BASELINE}")
+    rows = latest(_time_rows(table))
+    if rows.empty:
+        return section.add(
+            Paragraph("No heatmap: these results have no framework (backend) parameter.")
+        )
+    labels = rows["backend"].astype(str) + ":" + rows["device"].astype(str)
+    if not (labels == BASELINE).any():
+        return section.add(Paragraph(f"No heatmap: no {BASELINE} results to compare against."))
+    section.add(
+        Paragraph(
+            f"Time of {BASELINE} over each framework's time, per workload the geometric mean "
+            "over the sizes and dtypes both measured at their newest commit; the last row "
+            "averages the workloads. Above 1: faster than NumPy."
+        )
+    )
+    section.add(
+        Figure(
+            "speedup-heatmap",
+            f"Speedup over {BASELINE}, every workload and framework",
+            charts.heatmap_chart(table),
+            _source(rows, "every size and dtype, newest result per series"),
+        )
+    )
+    return section
+
+
+def _primary_dtype(rows: pd.DataFrame) -> str | None:
+    dtypes = sorted({str(d) for d in rows["dtype"].dropna()})
+    if not dtypes:
+        return None
+    return "float32" if "float32" in dtypes else dtypes[0]
+
+
+def _compare_size(rows: pd.DataFrame) -> float:
+    """The size compare_chart shows: the largest every backend measured, else the largest."""
+    per_backend = rows.groupby(["backend", "device"], observed=True)["size"].apply(set)
+    common = set.intersection(*per_backend) if len(per_backend) else set()
+    return float(max(common) if common else rows["size"].max())
+
+
+def _call_with(func: Callable[..., Any], **available: Any) -> Any:
+    """``func`` called with those of ``available`` it accepts (a chart from another branch)."""
+    accepted = inspect.signature(func).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return func(**available)
+    return func(**{k: v for k, v in available.items() if k in accepted})
+
+
+def _workload_sections(
+    db: ResultsDB, table: pd.DataFrame, work_model: WorkModel | None
+) -> list[Section]:
+    section = Section("workloads", "Workloads: comparison and scaling")
+    rows_all = _time_rows(table)
+    workloads = sorted({str(w) for w in rows_all["workload"]})
+    with_workload = table[table["workload"].notna() & (table["kind"] == "time")]
+    unmeasured = sorted({str(w) for w in with_workload["workload"]} - set(workloads))
+    if not workloads:
+        if unmeasured:
+            section.add(Paragraph(f"No result with a value for: {', '.join(unmeasured)}."))
+            return [section]
+        return []  # not a tensorbench database: the benchmarks section draws what it has
+    peaks = machine_peaks(table, db.machines)
+    section.add(
+        Paragraph(
+            "Per workload: time, throughput and speedup over NumPy at one size (newest result "
+            "of each framework, 99 % intervals), then time and throughput against size. "
+            + (
+                "The throughput panels draw each machine's measured peak as a ceiling."
+                if peaks
+                else "No machine records a measured peak, so no ceiling is drawn."
+            )
+        )
+    )
+    for workload in workloads:
+        rows = rows_all[rows_all["workload"] == workload]
+        dtype = _primary_dtype(rows)
+        if dtype is not None:
+            rows = rows[rows["dtype"] == dtype]
+        section.add(Heading(workload))
+        others = sorted(
+            {str(d) for d in rows_all.loc[rows_all["workload"] == workload, "dtype"].dropna()}
+            - {dtype}
+        )
+        newest = latest(rows)
+        sized = newest[newest["size"].notna()]
+        if sized.empty:
+            section.add(
+                Paragraph(
+                    f"{workload} has no numeric size (e.g. real graphs): see the summary table."
+                )
+            )
+            continue
+        size = _compare_size(sized)
+        at = sized[sized["size"] == size]
+        section.add(
+            Figure(
+                slugify(workload, "compare", dtype, f"size{size:g}"),
+                f"{workload}: frameworks compared at size {size:g}"
+                + (f", {dtype}" if dtype else ""),
+                charts.compare_chart(
+                    table,
+                    workload=workload,
+                    size=size,
+                    dtype=dtype,
+                    envs=db.envs,
+                    machines=db.machines,
+                    work_model=work_model,
+                ),
+                _source(
+                    at,
+                    f"size={size:g}" + (f", dtype='{dtype}'" if dtype else "") + ", every backend",
+                ),
+            )
+        )
+        if sized["size"].nunique() >= 2:
+            section.add(
+                Figure(
+                    slugify(workload, "scaling", dtype),
+                    f"{workload}: time and throughput against size"
+                    + (f", {dtype}" if dtype else ""),
+                    charts.scaling_chart(
+                        table, workload=workload, dtype=dtype, peaks=peaks, work_model=work_model
+                    ),
+                    _source(
+                        sized,
+                        f"sizes {sized['size'].min():g}–{sized['size'].max():g}"
+                        + (f", dtype='{dtype}'" if dtype else "")
+                        + ", every backend",
+                    ),
+                )
+            )
+        else:
+            section.add(Paragraph(f"One size only ({size:g}): no scaling curve."))
+        if others:
+            section.add(
+                Paragraph(
+                    f"Also measured in {', '.join(others)}: `tensorbench chart scaling "
+                    f"--workload {workload} --dtype {others[0]}`."
+                )
+            )
+    if unmeasured:
+        section.add(
+            Paragraph(
+                f"No result with a value for: {', '.join(unmeasured)} (see the methods' skip reasons)."
+            )
+        )
+    return [section]
+
+
+def _roofline_section(db: ResultsDB, table: pd.DataFrame, work_model: WorkModel | None) -> Section:
+    section = Section("roofline", "Roofline")
+    peaks = machine_peaks(table, db.machines)
+    if not peaks:
+        return section.add(
+            Paragraph(
+                "No roofline: no machine records a measured ceiling (a peak_gflops benchmark "
+                "or peak_gflops in machine.json)."
+            )
+        )
+    ceilings = ", ".join(f"{m}: {p:.4g} GFLOP/s" for m, p in sorted(peaks.items()))
+    roofline = getattr(charts, "roofline_chart", None)
+    if roofline is None:
+        return section.add(
+            Paragraph(
+                f"Measured ceilings: {ceilings}. This version of tensorbench.charts has no "
+                "roofline chart; the scaling charts draw the ceilings on their throughput panels."
+            )
+        )
+    rows = latest(_time_rows(table))
+    chart = _call_with(
+        roofline,
+        table=table,
+        peaks=peaks,
+        machines=db.machines,
+        envs=db.envs,
+        work_model=work_model,
+    )
+    section.add(Paragraph(f"Measured ceilings: {ceilings}."))
+    section.add(
+        Figure(
+            "roofline",
+            "Roofline: throughput against the measured ceiling",
+            chart,
+            _source(rows, "newest result per series"),
+        )
+    )
+    return section
+
+
+def _threads_section(table: pd.DataFrame) -> Section | None:
+    rows = table[(table["kind"] == "time") & table["threads"].notna() & (table["status"] == "ok")]
+    if rows.empty:
+        return None
+    section = Section("threads", "Thread scaling")
+    section.add(
+        Figure(
+            "thread-scaling",
+            "Speedup over one thread against threads",
+            charts.thread_scaling_chart(table),
+            _source(
+                latest(rows),
+                "threads " + ", ".join(f"{t:g}" for t in sorted(rows["threads"].unique())),
+            ),
+        )
+    )
+    return section
+
+
+def _param_sections(table: pd.DataFrame) -> Section | None:
+    """Databases that are not tensorbench's: each benchmark against a numeric parameter."""
+    if table["workload"].notna().any():
+        return None
+    section = Section("benchmarks", "Benchmarks against their parameters")
+    ok = latest(table)
+    drawn = []
+    for bench, rows in ok.groupby("benchmark", observed=True, sort=True):
+        names = [k for p in rows["params"] if isinstance(p, dict) for k in p]
+        numeric = [
+            k
+            for k in dict.fromkeys(names)
+            if pd.to_numeric(pd.Series([p.get(k) for p in rows["params"]]), errors="coerce")
+            .notna()
+            .sum()
+            >= 2
+        ]
+        if numeric:
+            drawn.append((str(bench), numeric[0], rows))
+    if not drawn:
+        return section.add(
+            Paragraph(
+                "No benchmark has a numeric parameter with two or more values: no scaling "
+                "curves (the history of each benchmark is in the regressions section where it "
+                "changed)."
+            )
+        )
+    section.add(
+        Paragraph(
+            "No tensorbench workloads here; each parametrised benchmark's newest values are "
+            "drawn against its first numeric parameter, one line per the other parameters."
+        )
+    )
+    for bench, param, rows in drawn[:MAX_PARAM_CHARTS]:
+        section.add(
+            Figure(
+                slugify(bench, "vs", param),
+                f"{bench} against {param}",
+                charts.param_scaling_chart(table, benchmark=bench, x_param=param),
+                _source(rows, f"every {param}, newest result per series"),
+            )
+        )
+    if len(drawn) > MAX_PARAM_CHARTS:
+        rest = ", ".join(b for b, _, _ in drawn[MAX_PARAM_CHARTS:])
+        section.add(Paragraph(f"Not drawn ({len(drawn) - MAX_PARAM_CHARTS} more): {rest}."))
+    return section
+
+
+def _ratio(r: Any) -> str:
+    return f"{r.ratio:.3f} [{r.ratio_low:.3f}, {r.ratio_high:.3f}]"
+
+
+def _regressions_section(
+    table: pd.DataFrame, results_dir: str, threshold: float
+) -> tuple[Section, pd.DataFrame]:
+    section = Section("regressions", "Open regressions")
+    found = find_changes(table, threshold=threshold, results_dir=results_dir)
+    open_ = (
+        found[(found["kind"] == "regression") & ~found["resolved"] & ~found["acknowledged"]]
+        if len(found)
+        else found
+    )
+    if open_.empty:
+        section.add(
+            Paragraph(
+                f"No open regression at a {threshold:.0%} threshold "
+                f"({int((found['kind'] == 'regression').sum()) if len(found) else 0} "
+                "regression(s) found in all, resolved or acknowledged)."
+            )
+        )
+        return section, open_
+    size = open_["ratio"].map(lambda r: abs(math.log(r)) if r and r > 0 else 0.0)
+    open_ = (
+        open_.assign(_size=size)
+        .sort_values(
+            ["corroboration", "_size", "benchmark", "param_key", "machine", "env"],
+            ascending=[False, False, True, True, True, True],
+            kind="stable",
+        )
+        .drop(columns="_size")
+    )
+    section.add(
+        Paragraph(
+            f"{len(open_)} open regression(s) at a {threshold:.0%} threshold "
+            "(tensorbench.analysis.regressions; not resolved at the newest commit, not "
+            "acknowledged), most corroborated and largest first. Ratio: after / before, with "
+            "its 99 % interval."
+        )
+    )
+    section.add(
+        Table(
+            [
+                "benchmark",
+                "parameters",
+                "machine",
+                "env",
+                "last good",
+                "first bad",
+                "ratio",
+                "seen in",
+            ],
+            [
+                [
+                    str(r.benchmark),
+                    str(r.param_key) or "—",
+                    str(r.machine),
+                    str(r.env),
+                    str(r.last_good_commit)[:8],
+                    str(r.first_bad_commit)[:8]
+                    + (f" ({r.n_steps} steps)" if r.n_steps > 1 else ""),
+                    _ratio(r),
+                    f"{r.corroboration}/{r.corroboration + len(r.not_seen_by)}",
+                ]
+                for r in open_.itertuples(index=False)
+            ],
+        )
+    )
+    drawn = open_.drop_duplicates(["benchmark", "param_key", "machine"]).head(MAX_HISTORY_CHARTS)
+    for r in drawn.itertuples(index=False):
+        rows = table[
+            (table["benchmark"] == r.benchmark)
+            & (table["param_key"] == r.param_key)
+            & (table["machine"] == r.machine)
+            & (table["status"] == "ok")
+        ]
+        params = str(r.param_key) or "no parameters"
+        section.add(
+            Figure(
+                slugify("history", r.benchmark, r.param_key, r.machine),
+                f"History of {r.benchmark} ({params}) on {r.machine}",
+                charts.history_chart(
+                    table,
+                    benchmark=str(r.benchmark),
+                    param_key=str(r.param_key),
+                    machine=str(r.machine),
+                    regressions=found,
+                ),
+                f"{r.benchmark} · {params} · {_commits(rows)}, first bad "
+                f"{str(r.first_bad_commit)[:8]} · machine {r.machine}",
+            )
+        )
+    if len(open_.drop_duplicates(["benchmark", "param_key", "machine"])) > MAX_HISTORY_CHARTS:
+        section.add(
+            Paragraph(
+                f"History charts for the first {MAX_HISTORY_CHARTS}; the others: "
+                "`tensorbench chart history --benchmark NAME`."
+            )
+        )
+    return section, open_
+
+
+def _unique_slugs(sections: list[Section]) -> None:
+    """Give every figure its own slug (file names of slides, ids in the page)."""
+    seen: dict[str, int] = {}
+    for section in sections:
+        for i, block in enumerate(section.blocks):
+            if isinstance(block, Figure):
+                n = seen.get(block.slug, 0) + 1
+                seen[block.slug] = n
+                if n > 1:
+                    section.blocks[i] = replace(block, slug=f"{block.slug}-{n}")
+
+
+def build_report(
+    results_dir: str | Path,
+    *,
+    machine: Sequence[str] | None = None,
+    commit: str | None = None,
+    workloads: Sequence[str] | None = None,
+    work_model: WorkModel | None = None,
+    tolerances: Mapping[str, Mapping[str, float]] | None = None,
+    threshold: float = 0.05,
+) -> Report:
+    """The report of the asv database at ``results_dir`` (see the module docstring).
+
+    ``machine``, ``commit`` (the database as it stood at that commit) and ``workloads``
+    narrow it; ``work_model`` and ``tolerances`` (workload -> dtype -> relative error) come
+    from the caller, since this layer loads no workload module. Raises :class:`InputError`
+    for a missing directory, an unknown name or a commit that matches no result.
+    """
+    db = load_results(results_dir)
+    if db.table.empty:
+        raise InputError(f"no asv results under {results_dir}")
+    table, full_commit = _restrict(db, machine, commit, workloads)
+    runs = facts_mod.run_records(results_dir)
+    runs = runs[runs["machine"].isin(set(table["machine"].astype(str)))]
+    name = Path(results_dir).resolve().name
+    summary, verdicts = _summary_section(db, table, runs, full_commit)
+    sections = [summary, _environments_section(db, table)]
+    sections.append(_heatmap_section(table))
+    sections += _workload_sections(db, table, work_model)
+    threads = _threads_section(table)
+    if threads is not None:
+        sections.append(threads)
+    if table["workload"].notna().any():
+        sections.append(_roofline_section(db, table, work_model))
+    params = _param_sections(table)
+    if params is not None:
+        sections.append(params)
+    regressions, open_ = _regressions_section(table, str(results_dir), threshold)
+    sections.append(regressions)
+    sections.append(methods_section(db, table, runs, tolerances, threshold, name))
+    _unique_slugs(sections)
+    report = Report(
+        title=f"tensorbench report: {name}",
+        subtitle=_subtitle(name, table, full_commit),
+        sections=sections,
+    )
+    report.facts = {
+        "results": name,
+        "figures": len(report.figures()),
+        "verdicts": len(verdicts),
+        "open_regressions": len(open_),
+        "sections": [s.slug for s in sections],
+    }
+    return report
