@@ -256,3 +256,31 @@ def test_generic_charts_on_foreign_db(shared_data: Path) -> None:
         charts.coverage_chart(t),
     ):
         c.to_dict()  # a valid Vega-Lite spec
+
+
+def test_busy_runs_are_greyed_out_not_dropped(synthetic_results, tmp_path):
+    """A result file marked busy by the noise guard: its rows carry the reason, and the compare
+    and scaling charts draw those points faded, with the reason in the tooltip."""
+    import json
+    import shutil
+
+    from tensorbench.analysis.results import load_results
+    from tensorbench.charts.figures import compare_chart, scaling_chart
+
+    db = shutil.copytree(synthetic_results(), tmp_path / "db")
+    files = sorted((db / "laptop").glob("*-*.json"))
+    newest = max(files, key=lambda f: json.loads(f.read_text())["date"])  # what charts show
+    data = json.loads(newest.read_text())
+    reason = "other processes were busy: cc1 (1.00 cores)"
+    data.setdefault("tensorbench", {})["busy"] = reason
+    newest.write_text(json.dumps(data))
+    table = load_results(db, cache=False).table
+    busy_rows = table[table["busy"].astype(object) == reason]
+    assert len(busy_rows) > 0 and set(busy_rows["commit"].astype(str)) == {data["commit_hash"]}
+    assert table.loc[table["busy"].isna(), "commit"].nunique() == len(files) - 1
+    for chart in (
+        compare_chart(table, workload="matmul"),
+        scaling_chart(table, workload="matmul"),
+    ):
+        spec = json.dumps(chart.to_dict())
+        assert reason in spec and "datum.busy" in spec

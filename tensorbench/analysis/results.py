@@ -80,6 +80,8 @@ COLUMNS = (
     "work_flops",  # FLOPs / edges one call does, where the result file records them
     "work_edges",  # (tensorbench.work); charts fall back to the workload's work model
     "mode",  # eager | compiled: the `mode` param, else the backend's native mode (paths)
+    "busy",  # why the machine was busy during the run that wrote the file, else None (noise)
+    "harness",  # the timing harness that took the result (tensorbench.harness; 1 if unrecorded)
 )
 
 
@@ -195,6 +197,21 @@ def _modes(combos: _Combos) -> list[str | None]:
     return out
 
 
+def _ours(meta: _FileMeta) -> dict[str, Any]:
+    ours = meta.facts.get("tensorbench") if isinstance(meta.facts, dict) else None
+    return ours if isinstance(ours, dict) else {}
+
+
+def _harness(meta: _FileMeta) -> float:
+    """The harness version a tensorbench file records; 1 for our files that predate the record,
+    NaN for files tensorbench did not write (no "tensorbench" entry)."""
+    ours = _ours(meta)
+    if not ours:
+        return math.nan
+    value = ours.get("harness", 1)
+    return float(value) if isinstance(value, int | float) else math.nan
+
+
 @dataclass
 class _FileMeta:
     """What the table needs of one result file besides its rows."""
@@ -283,6 +300,10 @@ def _build_table(
         "work_flops": rows["work_flops"],
         "work_edges": rows["work_edges"],
         "mode": per_combo(_modes(combos)),
+        "busy": per_file([_ours(f).get("busy") or None for f in files]),
+        "harness": np.array([_harness(f) for f in files], dtype=float)[file_idx]
+        if len(files)
+        else np.zeros(0),
     }
     return pd.DataFrame(data, columns=list(COLUMNS))
 

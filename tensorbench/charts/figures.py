@@ -44,6 +44,17 @@ from .theme import (
     empty_chart,
 )
 
+# Points measured while the machine was busy (tensorbench.noise marks the result file) are
+# greyed out, and their tooltip says why: they are kept, never silently mixed with quiet runs.
+BUSY_OPACITY = alt.condition("datum.busy", alt.value(0.25), alt.value(1.0))
+
+
+def _busy(rows: pd.DataFrame) -> list[str]:
+    """Per row: why the machine was busy during its run, or "" (falsy in Vega) when quiet."""
+    if "busy" not in rows:
+        return [""] * len(rows)
+    return ["" if b is None or (isinstance(b, float) and b != b) else str(b) for b in rows["busy"]]
+
 
 def compare_chart(
     table: pd.DataFrame,
@@ -90,6 +101,7 @@ def compare_chart(
             "speedup": speedup_over(rows, baseline, on=["machine"]),
             "commit": rows["commit"].astype(str).str[:8],
             "commit_date": rows["commit_date"],
+            "busy": _busy(rows),
             "versions": [
                 facts.get((str(m), str(e), str(b)), "")
                 for m, e, b in zip(rows["machine"], rows["env"], rows["backend"], strict=True)
@@ -109,6 +121,7 @@ def compare_chart(
         alt.Tooltip("commit:N"),
         alt.Tooltip("commit_date:T", title="commit date", format="%Y-%m-%d"),
         alt.Tooltip("versions:N"),
+        alt.Tooltip("busy:N", title="machine busy during the run"),
     ]
     base_chart = alt.Chart(_records(df))
     time_title = f"time ({unit}, log) — lower is better"
@@ -121,7 +134,7 @@ def compare_chart(
             color=color,
         ),
         base_chart.mark_point(filled=True, size=140).encode(
-            x=time_x, y=y, color=color, tooltip=tooltip
+            x=time_x, y=y, color=color, tooltip=tooltip, opacity=BUSY_OPACITY
         ),
     ).properties(title=f"{workload} · size {size:g}" + (f" · {dtype}" if dtype else ""))
     panels = [time]
@@ -271,6 +284,7 @@ def scaling_chart(
             **_time_rate_columns(rows, factor),
             "series": _label(rows, False),
             "commit": rows["commit"].astype(str).str[:8],
+            "busy": _busy(rows),
         }
     )
     x = alt.X("size:Q", scale=alt.Scale(type="log", nice=False, padding=12), title="size (log)")
@@ -308,7 +322,13 @@ def scaling_chart(
         return [
             base.mark_line().encode(x=x, y=y, color=color, strokeDash=dash, detail="series:N"),
             base.mark_point(filled=True, size=70).encode(
-                x=x, y=y, color=color, shape=shape, detail="series:N", tooltip=tooltip
+                x=x,
+                y=y,
+                color=color,
+                shape=shape,
+                detail="series:N",
+                tooltip=[*tooltip, alt.Tooltip("busy:N", title="machine busy during the run")],
+                opacity=BUSY_OPACITY,
             ),
             _ci_band(base, x, low, high, color, "series:N"),
         ]
