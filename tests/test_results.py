@@ -20,7 +20,6 @@ from tensorbench.analysis.results import (
     load_results,
 )
 from tensorbench.errors import InputError
-from tensorbench.testing import write_synthetic_results
 
 COLS = list(RESULT_COLUMNS)
 
@@ -169,8 +168,8 @@ def test_trailing_columns_dropped_and_samples(tmp_path: Path) -> None:
     assert math.isnan(t.started_at.iloc[0].value) or pd.isna(t.started_at.iloc[0])
 
 
-def test_synthetic_tensorbench_db(tmp_path: Path) -> None:
-    root = write_synthetic_results(tmp_path / "r", commits=6, machines=("a", "b"))
+def test_synthetic_tensorbench_db(synthetic_results) -> None:
+    root = synthetic_results(commits=6, machines=("a", "b"))
     db = load_results(root)
     t = db.table
     assert len(t) == 2 * 6 * 2 * 3 * 3  # machines x commits x workloads x backends x sizes
@@ -224,8 +223,8 @@ def test_empty_dir(tmp_path: Path) -> None:
     assert db.skipped == [] and db.machines == {}
 
 
-def test_fingerprint_changes_with_files(tmp_path: Path) -> None:
-    root = write_synthetic_results(tmp_path / "r", commits=2)
+def test_fingerprint_changes_with_files(synthetic_results) -> None:
+    root = synthetic_results(commits=2)
     before = fingerprint(root)
     assert len(before) == 1 + 1 + 2  # benchmarks.json, machine.json, 2 result files
     assert fingerprint(root) == before
@@ -372,9 +371,8 @@ def test_truncated_at_any_byte(tmp_path_factory: pytest.TempPathFactory, cut: in
 # regression fallback
 
 
-def test_skip_reasons_threads_and_gpu_skips(tmp_path: Path) -> None:
-    root = write_synthetic_results(
-        tmp_path / "r",
+def test_skip_reasons_threads_and_gpu_skips(synthetic_results) -> None:
+    root = synthetic_results(
         commits=3,
         backends=("numpy:cpu", "torch:cuda"),
         machines=("laptop", "gpu-box"),
