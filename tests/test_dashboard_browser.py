@@ -180,9 +180,9 @@ def test_scaling_page_draws_the_roofline(browser_results: Path, browser, test_ou
     try:
         page.goto(f"http://127.0.0.1:{port}/scaling", wait_until="domcontentloaded")
         page.get_by_role("heading", name="Roofline").first.wait_for(timeout=60_000)
-        title = page.locator(".vega-embed svg text", has_text="roofline · ").first
-        title.wait_for(state="visible", timeout=60_000)
-        chart = page.locator(".vega-embed", has=title).first
+        title = page.locator("svg text", has_text="roofline · ")
+        chart = page.locator(".vega-embed").filter(has=title).first
+        chart.wait_for(state="visible", timeout=60_000)
         legend = chart.locator("svg text", has_text="mode")
         assert legend.count() >= 1, "the roofline has no mode legend"
         assert chart.locator("svg path").count() > 3, "no points or roofs drawn"
