@@ -401,3 +401,27 @@ def test_recorded_work_and_reasons_from_hand_made_file(tmp_path: Path) -> None:
     assert t.work_flops.iloc[0] == 5e5 and t.work_flops.iloc[1:].isna().all()
     assert t.work_edges.isna().all()
     assert t.reason.iloc[2] == "no" and t.reason.drop(index=2).isna().all()
+
+
+def test_versions_and_modes_from_tensorbench_facts(synthetic_results) -> None:
+    """Versions come from the facts `tensorbench info` writes (under "backends"), and each
+    framework is listed with the modes its ok results were measured in."""
+    import json
+
+    from tensorbench.analysis.results import framework_versions, modes_measured
+
+    root = synthetic_results(commits=2)
+    for path in sorted(root.glob("*/*-*.json")):
+        data = json.loads(path.read_text())
+        data.setdefault("tensorbench", {})["facts"] = {
+            "threads": 2,
+            "backends": {"torch": {"version": "2.13.0+cpu"}, "mxnet": {"version": None}},
+        }
+        path.write_text(json.dumps(data))
+    db = load_results(root, cache=False)
+    versions = framework_versions(db.envs)
+    ours = versions[versions["source"] == "tensorbench facts"]
+    assert set(ours["package"]) == {"torch"} and set(ours["version"]) == {"2.13.0+cpu"}
+    measured = modes_measured(db.table)
+    assert set(measured.loc[measured["package"] == "torch", "modes"]) == {"eager"}
+    assert set(measured.loc[measured["package"] == "jax", "modes"]) == {"compiled"}

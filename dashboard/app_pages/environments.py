@@ -10,7 +10,7 @@ import ui
 from loading import memo
 
 from tensorbench import charts
-from tensorbench.analysis.results import framework_versions
+from tensorbench.analysis.results import framework_versions, modes_measured
 
 db = ui.database()
 table = ui.machine_table(db)
@@ -42,6 +42,12 @@ st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 st.subheader("Versions")
 versions = framework_versions(envs)
+if not versions.empty:  # the mode each framework was measured in, wherever it is named
+    measured = modes_measured(table)
+    for col in ("machine", "env", "package"):
+        measured[col] = measured[col].astype(str)
+    versions = versions.merge(measured, on=["machine", "env", "package"], how="left")
+    versions["modes"] = versions["modes"].astype(object).fillna("")
 if versions.empty:
     st.caption("No versions recorded in these result files.")
 else:

@@ -69,12 +69,17 @@ shown = changes.assign(
     first_bad=changes["first_bad_commit"].astype(str).str[:8],
     last_good=changes["last_good_commit"].astype(str).str[:8],
 )
+if "mode" in table and not shown.empty:  # name the mode wherever a framework is named
+    series = ["machine", "env", "benchmark", "param_key"]
+    modes = table[[*series, "mode"]].astype({c: str for c in series}).drop_duplicates(series)
+    shown = shown.astype({c: str for c in series}).merge(modes, on=series, how="left")
 columns = [
     c
     for c in (
         "kind",
         "benchmark",
         "param_key",
+        "mode",
         "machine",
         "env",
         "last_good",

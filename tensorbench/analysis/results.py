@@ -535,6 +535,8 @@ def framework_versions(envs: pd.DataFrame) -> pd.DataFrame:
             )
         ours = getattr(env, "tensorbench", None)
         facts = ours.get("facts") if isinstance(ours, dict) else None
+        if isinstance(facts, dict) and isinstance(facts.get("backends"), dict):
+            facts = facts["backends"]  # `tensorbench info`'s layout: machine, blas, backends
         for name, fw in sorted(facts.items()) if isinstance(facts, dict) else ():
             if isinstance(fw, dict) and fw.get("version") is not None:
                 rows.append(
@@ -547,3 +549,16 @@ def framework_versions(envs: pd.DataFrame) -> pd.DataFrame:
                     }
                 )
     return pd.DataFrame(rows, columns=["machine", "env", "package", "version", "source"])
+
+
+def modes_measured(table: pd.DataFrame) -> pd.DataFrame:
+    """Per (machine, env, backend name): the modes its results were measured in ("eager, compiled")."""
+    cols = ["machine", "env", "package", "modes"]
+    if table.empty or "mode" not in table:
+        return pd.DataFrame(columns=cols)
+    rows = table[table["backend"].notna() & table["mode"].notna() & (table["status"] == "ok")]
+    rows = rows.assign(package=rows["backend"].astype(str).str.split(":").str[0])
+    grouped = rows.groupby(["machine", "env", "package"], observed=True)["mode"]
+    out = grouped.agg(lambda m: ", ".join(sorted(set(m.astype(str))))).reset_index()
+    out = out.rename(columns={"mode": "modes"})[cols]
+    return out.astype({c: object for c in cols})  # plain strings, not categories
