@@ -51,7 +51,7 @@ def test_report_offline_pdf_and_slides(name, synthetic, browser, tmp_path, reque
         pytest.skip(f"{results} not present")
     report = build_report(results, work_model=work_model)
     slides = tmp_path / "slides"
-    written = write_report(report, tmp_path / name, slides=slides)
+    written = write_report(report, tmp_path / name, slides=slides, browser=browser)
     html_path, pdf_path = tmp_path / f"{name}.html", tmp_path / f"{name}.pdf"
     assert written[:2] == [html_path, pdf_path]
     n_figures = len(report.figures())

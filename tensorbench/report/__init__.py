@@ -10,7 +10,9 @@ come from the caller). Basic usage::
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from .build import build_report
 from .content import Figure, Heading, Paragraph, Report, Section, Table
@@ -43,10 +45,12 @@ def write_report(
     pdf: bool = True,
     slides: str | Path | None = None,
     page_size: str = "A4",
+    browser: Any = None,
 ) -> list[Path]:
     """Write ``out``.html (and ``out``.pdf, and the slides into ``slides``); returns the paths.
 
-    ``out`` may end in .html; the PDF goes beside it with the same stem.
+    ``out`` may end in .html; the PDF goes beside it with the same stem. ``browser``: a
+    Playwright browser to print with (default: launch Chromium for the print).
     """
     base = Path(out)
     if base.suffix.lower() in (".html", ".pdf"):
@@ -54,8 +58,14 @@ def write_report(
     html_path, pdf_path = base.with_name(base.name + ".html"), base.with_name(base.name + ".pdf")
     html_path.write_text(render_html(report), encoding="utf-8")
     written = [html_path]
-    if pdf:
-        written.append(write_pdf(html_path, pdf_path, page_size=page_size))
-    if slides is not None:
-        written += write_slides(report, slides)
-    return written
+    if not pdf:
+        return written + (write_slides(report, slides) if slides is not None else [])
+    if slides is None or browser is not None:
+        written.append(write_pdf(html_path, pdf_path, page_size=page_size, browser=browser))
+        return written + (write_slides(report, slides) if slides is not None else [])
+    # Chromium prints in its own process while the slides are drawn here: the two overlap
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        printing = pool.submit(write_pdf, html_path, pdf_path, page_size=page_size)
+        slide_files = write_slides(report, slides)
+        written.append(printing.result())
+    return written + slide_files

@@ -33,7 +33,10 @@ def render_svg(chart: alt.TopLevelMixin, theme: str = "screen") -> str:
     """``chart`` in the ``theme`` look as SVG text (vl-convert; no browser, no network)."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(style(chart, theme).to_json(), **_RENDER_OPTIONS)
+    # validate=False: the chart functions build valid specs (tested in tests/test_charts.py);
+    # validating every spec again costs about as much as drawing it
+    spec = style(chart, theme).to_dict(validate=False)
+    return vlc.vegalite_to_svg(spec, **_RENDER_OPTIONS)
 
 
 def prefix_ids(svg: str, prefix: str) -> str:
