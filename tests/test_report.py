@@ -202,7 +202,7 @@ def test_project_results(tmp_path) -> None:
     )
     env = section(report, "environments")
     rows = [r for b in env.blocks if hasattr(b, "rows") for r in b.rows]
-    assert any("Haswell kernel" in " ".join(r) for r in rows)  # BLAS and the kernel it runs
+    assert any(re.search(r"\w+ kernel", " ".join(r)) for r in rows)  # BLAS and the kernel it runs
     assert write_report(report, tmp_path / "r", pdf=False) == [tmp_path / "r.html"]
 
 

@@ -48,7 +48,7 @@ def _tolerances() -> dict[str, dict[str, float]]:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from ..report import build_report, write_report
-    from ..workloads import work_model
+    from ..workloads import roofline_model, work_model
 
     if not args.results.is_dir():
         raise InputError(f"results directory not found: {args.results}")
@@ -62,6 +62,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         commit=args.commit,
         workloads=args.workloads,
         work_model=work_model,
+        roofline_model=roofline_model,
         tolerances=_tolerances(),
         threshold=args.threshold,
     )
