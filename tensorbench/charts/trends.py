@@ -29,6 +29,9 @@ def commit_labels(commits: pd.Series, dates: pd.Series) -> pd.Series:
     return commits.astype(str).str[:8] + " · " + day.astype(str)
 
 
+HISTORY_WIDTH = 760  # px, for any number of commits
+
+
 def commit_x(field: str = "label", title: str = "commit (hash · date, oldest → newest)") -> alt.X:
     """An x encoding of commits by their labels (`commit_labels`), in commit order (the data
     need an ``order`` column); labels that would overlap are thinned, not drawn on each other."""
@@ -139,7 +142,9 @@ def history_chart(
     marks = _regression_marks(rows, regressions, benchmark, param_key, x)
     if marks is not None:
         layers.append(marks)
-    return alt.layer(*layers).properties(title=benchmark)
+    # A fixed width: an ordinal commit axis would otherwise take 20 px per commit (6,761 px
+    # for conda's 338 commits, a thin strip once scaled to a page); labels are thinned instead.
+    return alt.layer(*layers).properties(title=benchmark, width=HISTORY_WIDTH)
 
 
 def _regression_marks(
