@@ -222,3 +222,24 @@ def test_overview_does_not_count_placeholders_as_skipped(
     counted = len(table) - int(left_out.sum())
     assert ok.proto.help.startswith(f"of {counted:,};"), ok.proto.help
     assert f"{int(left_out.sum()):,} grid points not in the suite" in ok.proto.help
+
+
+def test_fast_spec_is_altairs_spec(synthetic: Path) -> None:
+    """The dashboard's quick chart-to-spec conversion gives exactly Altair's spec, and leaves
+    the (shared) chart as it was."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "dashboard"))
+    import ui
+
+    from tensorbench import charts
+
+    table = load_results(synthetic).table
+    for chart in (
+        charts.history_chart(table, benchmark=str(table["benchmark"].iloc[0])),
+        charts.status_chart(table),
+        charts.thread_scaling_chart(table),
+    ):
+        before = chart.to_dict()
+        assert ui.fast_spec(chart) == charts.style(chart, "screen").to_dict()
+        assert chart.to_dict() == before

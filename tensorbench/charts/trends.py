@@ -117,7 +117,9 @@ def history_chart(
         alt.Tooltip("high:Q", format=".4g", title="CI high"),
         alt.Tooltip("series:N"),
     ]
-    base = alt.Chart(_records(df))
+    # the data go on the layer, once: Altair deep-copies a chart's inline values on every
+    # mark_*/encode call, which costs seconds on a long history
+    base = alt.Chart()
     hover = alt.selection_point(on="pointerover", nearest=True, fields=["order"], empty=False)
     # the line first, so that the legend shows lines rather than the faint bands
     layers = [
@@ -139,7 +141,7 @@ def history_chart(
     marks = _regression_marks(rows, regressions, benchmark, param_key, x)
     if marks is not None:
         layers.append(marks)
-    return alt.layer(*layers).properties(title=benchmark)
+    return alt.layer(*layers, data=_records(df)).properties(title=benchmark)
 
 
 def _regression_marks(
