@@ -234,3 +234,24 @@ def test_compare_shows_percent_of_roofline_and_modes(
     assert {"backend · mode", "GFLOP/s", "FLOP/byte"} <= set(roof.columns)
     # the original benchmarks: numpy and torch eager (the synthetic database has no ceilings)
     assert all(label.endswith(" · eager") for label in roof["backend · mode"])
+
+
+def test_fast_spec_is_altairs_spec(synthetic: Path) -> None:
+    """The dashboard's quick chart-to-spec conversion gives exactly Altair's spec, and leaves
+    the (shared) chart as it was."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "dashboard"))
+    import ui
+
+    from tensorbench import charts
+
+    table = load_results(synthetic).table
+    for chart in (
+        charts.history_chart(table, benchmark=str(table["benchmark"].iloc[0])),
+        charts.status_chart(table),
+        charts.thread_scaling_chart(table),
+    ):
+        before = chart.to_dict()
+        assert ui.fast_spec(chart) == charts.style(chart, "screen").to_dict()
+        assert chart.to_dict() == before

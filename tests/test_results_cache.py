@@ -109,35 +109,32 @@ def _corrupt_cache(root: Path) -> str:
 
 
 def _garbage_cache(root: Path) -> str:
-    resultcache.cache_path(root).write_bytes(b"PAR1 not a parquet file at all")
+    resultcache.cache_path(root).write_bytes(b"ARROW1 not an Arrow file at all")
     return "*"
 
 
-def _older_version(root: Path) -> str:
-    import pyarrow.parquet as pq
+def _rewrite_meta(root: Path, change: Callable[[dict], None]) -> None:
+    """Rewrite the cache with its metadata changed by ``change``."""
+    import pyarrow as pa
 
     cache = resultcache.cache_path(root)
-    table = pq.read_table(cache)
+    with pa.memory_map(str(cache)) as source:
+        table = pa.ipc.open_file(source).read_all()
     meta = json.loads(table.schema.metadata[resultcache._META_KEY])
-    meta["reader"] = "an older tensorbench"
-    pq.write_table(
-        table.replace_schema_metadata({resultcache._META_KEY: json.dumps(meta).encode()}), cache
-    )
+    change(meta)
+    table = table.replace_schema_metadata({resultcache._META_KEY: json.dumps(meta).encode()})
+    with pa.OSFile(str(cache), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def _older_version(root: Path) -> str:
+    _rewrite_meta(root, lambda meta: meta.update(reader="an older tensorbench"))
     return "*"
 
 
 def _lying_cache(root: Path) -> str:
     """A cache that says a file has more rows than the cache holds: not trusted."""
-    import pyarrow.parquet as pq
-
-    cache = resultcache.cache_path(root)
-    table = pq.read_table(cache)
-    meta = json.loads(table.schema.metadata[resultcache._META_KEY])
-    first = next(iter(meta["files"].values()))
-    first["rows"] = [0, 10**9]
-    pq.write_table(
-        table.replace_schema_metadata({resultcache._META_KEY: json.dumps(meta).encode()}), cache
-    )
+    _rewrite_meta(root, lambda meta: next(iter(meta["files"].values())).update(rows=[0, 10**9]))
     return "*"
 
 
@@ -191,7 +188,7 @@ def test_unreadable_cache_location_still_reads(tmp_path: Path, monkeypatch) -> N
     (tmp_path / "a-file").write_text("")  # a cache "folder" that is a file: cannot be written
     import tensorbench.analysis.results as results
 
-    monkeypatch.setattr(results, "cache_path", lambda r: tmp_path / "a-file" / "cache.parquet")
+    monkeypatch.setattr(results, "cache_path", lambda r: tmp_path / "a-file" / "cache.arrow")
     same(load_results(root, cache=False), load_results(root))
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import operator
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -299,6 +300,23 @@ class _Columns:
         where = {c: i for i, c in enumerate(result_columns)}
         for col in KNOWN_RESULT_COLUMNS:
             setattr(self, col, where.get(col, self.missing))
+        # the columns add() reads, in one call (the reader's innermost loop)
+        self.pick = operator.itemgetter(
+            *(
+                where.get(c, self.missing)
+                for c in (
+                    "result",
+                    "params",
+                    "version",
+                    "started_at",
+                    "stats_ci_99_a",
+                    "stats_ci_99_b",
+                    "stats_q_25",
+                    "stats_q_75",
+                    "samples",
+                )
+            )
+        )
 
 
 @dataclass
@@ -313,10 +331,8 @@ class _FileRows:
     q75: list[Any] = field(default_factory=list)
     samples: list[Any] = field(default_factory=list)
     started: list[Any] = field(default_factory=list)
-    current: list[bool] = field(default_factory=list)
-    version: list[Any] = field(
-        default_factory=list
-    )  # as the file says (the cache recomputes current)
+    # as the file says; results.py compares it with benchmarks.json's (version_current)
+    version: list[Any] = field(default_factory=list)
     reason: list[str | None] = field(default_factory=list)
     flops: list[Any] = field(default_factory=list)
     edges: list[Any] = field(default_factory=list)
@@ -335,34 +351,39 @@ class _FileRows:
         ``reasons`` maps param_key -> skip reason and ``work`` param_key -> {"flops", "edges"}
         for this benchmark (tensorbench's own entry in the result file).
         """
-        if not isinstance(row, list):
+        if type(row) is not list:
             raise _BadEntry(f"entry is a {type(row).__name__}, not a list")
         # asv drops trailing None columns; cols.missing (= width) must read None too.
-        row = row[: cols.width] + [None] * (cols.width + 1 - min(len(row), cols.width))
-
-        def get(col: str) -> Any:
-            return row[getattr(cols, col)]
-
-        start, n = ctx.combos.block(name, get("params") or [], ctx.benchmarks)
-        result = get("result")
-        if not isinstance(result, list):
+        width = cols.width
+        if len(row) <= width:
+            row = row + [None] * (width + 1 - len(row))
+        else:
+            row = row[:width] + [None]
+        result, params, version, started, ci_a, ci_b, q25, q75, samples = cols.pick(row)
+        start, n = ctx.combos.block(name, params or [], ctx.benchmarks)
+        if type(result) is not list:
             # format 2 always writes a list; None = all failed, a bare number = one value
             result = [None] * n if result is None else [result]
         if len(result) != n:
             raise _BadEntry(f"result has {len(result)} values for {n} parameter combinations")
-        started = get("started_at")
-        if started is not None and not _is_ms_timestamp(started):
+        if (
+            started is not None
+            and not (type(started) is int and _MS_MIN <= started <= _MS_MAX)
+            and not _is_ms_timestamp(started)
+        ):
             raise _BadEntry("started_at is not a timestamp in ms")
-        version = get("version")
-        expected = ctx.versions.get(name)
         # Validate every column before extending any, so a bad entry leaves no partial rows.
-        ci_a = _as_column(get("stats_ci_99_a"), n, "stats_ci_99_a")
-        ci_b = _as_column(get("stats_ci_99_b"), n, "stats_ci_99_b")
-        q25 = _as_column(get("stats_q_25"), n, "stats_q_25")
-        q75 = _as_column(get("stats_q_75"), n, "stats_q_75")
-        samples = get("samples")
+        nones = [None] * n
+        ci_a = (
+            ci_a if type(ci_a) is list and len(ci_a) == n else _as_column(ci_a, n, "stats_ci_99_a")
+        )
+        ci_b = (
+            ci_b if type(ci_b) is list and len(ci_b) == n else _as_column(ci_b, n, "stats_ci_99_b")
+        )
+        q25 = q25 if type(q25) is list and len(q25) == n else _as_column(q25, n, "stats_q_25")
+        q75 = q75 if type(q75) is list and len(q75) == n else _as_column(q75, n, "stats_q_75")
         if samples is None:
-            samples = [None] * n
+            samples = nones
         else:
             samples = _as_column(samples, n, "samples")
             if not all(s is None or isinstance(s, list) for s in samples):
@@ -376,13 +397,14 @@ class _FileRows:
         self.q75.extend(q75)
         self.samples.extend(samples)
         self.started.extend([started] * n)
-        self.current.extend([version is None or expected is None or version == expected] * n)
-        self.version.extend([_text_or_none(version)] * n)
+        self.version.extend(
+            [version if version is None or type(version) is str else str(version)] * n
+        )
         if isinstance(reasons, dict) and reasons:
             keys = ctx.combos.param_key[start : start + n]
             self.reason.extend(_text_or_none(reasons.get(k)) for k in keys)
         else:
-            self.reason.extend([None] * n)
+            self.reason.extend(nones)
         if isinstance(work, dict) and work:
             keys = ctx.combos.param_key[start : start + n]
             amounts = [work.get(k) if isinstance(work.get(k), dict) else {} for k in keys]
@@ -411,7 +433,6 @@ class _FileRows:
             "q75": _floats(self.q75),
             "samples": samples,
             "started_at": _floats(self.started),
-            "version_current": np.array(self.current, dtype=bool),
             "version": _objects(self.version),
             "reason": _objects(self.reason),
             "work_flops": np.array(self.flops, dtype=float),

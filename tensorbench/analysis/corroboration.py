@@ -25,7 +25,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.stats import mannwhitneyu
 
 SERIES_KEYS = ["machine", "env", "benchmark", "param_key"]
 TOLERANCE = 3  # commits either side
@@ -81,6 +80,8 @@ def _seen(
         shift = float(np.median(np.subtract.outer(after, before)))
         if shift * sign <= 0 or abs(shift) < min_shift:
             continue
+        from scipy.stats import mannwhitneyu  # slow to import: only when a shift is tested
+
         if float(mannwhitneyu(after, before, method="auto").pvalue) <= ALPHA:
             return True
     return False if checked else None
@@ -103,8 +104,12 @@ def corroborate(
     by: list[list[str]] = [[] for _ in range(n)]
     missed: list[list[str]] = [[] for _ in range(n)]
     if n:
-        order = dict(zip(points["commit"].astype(str), points["commit_order"], strict=False))
-        series = _prepare(points)
+        commits = points[["commit", "commit_order"]].drop_duplicates("commit")
+        order = dict(zip(commits["commit"].astype(str), commits["commit_order"], strict=True))
+        # only the benchmarks and parameters that changed somewhere need their series
+        wanted = pd.MultiIndex.from_frame(out[["benchmark", "param_key"]].astype(str))
+        mine = pd.MultiIndex.from_frame(points[["benchmark", "param_key"]].astype(str))
+        series = _prepare(points[mine.isin(wanted)])
         min_shift = 0.5 * math.log1p(threshold)
         for i, r in enumerate(out.itertuples(index=False)):
             ratio = float(r.ratio) if r.ratio is not None else math.nan

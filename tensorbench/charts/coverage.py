@@ -87,8 +87,8 @@ def status_chart(table: pd.DataFrame, *, machine: Any = None) -> alt.TopLevelMix
     counts["commit"] = counts["commit"].astype(str)
     counts["order"] = counts["commit_order"]
     counts["status"] = counts["status"].astype(str)
-    return (
-        alt.Chart(_records(counts))
+    chart = (
+        alt.Chart()  # data set last: Altair deep-copies inline values on every call
         .mark_bar()
         .encode(
             x=commit_x(),
@@ -109,6 +109,8 @@ def status_chart(table: pd.DataFrame, *, machine: Any = None) -> alt.TopLevelMix
         )
         .properties(title="results per commit")
     )
+    chart.data = _records(counts)
+    return chart
 
 
 def coverage_chart(table: pd.DataFrame, *, machine: Any = None) -> alt.TopLevelMixin:
@@ -117,18 +119,16 @@ def coverage_chart(table: pd.DataFrame, *, machine: Any = None) -> alt.TopLevelM
     if rows.empty:
         return empty_chart("no results")
     per = (
-        rows.groupby(["machine", "env", "commit"], observed=True)
-        .agg(
-            date=("commit_date", "first"),
-            n=("value", "size"),
-            ok=("status", lambda s: int((s == "ok").sum())),
-        )
+        rows.assign(is_ok=rows["status"].eq("ok"))
+        .groupby(["machine", "env", "commit"], observed=True)
+        .agg(date=("commit_date", "first"), n=("value", "size"), ok=("is_ok", "sum"))
         .reset_index()
     )
+    per["ok"] = per["ok"].astype(int)
     per["where"] = per["machine"].astype(str) + " · " + per["env"].astype(str)
     per["commit"] = per["commit"].astype(str).str[:8]
-    return (
-        alt.Chart(_records(per[["where", "date", "commit", "n", "ok"]]))
+    chart = (
+        alt.Chart()  # data set last: Altair deep-copies inline values on every call
         .mark_tick(thickness=2)
         .encode(
             x=alt.X("date:T", title="commit date"),
@@ -144,3 +144,5 @@ def coverage_chart(table: pd.DataFrame, *, machine: Any = None) -> alt.TopLevelM
         )
         .properties(title="commits measured per machine and environment")
     )
+    chart.data = _records(per[["where", "date", "commit", "n", "ok"]])
+    return chart

@@ -120,7 +120,9 @@ def history_chart(
         alt.Tooltip("high:Q", format=".4g", title="CI high"),
         alt.Tooltip("series:N"),
     ]
-    base = alt.Chart(_records(df))
+    # the data go on the layer, once: Altair deep-copies a chart's inline values on every
+    # mark_*/encode call, which costs seconds on a long history
+    base = alt.Chart()
     hover = alt.selection_point(on="pointerover", nearest=True, fields=["order"], empty=False)
     # the line first, so that the legend shows lines rather than the faint bands
     layers = [
@@ -144,7 +146,7 @@ def history_chart(
         layers.append(marks)
     # A fixed width: an ordinal commit axis would otherwise take 20 px per commit (6,761 px
     # for conda's 338 commits, a thin strip once scaled to a page); labels are thinned instead.
-    return alt.layer(*layers).properties(title=benchmark, width=HISTORY_WIDTH)
+    return alt.layer(*layers, data=_records(df)).properties(title=benchmark, width=HISTORY_WIDTH)
 
 
 def _regression_marks(
