@@ -15,13 +15,16 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 TEST_OUTPUT = REPO / "test-output"  # screenshots and other artefacts tests leave for people
 
-# The dashboard extra (streamlit, altair) lives in .venv only; .venv-mxnet has no dashboard.
+# The dashboard and report extras (streamlit, altair) live in .venv only; .venv-mxnet has neither.
 collect_ignore = [
     name
     for name, needs in (
         ("test_charts.py", "altair"),
         ("test_dashboard_apptest.py", "streamlit"),
         ("test_dashboard_browser.py", "streamlit"),
+        ("test_report.py", "altair"),
+        ("test_report_browser.py", "altair"),
+        ("test_regressions_dashboard.py", "streamlit"),
     )
     if importlib.util.find_spec(needs) is None
 ]
