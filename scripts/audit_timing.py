@@ -117,9 +117,11 @@ def run_asv(
 
 
 def _combos(params: list[list[str]]) -> list[tuple]:
+    """asv's parameter texts (reprs, e.g. "'numpy:cpu'") back to values, per combination."""
+    import ast
     import itertools
 
-    return [tuple(json.loads(v.replace("'", '"')) for v in c) for c in itertools.product(*params)]
+    return [tuple(ast.literal_eval(v) for v in c) for c in itertools.product(*params)]
 
 
 def audit_backend(backend: str, args: argparse.Namespace, folder: Path) -> list[dict]:

@@ -60,6 +60,13 @@ def device_of(backend_param: str) -> tuple[str, str]:
     return name, "cuda:0" if dev == "cuda" else dev
 
 
+def _threads_reason(threads: int | None) -> str | None:
+    """Why a thread-scaling point cannot run on this machine (more threads than cores)."""
+    if threads is not None and threads > threads_mod.available_cores():
+        return f"{threads} threads asked, this machine has {threads_mod.available_cores()} cores"
+    return None
+
+
 def skip_reason(
     bench: str, backend: str, size: Any, dtype: str, threads: int | None = None
 ) -> str | None:
@@ -67,8 +74,9 @@ def skip_reason(
     suite = current_suite()
     if suite is not None and not suite.selects(bench, backend, size, dtype, threads):
         return f"not in suite {suite.name}"
-    if threads is not None and threads > threads_mod.available_cores():
-        return f"{threads} threads asked, this machine has {threads_mod.available_cores()} cores"
+    reason = _threads_reason(threads)
+    if reason:
+        return reason
     if isinstance(size, str) and not os.environ.get(GRAPH_DIR_ENV):
         return f"real graph {size!r}: set {GRAPH_DIR_ENV} to the folder holding it"
     name, device = device_of(backend)
@@ -83,8 +91,9 @@ def setup_case(
     Threads are set before anything can import the framework (finding the skip reason may):
     MXNet reads OMP_NUM_THREADS once, at import, and imported first it ran at half speed.
     """
-    if threads is not None and threads > threads_mod.available_cores():
-        skip(f"{threads} threads asked, this machine has {threads_mod.available_cores()} cores")
+    reason = _threads_reason(threads)
+    if reason:
+        skip(reason)
     threads_mod.set_threads(threads or int(os.environ.get(THREADS_ENV) or 0) or None)
     reason = skip_reason(bench, backend, size, dtype, threads)
     if reason:
