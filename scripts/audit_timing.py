@@ -4,9 +4,12 @@ For every CPU backend of this environment (numpy, torch, jax, mxnet) it runs asv
 `tensorbench run` does (existing environment, the suite's thread count) on a fixed set of points,
 into a throwaway results folder. With $TENSORBENCH_AUDIT_LOG set, each benchmark process also
 times the same validated callable with the framework's own tool, same threads, right before
-asv's samples (tensorbench/audit.py says which tool per framework, and why in-process).
+and right after asv's samples (tensorbench/audit.py says which tool per framework, and why
+in-process); the reference is the geometric mean of the two, so drift of the host during asv's
+window cancels instead of reading as harness error.
 
-It prints one line per point (asv median, reference median, ratio, asv's calls per sample) and
+It prints one line per point (asv median, reference, ratio, asv's calls per sample, how far the
+reference moved from before to after) and
 exits 1 when a ratio is outside 1 +- tolerance (default 10%), 3 when asv could not run.
 
 Usage (one environment per call; --env all runs both of the project's environments):
@@ -139,7 +142,16 @@ def audit_backend(backend: str, args: argparse.Namespace, folder: Path) -> list[
         if measured is None or measured[0] is None or not refs:
             continue
         asv_s, number = measured
-        ref = statistics.median(r["native_s"] for r in refs)  # one per asv process (rounds)
+        before = [r["native_s"] for r in refs if r.get("when", "before") == "before"]
+        after = [r["native_s"] for r in refs if r.get("when") == "after"]
+        # The framework's timer ran just before and just after asv's samples (one of each per
+        # asv process): their geometric mean is the reference for asv's window, and after/before
+        # is how far this host drifted during it, printed beside the ratio.
+        if not before:
+            continue
+        bracket = [statistics.median(before)] + ([statistics.median(after)] if after else [])
+        ref = statistics.geometric_mean(bracket)
+        drift = bracket[-1] / bracket[0] if after else None
         ratio = asv_s / ref
         rows.append(
             {
@@ -149,6 +161,9 @@ def audit_backend(backend: str, args: argparse.Namespace, folder: Path) -> list[
                 "asv_s": asv_s,
                 "asv_number": number,
                 "reference_s": ref,
+                "reference_before_s": bracket[0],
+                "reference_after_s": bracket[1] if after else None,
+                "native_drift": round(drift, 3) if drift else None,
                 "reference": refs[0]["how"],
                 "threadpools": refs[0].get("threadpools"),
                 "thread_env": refs[0].get("thread_env"),
@@ -201,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['env']:6} {r['backend']:6} {r['point']:28} asv {r['asv_s'] * 1e6:10.1f} us"
                 f" (x{r['asv_number']:<5}) ref {r['reference_s'] * 1e6:10.1f} us"
                 f"  ratio {r['ratio']:.3f} {'ok' if r['ok'] else 'OUTSIDE'}"
+                f"  (ref after/before {r['native_drift'] or float('nan'):.3f})"
             )
     return 0 if rows and all(r["ok"] for r in rows) else 1
 

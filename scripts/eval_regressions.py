@@ -269,19 +269,32 @@ def run_asv(table, workers: int) -> dict[tuple[str, int], list[int]]:
     return dict(zip(keys, found, strict=True))
 
 
-def run_tensorbench(table) -> tuple[dict[tuple[str, int], list[int]], dict, float]:
+def run_tensorbench(table) -> tuple[dict[str, dict[tuple[str, int], list[int]]], float]:
+    """Ours on ``table``: first-bad commit orders per (cell name, replicate), by row kind, and
+    seconds. Kinds: 'regression', 'improvement', 'below worse', 'below better' (the rows listed
+    "below threshold", by direction)."""
     t0 = time.perf_counter()
-    found = find_regressions(table, threshold=THRESHOLD)
+    found = find_regressions(
+        table, threshold=THRESHOLD, kinds=("regression", "improvement", "below threshold")
+    )
     elapsed = time.perf_counter() - t0
     order = {c: i for c, i in zip(table["commit"], table["commit_order"], strict=True)}
-    reg: dict[tuple[str, int], list[int]] = {}
-    imp: dict[tuple[str, int], list[int]] = {}
+    by_kind: dict[str, dict[tuple[str, int], list[int]]] = {
+        k: {} for k in ("regression", "improvement", "below worse", "below better")
+    }
     for r in found.itertuples(index=False):
+        kind = r.kind if r.kind != "below threshold" else f"below {r.direction}"
         key = (str(r.benchmark), _replicate(r.params))
-        (reg if r.kind == "regression" else imp).setdefault(key, []).append(
-            order[r.first_bad_commit]
-        )
-    return reg, imp, elapsed
+        by_kind[kind].setdefault(key, []).append(order[r.first_bad_commit])
+    return by_kind, elapsed
+
+
+def merged(*found: dict) -> dict:
+    out: dict = {}
+    for f in found:
+        for k, v in f.items():
+            out.setdefault(k, []).extend(v)
+    return out
 
 
 def score(cells: list[Cell], found: dict, extra_false: dict | None = None) -> dict:
@@ -322,8 +335,12 @@ def _alarms(label: str, a: dict, b: dict) -> str:
     )
 
 
-def report(ours: dict, theirs: dict) -> dict[str, tuple[float, ...]]:
-    """Print the comparison; returns the overall (P, R, F1) per detector."""
+def report(ours: dict, theirs: dict, detection: dict | None = None) -> dict[str, tuple[float, ...]]:
+    """Print the comparison; returns the overall (P, R, F1) per detector.
+
+    ``detection`` scores ours as a change detector: a slowdown listed "below threshold" counts
+    as found, and every row on a step-free series as a false alarm (asv has no such list: its
+    column repeats its regressions)."""
     steps = [k for k in ours if k[0] > 0]
     flat = [k for k in ours if k[0] == 0]
     creeps = [k for k in ours if k[0] < 0]
@@ -340,12 +357,21 @@ def report(ours: dict, theirs: dict) -> dict[str, tuple[float, ...]]:
             tot = {k: sum(res[c][k] for c in cells + flat) for k in ("tp", "fp", "fn")}
             overall[(label, name)] = _prf(tot)
         print(_row(label, overall[(label, "tensorbench")], overall[(label, "asv")]))
+    if detection is not None:
+        label = "detection (all)"
+        tot = {k: sum(detection[c][k] for c in steps + flat) for k in ("tp", "fp", "fn")}
+        overall[(label, "tensorbench")] = _prf(tot)
+        overall[(label, "asv")] = overall[("overall (all)", "asv")]
+        print(_row(label, overall[(label, "tensorbench")], overall[(label, "asv")]))
     print()
     print(f"{'step-free':<16}{'tensorbench false alarms':>26}{'asv false alarms':>26}")
     for key in flat:
         print(_alarms(f"CV {key[1]:.0%}", ours[key], theirs[key]))
     sums = [{k: sum(r[c][k] for c in flat) for k in ("fp", "points")} for r in (ours, theirs)]
     print(_alarms("all", *sums))
+    if detection is not None:
+        det = {k: sum(detection[c][k] for c in flat) for k in ("fp", "points")}
+        print(_alarms("all, detection", det, sums[1]))
     if creeps:
         print()
         n, step = CREEP
@@ -769,7 +795,11 @@ def write_doc(path: Path, sections: list[tuple[str, str]], args: argparse.Namesp
         "alarm (for tensorbench, improvements on step-free series too). `overall (all)` counts "
         'the steps of exactly the threshold (5 %), which the rule "reported when the estimate '
         'reaches the threshold" reports about half the time by definition; `overall (> thr)` '
-        "leaves them out.",
+        "leaves them out. With 300 of the 1,200 steps at exactly the threshold, that rule caps "
+        "`overall (all)` recall near (1200 - 150) / 1200 = 0.875, so F1 near 0.93, for any honest "
+        "estimator. `detection (all)` scores the change detector itself: a slowdown listed "
+        '"below threshold" (never a regression, never fails the gate) counts as found, and every '
+        "row of any kind on a step-free series is a false alarm (`all, detection`).",
         "- Scenarios: per-commit values (2 % noise, 2 % slow runs) with the named fault; "
         "`alarms/1000` are regressions reported on step-free series per 1,000 points; "
         "`outliers listed` counts fast outlier rows (kind 'outlier').",
@@ -799,7 +829,7 @@ def synthetic(args: argparse.Namespace) -> None:
         db = load_results(root)
         table = db.table
         t2 = time.perf_counter()
-    ours, ours_imp, t_ours = run_tensorbench(table)
+    ours, t_ours = run_tensorbench(table)
     t3 = time.perf_counter()
     theirs = run_asv(table, args.workers)
     t4 = time.perf_counter()
@@ -824,7 +854,15 @@ def synthetic(args: argparse.Namespace) -> None:
         + " (robust SD of log values)"
     )
     print()
-    report(score(cells, ours, ours_imp), score(cells, theirs))
+    # Regressions are scored against every step. Detection also counts a slowdown listed as
+    # "below threshold" as found, and every row on a step-free series as a false alarm.
+    detection = score(
+        cells,
+        merged(ours["regression"], ours["below worse"]),
+        merged(ours["improvement"], ours["below better"]),
+    )
+    regressions = score(cells, ours["regression"], ours["improvement"])
+    report(regressions, score(cells, theirs), detection)
 
 
 if __name__ == "__main__":

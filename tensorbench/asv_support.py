@@ -111,8 +111,26 @@ def setup_case(
     log_work(bench, combo, prepared)
     if os.environ.get(AUDIT_LOG_ENV):
         key = {"bench": bench, "backend": backend, "size": combo[1], "dtype": dtype}
-        log_native(key, name, prepared.fn, threads_mod.current_threads())
+        _AUDITED[id(prepared)] = (key, name)
+        log_native({**key, "when": "before"}, name, prepared.fn, threads_mod.current_threads())
     return prepared
+
+
+# Audited points of this process: id(prepared case) -> (point key, backend name).
+_AUDITED: dict[int, tuple[dict[str, Any], str]] = {}
+
+
+def audit_after(prepared: PreparedCase) -> None:
+    """Time an audited point natively again, after asv's samples (called from ``teardown``).
+
+    With the figure from before the samples, the framework's own timer brackets asv's window, so
+    the audit compares like with like even when this host drifts by a few % within a minute.
+    Once per process and point; a no-op unless ``$TENSORBENCH_AUDIT_LOG`` is set.
+    """
+    entry = _AUDITED.pop(id(prepared), None)
+    if entry is not None:
+        key, name = entry
+        log_native({**key, "when": "after"}, name, prepared.fn, threads_mod.current_threads())
 
 
 def log_work(bench: str, combo: tuple, prepared: PreparedCase) -> None:

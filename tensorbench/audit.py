@@ -2,7 +2,8 @@
 
 When ``$TENSORBENCH_AUDIT_LOG`` is set, every point that asv prepares is also timed here, in the
 same benchmark process, on the same validated callable and arrays, with the same threads, just
-before asv's samples: so the two figures differ only by the harness, not by the process (on
+before asv's samples and again just after them (``asv_support.audit_after``, from the
+benchmark's ``teardown``): so the two figures differ only by the harness, not by the process (on
 this machine NumPy's small matmuls read 1.6x apart between processes, depending on the 64-byte
 alignment of the output buffer that malloc happens to return).
 
