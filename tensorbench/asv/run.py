@@ -232,7 +232,8 @@ def run_managed(
     load = {"start": noise.snapshot()}
     code = run_asv(args, cwd=repo, env=run_env(suite, threads, repo))
     load["end"] = noise.snapshot()
-    hashes = git("rev-list", commits, cwd=repo).split()
+    # asv runs the first-parent commits of a range (asv.plugins.git): the same ones here.
+    hashes = git("rev-list", "--first-parent", commits, cwd=repo).split()
     probe = probe_env(env_python("main", repo), suite, threads, repo)
     probe["facts"] = {"note": "managed asv environment; see requirements"}
     postprocess_managed(machine, hashes, snaps, probe, suite, repo, load)

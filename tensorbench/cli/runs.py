@@ -130,7 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 shutil.rmtree(config.parent, ignore_errors=True)
         if code:
             failed_asv.append("managed")
-        commits = git("rev-list", args.commits, cwd=repo).split()
+        commits = git("rev-list", "--first-parent", args.commits, cwd=repo).split()
     else:
         envs = ("main", "mxnet") if args.env == "all" else (args.env,)
         if args.python and len(envs) > 1:
