@@ -10,10 +10,10 @@ class Matmul(WorkloadBenchmark):
     params, param_names = grid_params(bench)
 
     def time_matmul(self, *params):
-        self.case.run()
+        self.call()
 
     def peakmem_matmul(self, *params):
-        self.case.run()
+        self.call()
 
 
 class Conv2d(WorkloadBenchmark):
@@ -21,10 +21,10 @@ class Conv2d(WorkloadBenchmark):
     params, param_names = grid_params(bench)
 
     def time_conv2d(self, *params):
-        self.case.run()
+        self.call()
 
     def peakmem_conv2d(self, *params):
-        self.case.run()
+        self.call()
 
 
 class Dispatch(WorkloadBenchmark):
@@ -32,7 +32,7 @@ class Dispatch(WorkloadBenchmark):
     params, param_names = grid_params(bench)
 
     def time_dispatch(self, *params):
-        self.case.run()
+        self.call()
 
 
 class MatmulThreads(WorkloadBenchmark):
@@ -40,7 +40,7 @@ class MatmulThreads(WorkloadBenchmark):
     params, param_names = grid_params(bench)
 
     def time_matmul_threads(self, *params):
-        self.case.run()
+        self.call()
 
 
 class Conv2dThreads(WorkloadBenchmark):
@@ -48,7 +48,7 @@ class Conv2dThreads(WorkloadBenchmark):
     params, param_names = grid_params(bench)
 
     def time_conv2d_threads(self, *params):
-        self.case.run()
+        self.call()
 
 
 class MachinePeak(WorkloadBenchmark):

@@ -10,7 +10,7 @@ class MlpStep(WorkloadBenchmark):
     params, param_names = grid_params(bench)
 
     def time_mlp_step(self, *params):
-        self.case.run()
+        self.call()
 
     def peakmem_mlp_step(self, *params):
-        self.case.run()
+        self.call()

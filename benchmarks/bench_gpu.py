@@ -16,7 +16,7 @@ class Transfer(WorkloadBenchmark):
     params, param_names = grid_params(bench)
 
     def time_transfer(self, *params):
-        self.case.run()
+        self.call()
 
 
 class GpuMemory(WorkloadBenchmark):

@@ -11,10 +11,10 @@ class Pagerank(WorkloadBenchmark):
     params, param_names = grid_params(bench)
 
     def time_pagerank(self, *params):
-        self.case.run()
+        self.call()
 
     def peakmem_pagerank(self, *params):
-        self.case.run()
+        self.call()
 
 
 class GcnForward(WorkloadBenchmark):
@@ -22,7 +22,7 @@ class GcnForward(WorkloadBenchmark):
     params, param_names = grid_params(bench)
 
     def time_gcn_forward(self, *params):
-        self.case.run()
+        self.call()
 
 
 class GcnStep(WorkloadBenchmark):
@@ -30,10 +30,10 @@ class GcnStep(WorkloadBenchmark):
     params, param_names = grid_params(bench)
 
     def time_gcn_step(self, *params):
-        self.case.run()
+        self.call()
 
     def peakmem_gcn_step(self, *params):
-        self.case.run()
+        self.call()
 
 
 class PagerankReal(WorkloadBenchmark):
@@ -41,7 +41,7 @@ class PagerankReal(WorkloadBenchmark):
     params, param_names = grid_params(bench)
 
     def time_pagerank_real(self, *params):
-        self.case.run()
+        self.call()
 
 
 class GcnStepReal(WorkloadBenchmark):
@@ -49,7 +49,7 @@ class GcnStepReal(WorkloadBenchmark):
     params, param_names = grid_params(bench)
 
     def time_gcn_step_real(self, *params):
-        self.case.run()
+        self.call()
 
 
 class GcnAccuracy(WorkloadBenchmark):

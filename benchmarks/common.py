@@ -1,7 +1,8 @@
 """The one base class of tensorbench's asv benchmarks, and how a point is timed.
 
 Basic usage: a subclass names its grid entry and defines one-line ``time_*``/``peakmem_*``
-methods calling ``self.case.run()`` (the validated callable plus the backend's synchronize).
+methods calling ``self.call()`` (the validated callable, plus the backend's synchronize where it
+does anything: ``PreparedCase.timed_call``).
 
 Adding parameters: extend ``tensorbench.asv.grid.GRID`` at the end of a list, never reorder; suites
 (suites/*.toml) choose which points run, the rest skip with "not in suite X".
@@ -37,13 +38,19 @@ from typing import Any
 
 from tensorbench import asv_support
 
-# (bench, params) -> (prepared case, calls per sample). One entry per process and point.
-_PREPARED: dict[tuple[str, tuple[Any, ...]], tuple[Any, int]] = {}
+# (bench, params) -> (prepared case, timed callable, calls per sample). One per process and point.
+_PREPARED: dict[tuple[str, tuple[Any, ...]], tuple[Any, Any, int]] = {}
 # Calibration doubles as warm-up: a fresh process reads slow for its first tenths of a second
 # (caches, page faults, thread pools), so calls run for at least _CALIBRATE_S (and at least 4,
 # unless a call alone takes _SLOW_CALL_S) and `number` comes from the later half of them.
 _CALIBRATE_S = 0.25
 _SLOW_CALL_S = 0.5
+
+
+def timed_call(case: Any) -> Any:
+    """What a ``time_*`` method calls: the case's thinnest synced callable (``run`` on package
+    commits older than ``PreparedCase.timed_call``)."""
+    return getattr(case, "timed_call", case.run)
 
 
 def calibrate_number(run: Any, sample_time: float) -> int:
@@ -82,8 +89,9 @@ class WorkloadBenchmark:
         entry = _PREPARED.get(key)
         if entry is None:
             case = asv_support.setup_case(self.bench, *params)  # skips, or validates once
-            entry = _PREPARED[key] = (case, calibrate_number(case.run, self.sample_time))
-        self.case, self.number = entry
+            call = timed_call(case)
+            entry = _PREPARED[key] = (case, call, calibrate_number(call, self.sample_time))
+        self.case, self.call, self.number = entry
 
     def teardown(self, *params: Any) -> None:
         # The timing audit times the point natively again after asv's last sample (a no-op

@@ -178,3 +178,31 @@ def test_noise_quiet_machine_is_not_busy():
     quiet = {"other_processes": [{"pid": 1, "name": "init", "cores": 0.05}]}
     assert noise.busy_reason(quiet, quiet) is None
     assert noise.busy_reason(quiet, {"other_processes": [{"pid": 9, "name": "cc", "cores": 1.0}]})
+
+
+def test_timed_call_skips_only_a_sync_that_does_nothing():
+    from tensorbench.backends import BACKENDS
+    from tensorbench.cases import Case, prepare
+
+    for name, bare in (("numpy", True), ("torch", True), ("jax", False), ("mxnet", False)):
+        if not BACKENDS[name].available():
+            continue
+        case = prepare(Case("matmul", name, "cpu", "float32", 32, {}))
+        assert (case.timed_call == case.fn) is bare, name
+        assert BACKENDS[name].synchronizes("cpu") is not bare, name
+    assert BACKENDS["torch"].synchronizes("cuda:0")
+
+
+def test_audit_times_natively_before_and_after_the_samples_only(
+    fresh_process_cache, monkeypatch, tmp_path
+):
+    log = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("TENSORBENCH_AUDIT_LOG", str(log))
+    bench = _benchmark("bench_array.Matmul.time_matmul", "matmul", ("numpy:cpu", 64, "float32"))
+    bench.do_setup()
+    result = bench.do_run()  # asv_runner calls teardown + setup between samples
+    bench.do_teardown()  # the one after the last sample
+    assert len(result["samples"]) >= 5
+    recs = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["when"] for r in recs] == ["before", "after"]
+    assert all(r["bench"] == "matmul" and r["size"] == 64 and r["native_s"] > 0 for r in recs)

@@ -59,6 +59,9 @@ class TorchBackend(Backend):
         if device.startswith("cuda"):
             self.lib.cuda.synchronize(device)
 
+    def synchronizes(self, device: str) -> bool:
+        return device.startswith("cuda")  # CPU ops return finished tensors
+
     def set_threads(self, n: int) -> None:
         self.lib.set_num_threads(n)
 
