@@ -12,7 +12,7 @@ looked up with getattr, and their benchmarks skip with the reason.
 
 from tensorbench import asv_support
 
-from .common import _PREPARED, WorkloadBenchmark, calibrate_number, timed_call
+from .common import _PREPARED, _RUNNER_SKIP, WorkloadBenchmark, calibrate_number, timed_call
 
 _MISSING = "this commit's tensorbench has no {} (eager/compiled modes came later)"
 
@@ -41,6 +41,8 @@ class ModeBenchmark(WorkloadBenchmark):
         key = (self.bench, params)
         entry = _PREPARED.get(key)
         if entry is None:
+            if _RUNNER_SKIP:
+                asv_support.skip(_RUNNER_SKIP)
             if len(params) != 4:
                 asv_support.skip(_MISSING.format(f"grid entry {self.bench}"))
             case = _entry("setup_mode_case")(self.bench, *params)

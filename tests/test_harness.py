@@ -206,3 +206,18 @@ def test_audit_times_natively_before_and_after_the_samples_only(
     recs = [json.loads(line) for line in log.read_text().splitlines()]
     assert [r["when"] for r in recs] == ["before", "after"]
     assert all(r["bench"] == "matmul" and r["size"] == 64 and r["native_s"] > 0 for r in recs)
+
+
+def test_a_newer_asv_runner_skips_instead_of_timing_one_call_per_sample():
+    common = importlib.import_module("benchmarks.common")
+    assert common.runner_skip_reason("0.2.5") is None
+    for version in ("0.3.2", "0.3.0rc1", "1.0"):
+        assert "needs asv_runner 0.2.5" in common.runner_skip_reason(version)
+
+
+def test_managed_environments_pin_the_runner_under_the_name_asv_replaces():
+    from tensorbench.asv.run import read_asv_conf
+
+    req = read_asv_conf(REPO / "asv.conf.json")["matrix"]["req"]
+    # asv adds "pip+asv_runner" (newest) to every environment; only this key overrides it
+    assert req.get("pip+asv_runner") == ["0.2.5"] and "asv_runner" not in req
