@@ -12,7 +12,7 @@ looked up with getattr, and their benchmarks skip with the reason.
 
 from tensorbench import asv_support
 
-from .common import _PREPARED, _RUNNER_SKIP, WorkloadBenchmark, calibrate_number, timed_call
+from .common import WorkloadBenchmark
 
 _MISSING = "this commit's tensorbench has no {} (eager/compiled modes came later)"
 
@@ -35,20 +35,12 @@ def _entry(name):
 
 
 class ModeBenchmark(WorkloadBenchmark):
-    """One grid point in one mode, prepared (and validated) once per process."""
+    """One grid point in one mode, prepared (and validated) once per process by the base setup."""
 
-    def setup(self, *params):
-        key = (self.bench, params)
-        entry = _PREPARED.get(key)
-        if entry is None:
-            if _RUNNER_SKIP:
-                asv_support.skip(_RUNNER_SKIP)
-            if len(params) != 4:
-                asv_support.skip(_MISSING.format(f"grid entry {self.bench}"))
-            case = _entry("setup_mode_case")(self.bench, *params)
-            call = timed_call(case)
-            entry = _PREPARED[key] = (case, call, calibrate_number(call, self.sample_time))
-        self.case, self.call, self.number = entry
+    def prepare(self, *params):
+        if len(params) != 4:
+            asv_support.skip(_MISSING.format(f"grid entry {self.bench}"))
+        return _entry("setup_mode_case")(self.bench, *params)
 
     def compile_time(self):
         return _entry("compile_seconds")(self.case)

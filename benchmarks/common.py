@@ -116,10 +116,14 @@ class WorkloadBenchmark:
         if entry is None:
             if _RUNNER_SKIP:
                 asv_support.skip(_RUNNER_SKIP)
-            case = asv_support.setup_case(self.bench, *params)  # skips, or validates once
+            case = self.prepare(*params)
             call = timed_call(case)
             entry = _PREPARED[key] = (case, call, calibrate_number(call, self.sample_time))
         self.case, self.call, self.number = entry
+
+    def prepare(self, *params: Any) -> Any:
+        """The validated case of this point (or asv's skip): once per process and point."""
+        return asv_support.setup_case(self.bench, *params)
 
     def teardown(self, *params: Any) -> None:
         # The timing audit times the point natively again after asv's last sample (a no-op
