@@ -25,6 +25,7 @@ from .audit import AUDIT_LOG_ENV, log_native
 from .backends import Skip
 from .cases import Case, PreparedCase, prepare
 from .paths import GRAPH_DIR_ENV, SUITE_ENV, THREADS_ENV, WORK_LOG_ENV, param_key_of
+from .timing import calibrate, calibrate_number, hold_outputs  # noqa: F401 (benchmarks/)
 
 
 def skip(reason: str) -> NoReturn:
@@ -86,7 +87,20 @@ def skip_reason(
 def setup_case(
     bench: str, backend: str, size: Any, dtype: str, threads: int | None = None
 ) -> PreparedCase:
-    """Resolve, thread, prepare and validate one grid point, or skip with the reason.
+    """Resolve, thread, prepare and validate one grid point, or skip with the reason."""
+    return _setup_point(bench, backend, size, dtype, threads=threads)
+
+
+def _setup_point(
+    bench: str,
+    backend: str,
+    size: Any,
+    dtype: str,
+    *,
+    threads: int | None = None,
+    mode: str | None = None,
+) -> PreparedCase:
+    """The one way a grid point (of any benchmark, with or without a mode) is prepared.
 
     Threads are set before anything can import the framework (finding the skip reason may):
     MXNet reads OMP_NUM_THREADS once, at import, and imported first it ran at half speed.
@@ -96,24 +110,49 @@ def setup_case(
         skip(reason)
     threads_mod.set_threads(threads or int(os.environ.get(THREADS_ENV) or 0) or None)
     reason = skip_reason(bench, backend, size, dtype, threads)
+    name, device = device_of(backend)
+    if not reason and mode is not None:
+        reason = Case(GRID[bench].workload, name, device, dtype, mode=mode).skip_reason()
     if reason:
         skip(reason)
-    name, device = device_of(backend)
     params: dict[str, Any] = {}
+    shown = size
     if isinstance(size, str):
         params["graph"] = str(Path(os.environ[GRAPH_DIR_ENV]) / size)
         size = None
     try:
-        prepared = prepare(Case(GRID[bench].workload, name, device, dtype, size, params))
+        prepared = prepare(Case(GRID[bench].workload, name, device, dtype, size, params, mode))
     except Skip as exc:
         skip(str(exc))
-    combo = (backend, size if size is not None else Path(params["graph"]).name, dtype, threads)
+    combo: tuple = (backend, shown, dtype)
+    combo += (threads,) if GRID[bench].threads else ()
+    combo += (mode,) if mode is not None else ()
     log_work(bench, combo, prepared)
     if os.environ.get(AUDIT_LOG_ENV):
-        key = {"bench": bench, "backend": backend, "size": combo[1], "dtype": dtype}
+        key = {"bench": bench, "backend": backend, "size": shown, "dtype": dtype}
+        if mode is not None:
+            key["mode"] = mode
         _AUDITED[id(prepared)] = (key, name)
         log_native({**key, "when": "before"}, name, prepared.fn, threads_mod.current_threads())
     return prepared
+
+
+def point_names(bench: str) -> list[str]:
+    """asv's parameter names of a grid entry (``mode`` last for the ``*_modes`` entries)."""
+    return (mode_grid_params if GRID[bench].modes else grid_params)(bench)[1]
+
+
+def point_skip_reason(bench: str, *params: Any) -> str | None:
+    """:func:`skip_reason` of a point given as asv passes it (a ``*_modes`` point ends with
+    its mode, which can skip by itself: NumPy has no compiler)."""
+    if not GRID[bench].modes:
+        return skip_reason(bench, *params)
+    backend, size, dtype, mode = params
+    reason = skip_reason(bench, backend, size, dtype)
+    if reason:
+        return reason
+    name, device = device_of(backend)
+    return Case(GRID[bench].workload, name, device, dtype, mode=mode).skip_reason()
 
 
 # Audited points of this process: id(prepared case) -> (point key, backend name).
@@ -134,7 +173,7 @@ def audit_after(prepared: PreparedCase) -> None:
 
 
 def log_work(bench: str, combo: tuple, prepared: PreparedCase) -> None:
-    """Append the prepared point's work (FLOPs, edges) to $TENSORBENCH_WORK_LOG, if set.
+    """Append the prepared point's work (FLOPs, edges, bytes) to $TENSORBENCH_WORK_LOG, if set.
 
     The work of a graph workload depends on the generated graph, which only the benchmark
     process has; one short line per process, appended atomically.
@@ -142,12 +181,13 @@ def log_work(bench: str, combo: tuple, prepared: PreparedCase) -> None:
     path = os.environ.get(WORK_LOG_ENV)
     if not path:
         return
-    _, names = grid_params(bench)
+    names = point_names(bench)
     key = param_key_of(names[: len(combo)], combo[: len(names)])
     w = prepared.work()
-    line = json.dumps({"bench": bench, "param_key": key, "flops": w.flops, "edges": w.edges})
+    line = {"bench": bench, "param_key": key, "flops": w.flops, "edges": w.edges}
+    line["bytes"] = w.traffic(prepared.case.dtype)
     with open(path, "a") as f:
-        f.write(line + "\n")
+        f.write(json.dumps(line) + "\n")
 
 
 def gcn_test_accuracy(bench: str, backend: str, graph: str, dtype: str) -> float:
@@ -202,31 +242,7 @@ def setup_mode_case(bench: str, backend: str, size: Any, dtype: str, mode: str) 
     these processes (unless set otherwise), so the first call's compile time is a cold one.
     """
     os.environ.setdefault("TORCHINDUCTOR_FORCE_DISABLE_CACHES", "1")
-    reason = skip_reason(bench, backend, size, dtype)
-    name, device = device_of(backend)
-    reason = reason or Case(GRID[bench].workload, name, device, dtype, mode=mode).skip_reason()
-    if reason:
-        skip(reason)
-    threads_mod.set_threads(int(os.environ.get(THREADS_ENV) or 0) or None)
-    params: dict[str, Any] = {}
-    if isinstance(size, str):
-        params["graph"] = str(Path(os.environ[GRAPH_DIR_ENV]) / size)
-        size = None
-    try:
-        prepared = prepare(Case(GRID[bench].workload, name, device, dtype, size, params, mode))
-    except Skip as exc:
-        skip(str(exc))
-    path = os.environ.get(WORK_LOG_ENV)
-    if path:  # as log_work, keyed with the mode, and with the bytes moved
-        _, names = mode_grid_params(bench)
-        shown = size if size is not None else Path(params["graph"]).name
-        key = param_key_of(names, (backend, shown, dtype, mode))
-        w = prepared.work()
-        line = {"bench": bench, "param_key": key, "flops": w.flops, "edges": w.edges}
-        line["bytes"] = w.traffic(dtype)
-        with open(path, "a") as f:
-            f.write(json.dumps(line) + "\n")
-    return prepared
+    return _setup_point(bench, backend, size, dtype, mode=mode)
 
 
 def compile_seconds(prepared: PreparedCase, calls: int = 3) -> float:

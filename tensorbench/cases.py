@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from . import threads
 from .backends import BACKENDS, Backend, Skip, get_backend, parse_device
 from .paths import MODES
-from .timing import Timing, measure
+from .timing import Timing, measure_call
 from .workloads import WORKLOADS, Work, Workload, get_workload
 
 
@@ -118,7 +118,7 @@ class PreparedCase:
         return self.workload.work(self.size, self.params)
 
     def time(self, **kwargs: Any) -> Timing:
-        return measure(self.fn, self.sync, **kwargs)
+        return measure_call(self.timed_call, **kwargs)
 
 
 @lru_cache(maxsize=8)

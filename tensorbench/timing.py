@@ -1,8 +1,30 @@
-"""Sync-correct timing.
+"""Sync-correct, steady-state timing: the one harness every timed number goes through.
 
 Every timed call is followed by the backend's synchronize *inside* the timed region: MXNet's
 engine, CUDA streams and JAX dispatch are asynchronous, and a timer that does not wait for the
 work measures only how fast work is queued.
+
+``measure`` is what `tensorbench time`, the paired comparison's worker processes and the timing
+audit use, and ``calibrate_number`` plus ``hold_outputs`` are what the asv benchmarks use (through
+``tensorbench.asv_support``), so a point is timed the same way everywhere:
+
+1. Warm-up and calibration in one: synced calls for at least ``CALIBRATE_S`` (at least 4 calls,
+   unless one call alone takes ``SLOW_CALL_S``); ``number`` (calls per sample, so that a sample
+   lasts at least ``sample_time``) comes from the later half of them. A fresh process reads slow
+   for its first tenths of a second (page faults, thread pools, lazy initialisation): none of
+   those calls is a sample.
+2. Samples of ``number`` back-to-back calls under one clock, as ``timeit`` does.
+3. Allocation rotation: before sample *i*, ``i % ROTATION`` outputs of extra calls are held
+   alive (outside the timed region), so the buffers the timed calls allocate land at other
+   heap offsets in each sample. Why: NumPy's output buffer comes from malloc, and its offset
+   within a 64-byte cache line is fixed for the life of a process; measured here, matmul 128
+   float32 ran 29 µs with a 64-byte-aligned output and 40 µs at the other three offsets, so a
+   process read one or the other for all its samples (the "process luck" seen as 27.7 vs 44 µs
+   in two fresh processes). Rotating through four phases gives every process the same mix, so
+   the median no longer depends on which process took it.
+
+This module imports nothing of the package: the paired comparison loads it by path into worker
+processes running *another* checkout's package, so every side is timed by today's harness.
 """
 
 from __future__ import annotations
@@ -17,8 +39,15 @@ from typing import Any
 # Which asv timing harness took a result, recorded in every result file ("tensorbench" ->
 # "harness"). 1 (no record): validation before every sample and one call per sample (asv_runner
 # 0.3 with setup). 2: validation once per process and point, then a calibrated number of
-# back-to-back calls per sample (benchmarks/common.py).
-HARNESS = 2
+# back-to-back calls per sample (benchmarks/common.py). 3: as 2, plus allocation rotation
+# across samples (``hold_outputs``), the same calibration in `tensorbench time` and workers.
+HARNESS = 3
+
+SAMPLE_TIME = 0.05  # seconds a sample lasts at least (MXNet's engine needs ~50 ms to average)
+CALIBRATE_S = 0.25  # warm-up + calibration calls, never sampled
+SLOW_CALL_S = 0.5  # one call this long ends calibration by itself
+ROTATION = 4  # allocation phases: 16-byte malloc granularity x 4 = one 64-byte cache line
+HOLD_MAX_CALL_S = 0.005  # hold extra outputs only of calls this short (bounded memory)
 
 
 @dataclass(frozen=True)
@@ -54,40 +83,192 @@ class Timing:
         return d
 
 
-def _no_sync(result: Any) -> None:
-    pass
+def synced(fn: Callable[[], Any], sync: Callable[[Any], None] | None) -> Callable[[], Any]:
+    """``fn`` followed by ``sync(result)``, as one callable (``fn`` itself when no sync)."""
+    if sync is None:
+        return fn
+
+    def call() -> Any:
+        result = fn()
+        sync(result)
+        return result
+
+    return call
+
+
+def calibrate(call: Callable[[], Any], sample_time: float = SAMPLE_TIME) -> tuple[int, float]:
+    """Warm ``call`` up and return (calls per sample, a warm call's seconds).
+
+    Calls run for at least ``CALIBRATE_S`` (and at least 4 of them, unless a call alone takes
+    ``SLOW_CALL_S``); the warm figure is the median of the later half, so cold first calls
+    (4.3 ms against 20 µs warm for torch matmul 128 in a fresh process) never set ``number``.
+    """
+    clock = time.perf_counter
+    times: list[float] = []
+    start = clock()
+    while True:
+        t0 = clock()
+        call()
+        times.append(clock() - t0)
+        if times[-1] >= SLOW_CALL_S or (len(times) >= 4 and clock() - start >= CALIBRATE_S):
+            break
+    later = sorted(times[len(times) // 2 :])
+    warm = max(later[len(later) // 2], 1e-9)
+    return max(1, math.ceil(sample_time / warm)), warm
+
+
+def calibrate_number(call: Callable[[], Any], sample_time: float = SAMPLE_TIME) -> int:
+    """Calls per sample so that a sample lasts at least ``sample_time``, from warm calls."""
+    return calibrate(call, sample_time)[0]
+
+
+def hold_outputs(call: Callable[[], Any], phase: int, warm_s: float) -> list[Any]:
+    """Outputs of ``phase % ROTATION`` extra calls, to keep alive during the next sample.
+
+    Held buffers shift where the timed calls' own outputs are allocated (see the module
+    docstring). Only for calls under ``HOLD_MAX_CALL_S``, whose outputs are small.
+    """
+    if warm_s >= HOLD_MAX_CALL_S:
+        return []
+    return [call() for _ in range(phase % ROTATION)]
+
+
+def sample(call: Callable[[], Any], number: int, samples: int, warm_s: float) -> list[float]:
+    """``samples`` samples of ``number`` back-to-back calls, rotating the allocation phase."""
+    clock = time.perf_counter
+    out = []
+    for i in range(samples):
+        held = hold_outputs(call, i, warm_s)
+        t0 = clock()
+        for _ in range(number):
+            call()
+        out.append((clock() - t0) / number)
+        del held
+    return out
 
 
 def measure(
     fn: Callable[[], Any],
     sync: Callable[[Any], None] | None,
-    *,
-    warmup: int = 1,
-    min_samples: int = 5,
-    max_samples: int = 50,
-    target_s: float = 1.0,
-    min_sample_s: float = 0.005,
-    number: int | None = None,
+    **kwargs: Any,
 ) -> Timing:
     """Time ``fn`` with ``sync(result)`` after each call, inside the timed region.
 
-    Warm-up calls run first (also synced). Calls are batched ``number`` to a sample so that
-    a sample lasts at least ``min_sample_s`` (timer resolution); the sample count fits
-    ``target_s`` within [min_samples, max_samples]; ``number`` fixes the batch. ``sync=None`` exists only to show what an
-    unsynchronised timer would read; never use it for a result.
+    ``sync=None`` exists only to show what an unsynchronised timer would read; never use it for
+    a result. Keywords as :func:`measure_call`.
     """
-    sync = sync or _no_sync
+    return measure_call(synced(fn, sync), **kwargs)
+
+
+def measure_call(
+    call: Callable[[], Any],
+    *,
+    min_samples: int = 8,
+    max_samples: int = 40,
+    target_s: float = 1.0,
+    sample_time: float = SAMPLE_TIME,
+    number: int | None = None,
+) -> Timing:
+    """Time ``call``, which already synchronises (``PreparedCase.timed_call``).
+
+    Calibration (which is also the warm-up) sets ``number`` unless it is given; the sample
+    count fits ``target_s`` within [min_samples, max_samples], rounded up to whole allocation
+    rotations where the bounds allow.
+    """
+    calibrated, warm = calibrate(call, sample_time)
+    number = number or calibrated
+    n = plan_samples(warm * number, target_s, min_samples, max_samples)
+    return Timing(samples=tuple(sample(call, number, n, warm)), number=number)
+
+
+def plan_samples(sample_s: float, target_s: float, min_samples: int, max_samples: int) -> int:
+    """Samples that fit ``target_s`` within [min_samples, max_samples], rounded up to whole
+    allocation rotations where the bounds allow."""
+    n = int(min(max_samples, max(min_samples, target_s / max(sample_s, 1e-9))))
+    whole = math.ceil(n / ROTATION) * ROTATION
+    return whole if whole <= max_samples else n
+
+
+def extra_work(call: Callable[[], Any], fraction: float) -> Callable[[], Any]:
+    """Test-only: ``call`` plus a pure-Python loop costing ``fraction`` of a warm call.
+
+    The paired comparison's acceptance runs inject exactly +2 % or +5 % into one side this way
+    ($TENSORBENCH_INJECT in the worker). The loop count is fixed once, from the warm call's
+    time and the loop's measured cost in this process, so the added work is constant per call.
+    """
+    if fraction <= 0:
+        return call
+    _, warm = calibrate(call, 0.0)
+
+    def loop(n: int) -> None:
+        for _ in range(n):
+            pass
+
     clock = time.perf_counter
-    for _ in range(max(warmup, 1)):
+    target = fraction * warm
+
+    def cost(n: int) -> float:  # seconds per loop(n) call, over ~20 ms
+        reps = max(3, int(0.02 / (n * 2e-8 + 2e-7)))
         t0 = clock()
-        sync(fn())
-        one = clock() - t0
-    number = number or max(1, math.ceil(min_sample_s / max(one, 1e-9)))
-    n_samples = int(min(max_samples, max(min_samples, target_s / max(one * number, 1e-9))))
-    samples = []
-    for _ in range(n_samples):
-        t0 = clock()
-        for _ in range(number):
-            sync(fn())
-        samples.append((clock() - t0) / number)
-    return Timing(samples=tuple(samples), number=number)
+        for _ in range(reps):
+            loop(n)
+        return (clock() - t0) / reps
+
+    iterations = 1000
+    for _ in range(3):  # the loop's fixed overhead matters at 1 µs: converge on the target
+        iterations = max(1, round(iterations * target / max(cost(iterations), 1e-12)))
+
+    def injected() -> Any:
+        result = call()
+        loop(iterations)
+        return result
+
+    return injected
+
+
+# Two-sided 95 % quantiles of Student's t by degrees of freedom (scipy.stats.t.ppf(0.975, df));
+# beyond the table 2.0 is within 2 % of the true quantile.
+_T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+        2.060, 2.056, 2.052, 2.048, 2.045, 2.042)  # fmt: skip
+
+
+def t95(df: int) -> float:
+    """The 97.5 % quantile of Student's t with ``df`` degrees of freedom (df >= 1)."""
+    return _T95[df - 1] if df <= len(_T95) else 2.0
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """A point's value pooled over worker processes, each one fresh.
+
+    ``value`` is the geometric mean of the processes' medians, each process weighing the same;
+    the 95 % interval comes from the spread of those medians, so it includes the between-process
+    part (heap layout, thread placement) that samples within one process cannot show.
+    """
+
+    value: float
+    low: float
+    high: float
+    process_medians: tuple[float, ...]
+    samples: int  # all samples pooled, over every process
+
+    @property
+    def processes(self) -> int:
+        return len(self.process_medians)
+
+
+def pool(process_medians: list[float], samples: int) -> Pooled:
+    """Pool per-process medians (seconds); with one process the interval is that value alone."""
+    logs = [math.log(m) for m in process_medians]
+    centre = statistics.fmean(logs)
+    half = 0.0
+    if len(logs) > 1:
+        half = t95(len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
+    return Pooled(
+        value=math.exp(centre),
+        low=math.exp(centre - half),
+        high=math.exp(centre + half),
+        process_medians=tuple(process_medians),
+        samples=samples,
+    )

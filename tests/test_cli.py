@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -51,7 +52,13 @@ def test_time_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     assert result["median_s"] > 0 and result["threads"] >= 1 and result["gflops"] > 0
     assert len(result["samples"]) == result["n_samples"] >= 5
     assert result["q25_s"] <= result["median_s"] <= result["q75_s"]
-    assert result["gflops"] == pytest.approx(2 * 128**3 / result["median_s"] / 1e9)
+    # pooled over fresh processes: the value is the geometric mean of their medians, inside
+    # its interval, and every process batched its calls (no one-call cold samples)
+    assert result["processes"] == 3 == len(result["process_medians_s"]) == len(result["numbers"])
+    assert result["value_s"] == pytest.approx(math.prod(result["process_medians_s"]) ** (1 / 3))
+    assert result["ci95_s"][0] <= result["value_s"] <= result["ci95_s"][1]
+    assert all(n > 1 for n in result["numbers"])
+    assert result["gflops"] == pytest.approx(2 * 128**3 / result["value_s"] / 1e9)
 
 
 def test_time_dispatch_reports_per_op(capsys: pytest.CaptureFixture[str]) -> None:
@@ -59,7 +66,7 @@ def test_time_dispatch_reports_per_op(capsys: pytest.CaptureFixture[str]) -> Non
         capsys, "time", "dispatch", "--backend", "numpy", "--json", "--target-seconds", "0.05"
     )
     result = json.loads(out)
-    assert result["us_per_op"] == pytest.approx(result["median_s"] / 100 * 1e6)
+    assert result["us_per_op"] == pytest.approx(result["value_s"] / 100 * 1e6)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import importlib
 import itertools
 import json
 import math
+import os
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tensorbench import asv_support, noise
+from tensorbench import threads as threads_mod
 from tensorbench.cases import ValidationError
 from tensorbench.paths import REPO
 from tensorbench.timing import HARNESS
@@ -135,7 +137,7 @@ def test_committed_results_are_batched_below_one_ms():
     single = []
     for path in files:
         for data, name, rec in _result_rows(path):
-            assert data.get("tensorbench", {}).get("harness") == HARNESS, path.name
+            assert 2 <= data.get("tensorbench", {}).get("harness", 1) <= HARNESS, path.name
             numbers = rec.get("stats_number") or []
             for value, number in zip(rec["result"] or [], numbers, strict=False):
                 if value is not None and not math.isnan(value) and value < 1e-3:
@@ -221,3 +223,74 @@ def test_managed_environments_pin_the_runner_under_the_name_asv_replaces():
     req = read_asv_conf(REPO / "asv.conf.json")["matrix"]["req"]
     # asv adds "pip+asv_runner" (newest) to every environment; only this key overrides it
     assert req.get("pip+asv_runner") == ["0.2.5"] and "asv_runner" not in req
+
+
+# -- mode points: names, skip reasons and work figures reach the result files ----------------
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("bench_array.Matmul.time_matmul", "matmul"),
+        ("bench_array.Matmul.peakmem_matmul", "matmul"),
+        ("bench_modes.MatmulModes.time_matmul", "matmul_modes"),
+        ("bench_modes.MatmulModes.track_matmul_compile", "matmul_modes"),
+        ("bench_modes.GcnStepRealModes.time_gcn_step_real", "gcn_step_real_modes"),
+        ("bench_array.Matmul.time_nothing_like_it", None),
+    ],
+)
+def test_benchmark_names_map_to_their_grid_entry(name: str, key: str | None) -> None:
+    from tensorbench.asv.resultfiles import _grid_key
+
+    assert _grid_key(name) == key
+
+
+def test_mode_points_get_their_skip_reasons_and_work(tmp_path: Path, monkeypatch) -> None:
+    """A ``*_modes`` point's skip reason and work are keyed with its ``mode`` and land on the
+    mode benchmark, not on the mode-less one."""
+    from tensorbench.asv import probe, resultfiles
+
+    monkeypatch.delenv("TENSORBENCH_SUITE", raising=False)
+    asv_support.current_suite.cache_clear()
+    reasons = probe.skip_reasons()
+    modes = reasons["matmul_modes"]
+    numpy_compiled = "backend='numpy:cpu', size=64, dtype='float32', mode='compiled'"
+    assert "no compiler" in modes[numpy_compiled] or "compile" in modes[numpy_compiled]
+    assert all(k.endswith(("mode='eager'", "mode='compiled'")) for k in modes)
+    assert not any("mode=" in k for k in reasons["matmul"])
+
+    log = tmp_path / "work.log"
+    monkeypatch.setenv("TENSORBENCH_WORK_LOG", str(log))
+    asv_support.setup_mode_case("matmul_modes", "numpy:cpu", 64, "float32", "eager")
+    work = resultfiles.read_work_log(log)
+    eager = "backend='numpy:cpu', size=64, dtype='float32', mode='eager'"
+    assert work["matmul_modes"][eager]["flops"] == 2 * 64**3
+
+    data = {
+        "results": {"bench_modes.MatmulModes.time_matmul": [], "bench_array.Matmul.time_matmul": []}
+    }
+    facts = {"python": "3.11", "params": {}, "threads": 1, "facts": {}, "skip_reasons": reasons}
+    out = resultfiles.annotate(data, "existing-main", facts, None, False, work)["tensorbench"]
+    assert out["skip_reasons"]["bench_modes.MatmulModes.time_matmul"][numpy_compiled]
+    assert out["work"]["bench_modes.MatmulModes.time_matmul"][eager]["flops"] == 2 * 64**3
+    assert eager not in out["work"].get("bench_array.Matmul.time_matmul", {})
+
+
+def test_mode_points_set_threads_before_anything_can_import_the_framework(monkeypatch) -> None:
+    """MXNet reads OMP_NUM_THREADS once, at import: the thread setting must come before the
+    skip reason is computed, for mode points as for the others."""
+    seen = []
+    real = asv_support.skip_reason
+
+    def spy(*args, **kwargs):
+        seen.append(os.environ.get("OMP_NUM_THREADS"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(asv_support, "skip_reason", spy)
+    monkeypatch.setenv("TENSORBENCH_THREADS", "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "99")
+    try:
+        asv_support.setup_mode_case("matmul_modes", "numpy:cpu", 64, "float32", "eager")
+    finally:
+        threads_mod.set_threads(None)
+    assert seen == ["1"]

@@ -8,7 +8,17 @@ import time
 
 import pytest
 
-from tensorbench.timing import Timing, measure
+from tensorbench.timing import (
+    ROTATION,
+    Timing,
+    calibrate,
+    extra_work,
+    hold_outputs,
+    measure,
+    measure_call,
+    pool,
+    sample,
+)
 
 WORK_S = 0.02
 
@@ -59,6 +69,87 @@ def test_sample_count_respects_bounds() -> None:
     t = measure(lambda: None, None, min_samples=4, max_samples=6, target_s=0.0)
     assert len(t.samples) == 4
     assert t.number > 1  # tiny calls are batched so a sample outlasts the timer's resolution
+    t = measure(lambda: None, None, min_samples=5, max_samples=40, target_s=0.0)
+    assert len(t.samples) == 8  # rounded up to whole allocation rotations
+
+
+def test_cold_calls_are_warm_up_never_samples() -> None:
+    """A fresh process's first calls are slow (page faults, lazy start-up): they calibrate and
+    warm up, and neither set the batch size nor appear among the samples."""
+    calls = []
+
+    def cold_then_fast() -> None:
+        calls.append(1)
+        time.sleep(0.02 if len(calls) <= 3 else 0.0002)
+
+    t = measure_call(cold_then_fast, min_samples=8, max_samples=8, sample_time=0.01)
+    assert t.number >= 10  # from the warm calls: 0.01 s / 0.2 ms, not 0.01 s / 20 ms = 1
+    assert max(t.samples) < 0.005
+    number, warm = calibrate(cold_then_fast, 0.01)
+    assert warm < 0.005 and number > 1
+
+
+def test_samples_rotate_the_allocation_phase() -> None:
+    """Before sample i, i % ROTATION extra outputs are held alive, outside the timed region."""
+    live: list[int] = []
+    seen: list[int] = []
+
+    class Out:
+        def __init__(self) -> None:
+            live.append(1)
+
+        def __del__(self) -> None:
+            live.pop()
+
+    def call() -> Out:
+        seen.append(len(live))  # outputs alive while this call runs (held ones)
+        return Out()
+
+    sample(call, number=1, samples=2 * ROTATION, warm_s=1e-6)
+    # per sample: the held calls (each seeing those held before it), then the timed call
+    timed = []
+    for i in range(2 * ROTATION):
+        seen_now = seen[: i % ROTATION + 1]
+        del seen[: i % ROTATION + 1]
+        timed.append(seen_now[-1])
+    assert timed == [i % ROTATION for i in range(2 * ROTATION)]
+    assert hold_outputs(call, 5, warm_s=1.0) == []  # slow calls: nothing held (memory)
+
+
+def test_held_outputs_move_numpy_buffers_across_a_cache_line() -> None:
+    """The reason for the rotation: with a few 64 KiB outputs held, the next output of the
+    same size starts at another offset within a 64-byte cache line (glibc's malloc)."""
+    np = pytest.importorskip("numpy")
+    a = np.ones((128, 128), np.float32)
+
+    def call():
+        return a @ a
+
+    offsets = set()
+    for phase in range(ROTATION):
+        held = hold_outputs(call, phase, warm_s=1e-5)
+        offsets.add(call().ctypes.data % 64)
+        del held
+    assert len(offsets) >= 2
+
+
+def test_pooled_value_and_interval_include_the_spread_between_processes() -> None:
+    p = pool([1.0, 1.21, 1.1], samples=24)
+    assert p.value == pytest.approx(1.1, rel=1e-3) and p.processes == 3 and p.samples == 24
+    # t(2) = 4.303; SD of the logs of 1, 1.1**2, 1.1 is ln(1.1)
+    half = 4.303 * 0.0953102 / 3**0.5
+    assert p.low == pytest.approx(1.1 * 2.718281828 ** (-half), rel=1e-3)
+    assert p.high == pytest.approx(1.1 * 2.718281828**half, rel=1e-3)
+    one = pool([2e-5], samples=8)
+    assert one.low == one.high == one.value == pytest.approx(2e-5)
+
+
+def test_extra_work_adds_a_fixed_loop_after_the_call() -> None:
+    order: list[str] = []
+    assert extra_work(lambda: order.append("x"), 0.0)() is None and order == ["x"]
+    injected = extra_work(lambda: order.append("call") or 7, 0.05)
+    order.clear()
+    assert injected() == 7 and order == ["call"]  # the result passes through
 
 
 def test_bad_thread_counts_are_rejected() -> None:

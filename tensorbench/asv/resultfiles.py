@@ -71,9 +71,14 @@ def merge_results(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
 
 
 def _grid_key(benchmark: str) -> str | None:
-    """``bench_array.Matmul.time_matmul`` -> ``matmul`` (method suffix names the grid entry)."""
-    method = benchmark.rsplit(".", 1)[-1]
+    """The grid entry an asv benchmark name times: ``bench_array.Matmul.time_matmul`` ->
+    ``matmul``; the mode classes' ``bench_modes.MatmulModes.time_matmul`` and
+    ``.track_matmul_compile`` -> ``matmul_modes`` (their points carry a ``mode``)."""
+    parts = benchmark.rsplit(".", 2)
+    method = parts[-1]
     key = method.split("_", 1)[1] if "_" in method else method
+    if len(parts) >= 2 and parts[-2].endswith("Modes"):
+        key = key.removesuffix("_compile") + "_modes"
     return key if key in GRID else None
 
 

@@ -9,8 +9,9 @@ from typing import Any
 
 from ..backends import BACKENDS, Skip, parse_device
 from ..cases import Case, ValidationError, all_cases, prepare
-from ..errors import InputError
+from ..errors import ExternalError, InputError
 from ..paths import MODES
+from ..timing import Timing
 from ..workloads import DTYPES, WORKLOADS
 
 
@@ -39,7 +40,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=int, default=None)
     p.add_argument("--dtype", default="float32")
     p.add_argument("--graph", default=None, help="graph file for graph workloads")
-    p.add_argument("--target-seconds", type=float, default=1.0, help="time budget per case")
+    p.add_argument(
+        "--target-seconds", type=float, default=1.0, help="time budget per case and process"
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=3,
+        help="fresh processes to pool (default 3): processes differ more than samples do",
+    )
     p.add_argument("--mode", choices=MODES, default=None, help="default: the backend's native")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_time)
@@ -228,13 +237,38 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if any(r["status"] == "fail" for r in rows) else 0
 
 
-def time_case(case: Case, target_s: float = 1.0) -> dict[str, Any]:
-    """Validate then time ``case``; the result object `time --json` prints."""
+def time_case(case: Case, target_s: float = 1.0, processes: int = 3) -> dict[str, Any]:
+    """Validate then time ``case`` in ``processes`` fresh processes; what `time --json` prints.
+
+    This process validates the case (errors and warnings surface here, once) and is the first
+    of the ``processes``; the others are fresh worker processes (tensorbench.asv.worker), each
+    preparing and timing the case with the same harness. Processes differ by more than samples
+    within one do (heap layout, thread placement), so the point's value is the geometric mean of
+    the processes' medians, and its 95 % interval comes from their spread.
+    """
+    from dataclasses import asdict
+
     from .. import threads
+    from ..asv.worker import CasePoint, Side, WorkerError, run_worker
     from ..sysinfo import backend_facts
+    from ..timing import pool
 
     prepared = prepare(case)
     timing = prepared.time(target_s=target_s)
+    medians, samples, numbers = [timing.median], list(timing.samples), [timing.number]
+    spec = {**asdict(case), "params": dict(case.params), "threads": threads.current_threads()}
+    for _ in range(processes - 1):
+        try:
+            (res,) = run_worker(Side("time"), [CasePoint(spec)], samples=8, target_s=target_s)
+        except WorkerError as exc:
+            raise ExternalError(str(exc)) from exc
+        if res["status"] != "ok":  # validated here, so a worker's failure is a fault
+            raise ExternalError(f"worker process: {res['status']}: {res['reason']}")
+        medians.append(res["median"])
+        samples += res["samples"]
+        numbers.append(res["number"])
+    pooled = pool(medians, len(samples))
+    everything = Timing(samples=tuple(samples), number=numbers[0])
     result: dict[str, Any] = {
         "workload": case.workload,
         "backend": case.backend,
@@ -246,8 +280,13 @@ def time_case(case: Case, target_s: float = 1.0) -> dict[str, Any]:
         "threads": threads.current_threads(),
         "rel_error": prepared.rel_error,
         "first_call_s": prepared.first_call_s,  # trace + compile in the compiled mode
-        **timing.to_dict(),
-        **prepared.work().rates(timing.median, case.dtype),
+        **everything.to_dict(),
+        "numbers": numbers,  # calls per sample, per process
+        "value_s": pooled.value,  # the point's value: geometric mean of the process medians
+        "ci95_s": [pooled.low, pooled.high],
+        "processes": pooled.processes,
+        "process_medians_s": list(pooled.process_medians),
+        **prepared.work().rates(pooled.value, case.dtype),
         "facts": backend_facts(case.backend),
     }
     return result
@@ -259,8 +298,10 @@ def cmd_time(args: argparse.Namespace) -> int:
     validate_case_names(case)
     if not 0 < args.target_seconds <= 3600:
         raise InputError(f"--target-seconds {args.target_seconds}: must be in (0, 3600]")
+    if not 1 <= args.processes <= 100:
+        raise InputError(f"--processes {args.processes}: must be 1..100")
     try:
-        result = time_case(case, args.target_seconds)
+        result = time_case(case, args.target_seconds, args.processes)
     except Skip as exc:
         print(f"tensorbench: skip: {case.label()}: {exc}")
         return 1
@@ -275,11 +316,12 @@ def cmd_time(args: argparse.Namespace) -> int:
         for k in ("gflops", "gteps", "us_per_op", "gbytes_per_s")
         if k in result
     )
+    ci = result["ci95_s"]
     print(
-        f"{case.label()}: median {result['median_s'] * 1e3:.3f} ms "
-        f"[q25 {result['q25_s'] * 1e3:.3f}, q75 {result['q75_s'] * 1e3:.3f}] "
-        f"over {result['n_samples']} samples x {result['number']}; {rates}; "
-        f"threads={result['threads']}; rel_error={result['rel_error']:.1e}; "
+        f"{case.label()}: {result['value_s'] * 1e3:.4g} ms "
+        f"[95 % {ci[0] * 1e3:.4g}, {ci[1] * 1e3:.4g}] over {result['processes']} processes, "
+        f"{result['n_samples']} samples (x {'/'.join(map(str, result['numbers']))} calls); "
+        f"{rates}; threads={result['threads']}; rel_error={result['rel_error']:.1e}; "
         f"mode={result['mode']}, first call {result['first_call_s'] * 1e3:.1f} ms"
     )
     return 0

@@ -21,6 +21,9 @@ HARNESS = {
     1: "validation before every sample and one call per sample (asv_runner 0.3 with setup)",
     2: "validation once per process and point, then a calibrated number of back-to-back "
     "synchronised calls per sample",
+    3: "as 2, with each sample at another allocation phase (0-3 extra outputs held alive "
+    "between samples, so buffers land at every 16-byte offset of a cache line), the same "
+    "harness as tensorbench time and the paired comparison",
 }
 
 SYNC = (

@@ -1,0 +1,232 @@
+"""Worker processes: grid points timed by today's harness in any checkout's package.
+
+A *side* is an interpreter (an environment: a framework release, another NumPy) plus, for a
+commit, a checkout put first on ``PYTHONPATH``. ``run_worker`` starts this file as a script
+with the side's interpreter; the script loads today's ``tensorbench/timing.py`` *by path* (so
+every side is timed by the same harness, as asv times every commit with today's benchmarks/)
+and reaches the side's package only through ``tensorbench.asv_support``, the entry point old
+commits have too. Points are named as asv names them: a grid key and its parameter values.
+
+Protocol: a JSON request on stdin (``points``, ``samples``, ``sample_time``, ``inject``); one
+JSON line per point on stdout: ``status`` ok | skip | fail, ``reason``, ``samples`` (seconds
+per call), ``number``, ``median``. Each worker process is fresh: process-level luck (heap
+layout, thread placement) is what running several of them averages.
+
+This module imports nothing of the package at import time: as a script it runs against
+another checkout, where ``tensorbench`` is that checkout's.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TIMING_FILE = Path(__file__).resolve().parents[1] / "timing.py"
+INJECT_ENV = "TENSORBENCH_INJECT"  # test-only: extra work as a fraction of a call (0.05 = +5 %)
+
+
+@dataclass(frozen=True)
+class Point:
+    """One grid point: asv's benchmark key (grid entry) and its parameter values."""
+
+    bench: str
+    params: tuple[Any, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.bench}{list(self.params)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"bench": self.bench, "params": list(self.params)}
+
+
+@dataclass(frozen=True)
+class CasePoint:
+    """A case by its fields (any size or graph file), prepared by today's package."""
+
+    spec: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        return f"{self.spec['workload']}[{self.spec['backend']}]"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"case": self.spec}
+
+
+@dataclass(frozen=True)
+class Side:
+    """Where a worker runs: an interpreter, and a checkout to import the package from."""
+
+    label: str
+    python: str = sys.executable
+    tree: Path | None = None  # None: the interpreter's own tensorbench
+    env: dict[str, str] = field(default_factory=dict)  # extra environment (e.g. injection)
+
+    def environ(self) -> dict[str, str]:
+        env = {**os.environ, **self.env}
+        if self.tree is not None:
+            parts = [str(self.tree), env.get("PYTHONPATH", "")]
+            env["PYTHONPATH"] = os.pathsep.join(p for p in parts if p)
+        return env
+
+
+class WorkerError(RuntimeError):
+    """A worker process died or printed something that is not the protocol.
+
+    ``results`` holds the points it finished before it died, so the caller can name the
+    point it died on (the next one) and keep the others.
+    """
+
+    def __init__(self, message: str, results: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.results = list(results or [])
+
+
+def run_worker(
+    side: Side,
+    points: list[Point] | list[CasePoint],
+    *,
+    samples: int = 12,
+    sample_time: float = 0.05,
+    timeout: float | None = None,
+    target_s: float | None = None,
+    max_samples: int = 40,
+) -> list[dict[str, Any]]:
+    """Time ``points`` in one fresh worker process on ``side``; one result dict per point.
+
+    ``samples`` per point, or with ``target_s`` as many as fit that budget between ``samples``
+    and ``max_samples``.
+    """
+    request = {
+        "points": [p.to_json() for p in points],
+        "samples": samples,
+        "sample_time": sample_time,
+        "target_s": target_s,
+        "max_samples": max_samples,
+    }
+    proc = subprocess.run(
+        [side.python, str(Path(__file__).resolve())],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        env=side.environ(),
+        timeout=timeout,
+        cwd=str(side.tree) if side.tree is not None else None,
+    )
+    results = []
+    for line in proc.stdout.splitlines():
+        if line.startswith("{"):
+            try:
+                results.append(json.loads(line))
+            except ValueError:
+                continue
+    if proc.returncode != 0 or len(results) != len(points):
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise WorkerError(f"worker on {side.label} exited {proc.returncode}: {tail}", results)
+    return results
+
+
+# -- the script side: runs in the side's interpreter, against the side's package ----------------
+
+
+def _load_harness() -> Any:
+    spec = importlib.util.spec_from_file_location("_tensorbench_harness", TIMING_FILE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their module by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def _prepare(support: Any, bench: str, params: list[Any]) -> Any:
+    if bench.endswith("_modes"):
+        setup_mode = getattr(support, "setup_mode_case", None)
+        if setup_mode is None:
+            raise NotImplementedError("this checkout's package has no eager/compiled modes")
+        return setup_mode(bench, *params)
+    return support.setup_case(bench, *params)
+
+
+def _prepare_case(spec: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """A case given by its fields (`tensorbench time`: any size, a graph file), with today's
+    package; returns the prepared case and what the parent reports beside the timing."""
+    from dataclasses import asdict
+
+    from tensorbench import threads
+    from tensorbench.backends import Skip
+    from tensorbench.cases import Case, prepare
+
+    threads.set_threads(spec.get("threads"))  # before the framework is imported
+    fields = {k: spec[k] for k in ("workload", "backend", "device", "dtype", "size", "mode")}
+    try:
+        prepared = prepare(Case(**fields, params=spec.get("params") or {}))
+    except Skip as exc:
+        raise NotImplementedError(str(exc)) from None
+    facts = {
+        "size": prepared.size,
+        "params": dict(prepared.params),
+        "mode": prepared.mode,
+        "threads": threads.current_threads(),
+        "rel_error": prepared.rel_error,
+        "first_call_s": prepared.first_call_s,
+        "work": asdict(prepared.work()),
+    }
+    return prepared, facts
+
+
+def time_point(harness: Any, support: Any, point: dict[str, Any], req: dict[str, Any]) -> dict:
+    """Prepare (validate) one point and sample it; skips and failures become the status."""
+    out: dict[str, Any] = {**point, "status": "ok", "reason": None}
+    try:
+        if "case" in point:
+            case, facts = _prepare_case(point["case"])
+            out.update(facts)
+        else:
+            case = _prepare(support, point["bench"], point["params"])
+    except NotImplementedError as exc:  # asv's skip (asv_runner's SkipNotImplemented is one)
+        return {**out, "status": "skip", "reason": str(exc)}
+    except Exception as exc:  # a wrong result or a crash: this point fails, the rest go on
+        return {**out, "status": "fail", "reason": f"{type(exc).__name__}: {exc}"}
+    call = getattr(case, "timed_call", None) or case.run
+    inject = float(os.environ.get(INJECT_ENV) or 0)
+    if inject:
+        call = harness.extra_work(call, inject)
+    number, warm = harness.calibrate(call, req["sample_time"])
+    n = int(req["samples"])
+    if req.get("target_s"):  # a time budget instead of a count: `tensorbench time`
+        n = harness.plan_samples(warm * number, req["target_s"], n, int(req["max_samples"]))
+    samples = harness.sample(call, number, n, warm)
+    median = sorted(samples)[len(samples) // 2]
+    if len(samples) % 2 == 0:
+        median = (sorted(samples)[len(samples) // 2 - 1] + median) / 2
+    return {**out, "samples": samples, "number": number, "median": median, "inject": inject}
+
+
+def main() -> None:
+    req = json.loads(sys.stdin.read())
+    harness = _load_harness()
+    if all("case" in p for p in req["points"]):
+        support = None  # a case needs only today's package, not the asv entry point
+    else:
+        import tensorbench.asv_support as support  # the side's package
+
+    for point in req["points"]:
+        try:
+            result = time_point(harness, support, point, req)
+        except Exception as exc:  # never lose the other points
+            traceback.print_exc(file=sys.stderr)
+            result = {**point, "status": "fail", "reason": f"{type(exc).__name__}: {exc}"}
+        print(json.dumps(result, default=str), flush=True)
+
+
+if __name__ == "__main__":
+    sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
+    main()
