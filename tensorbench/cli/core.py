@@ -255,7 +255,7 @@ def time_case(case: Case, target_s: float = 1.0, processes: int = 3) -> dict[str
 
     prepared = prepare(case)
     timing = prepared.time(target_s=target_s)
-    medians, samples, numbers = [timing.median], list(timing.samples), [timing.number]
+    medians, per_process, numbers = [timing.median], [list(timing.samples)], [timing.number]
     spec = {**asdict(case), "params": dict(case.params), "threads": threads.current_threads()}
     for _ in range(processes - 1):
         try:
@@ -265,8 +265,9 @@ def time_case(case: Case, target_s: float = 1.0, processes: int = 3) -> dict[str
         if res["status"] != "ok":  # validated here, so a worker's failure is a fault
             raise ExternalError(f"worker process: {res['status']}: {res['reason']}")
         medians.append(res["median"])
-        samples += res["samples"]
+        per_process.append(res["samples"])
         numbers.append(res["number"])
+    samples = [s for ss in per_process for s in ss]
     pooled = pool(medians, len(samples))
     everything = Timing(samples=tuple(samples), number=numbers[0])
     result: dict[str, Any] = {
@@ -286,6 +287,7 @@ def time_case(case: Case, target_s: float = 1.0, processes: int = 3) -> dict[str
         "ci95_s": [pooled.low, pooled.high],
         "processes": pooled.processes,
         "process_medians_s": list(pooled.process_medians),
+        "process_samples_s": per_process,
         **prepared.work().rates(pooled.value, case.dtype),
         "facts": backend_facts(case.backend),
     }
