@@ -11,6 +11,8 @@ window cancels instead of reading as harness error.
 It prints one line per point (asv median, reference, ratio, asv's calls per sample, how far the
 reference moved from before to after) and
 exits 1 when a ratio is outside 1 +- tolerance (default 10%), 3 when asv could not run.
+With --with-time it also runs `tensorbench time` on each point (fresh processes, pooled) and
+prints its value and 95 % interval beside asv's and the reference: the three must agree.
 
 Usage (one environment per call; --env all runs both of the project's environments):
   .venv/bin/python scripts/audit_timing.py [--env all] [--backend B ...] [--threads N] [--json]
@@ -174,6 +176,23 @@ def audit_backend(backend: str, args: argparse.Namespace, folder: Path) -> list[
     return rows
 
 
+def add_cli_time(row: dict, args: argparse.Namespace) -> None:
+    """`tensorbench time` on the row's point, in fresh processes (the CLI's own pooling)."""
+    from tensorbench.asv.grid import GRID
+
+    key, size, dtype = row["point"].split()
+    workload = GRID[key].workload
+    where = (
+        ["--graph", str(Path(args.graph_dir) / size)] if not size.isdigit() else ["--size", size]
+    )
+    cmd = [sys.executable, "-m", "tensorbench.cli", "--threads", str(args.threads), "time"]
+    cmd += [workload, "--backend", row["backend"], "--dtype", dtype, *where, "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    if done.returncode == 0:
+        result = json.loads(done.stdout)
+        row["time_s"], row["time_ci"] = result["value_s"], result["ci95_s"]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--env", choices=("here", "main", "mxnet", "all"), default="here")
@@ -183,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--graph-dir", default=str(GRAPH_DIR))
     p.add_argument("--json", action="store_true")
     p.add_argument("--point", action="append", help='only this point, e.g. "matmul 128"')
+    p.add_argument("--with-time", action="store_true", help="also run `tensorbench time`")
     p.add_argument("--env-label", default="here", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.env != "here":  # re-run this script in each environment's interpreter
@@ -205,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="tensorbench-audit-") as tmp:
         for backend in wanted:
             rows += audit_backend(backend, args, Path(tmp))
+    if args.with_time:
+        for r in rows:
+            add_cli_time(r, args)
     busy = noise.busy_reason(start, noise.snapshot())
     if busy:
         print(f"warning: {busy}: this audit is not trustworthy", file=sys.stderr)
@@ -217,6 +240,12 @@ def main(argv: list[str] | None = None) -> int:
                 f" (x{r['asv_number']:<5}) ref {r['reference_s'] * 1e6:10.1f} us"
                 f"  ratio {r['ratio']:.3f} {'ok' if r['ok'] else 'OUTSIDE'}"
                 f"  (ref after/before {r['native_drift'] or float('nan'):.3f})"
+                + (
+                    f"  time {r['time_s'] * 1e6:.1f} us [{r['time_ci'][0] * 1e6:.1f}, "
+                    f"{r['time_ci'][1] * 1e6:.1f}] time/asv {r['time_s'] / r['asv_s']:.3f}"
+                    if "time_s" in r
+                    else ""
+                )
             )
     return 0 if rows and all(r["ok"] for r in rows) else 1
 
