@@ -14,19 +14,22 @@ lacks:
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import noise
-from ..errors import InputError
-from ..paths import GRAPH_DIR_ENV, REPO, SUITE_ENV, THREADS_ENV, WORK_LOG_ENV
+from ..errors import ExternalError, InputError
+from ..paths import GRAPH_DIR_ENV, REPO, SUITE_ENV, THREADS_ENV, WORK_LOG_ENV, param_key_of
+from . import instructions
 from .grid import GRID
 from .process import AsvError, env_python, git, run_asv
 from .resultfiles import (
@@ -41,6 +44,7 @@ from .resultfiles import (
 from .suites import Suite
 
 PROBE_MODULE = "tensorbench.asv.probe"  # run inside each environment's own interpreter
+MEASURES = ("time", "instructions")  # `tensorbench run --measure`
 
 
 def run_env(
@@ -96,12 +100,21 @@ def run_existing(
     bench: str | None = None,
     python: Path | None = None,
     repo: Path = REPO,
+    measure: str = "time",
 ) -> EnvRun:
     """Run ``suite`` in an existing environment, label it ``commit``, post-process the result.
 
     ``python`` defaults to the project's environment ``env`` (.venv, .venv-mxnet); on a machine
     with its own interpreter (a GPU box) pass it, and ``env`` becomes just the label.
+    ``measure="instructions"`` first counts the suite's CPU points under valgrind
+    (:mod:`.instructions`), then runs only the instruction benchmarks, which read the counts.
     """
+    if measure not in MEASURES:
+        raise InputError(f"--measure {measure!r}: valid: {', '.join(MEASURES)}")
+    if measure == "instructions":
+        reason = instructions.valgrind_reason()
+        if reason:
+            raise ExternalError(f"--measure instructions: {reason}")
     python = python or env_python(env, repo)
     dirty = bool(git("status", "--porcelain", "--untracked-files=no", cwd=repo))
     probe = probe_env(python, suite, threads, repo)
@@ -117,6 +130,17 @@ def run_existing(
     child_env = run_env(suite, threads, repo, **{WORK_LOG_ENV: str(work_log)})
     if graph_dir:
         child_env[GRAPH_DIR_ENV] = str(Path(graph_dir).resolve())
+    counted: dict[str, Any] | None = None
+    if measure == "instructions":
+        fd, name = tempfile.mkstemp(prefix="tensorbench-instructions-", suffix=".json")
+        os.close(fd)
+        counts_file = Path(name)
+        try:
+            counted = count_instructions(python, env, suite, probe, child_env, repo, counts_file)
+        except BaseException:
+            counts_file.unlink(missing_ok=True)
+            raise
+        child_env[instructions.COUNTS_ENV] = str(counts_file)
     args = [
         "run",
         "-E",
@@ -127,7 +151,10 @@ def run_existing(
         machine,
         "--show-stderr",
     ]
-    pattern = bench or suite_bench_regex(suite)
+    if measure == "instructions":
+        pattern = instructions_bench_regex(suite, bench)
+    else:
+        pattern = bench or suite_bench_regex(suite)
     if pattern:
         args += ["--bench", pattern]
     load = {"start": noise.snapshot()}
@@ -136,17 +163,33 @@ def run_existing(
         work = read_work_log(work_log)
     finally:
         work_log.unlink(missing_ok=True)
+        if counted is not None:
+            Path(child_env[instructions.COUNTS_ENV]).unlink(missing_ok=True)
     load["end"] = noise.snapshot()
     produced = sorted(machine_dir.glob(f"{commit[:8]}-existing-py*.json"))
     if not produced:
         return EnvRun(env, None, code or 1)
     data = _load(produced[0])
+    previous = (old or {}).get("tensorbench")
+    previous = previous if isinstance(previous, dict) else {}
     if old is not None:
         data = merge_results(data, old)
-    _save(ours, annotate(data, f"existing-{env}", probe, suite, dirty, work, load))
-    busy = noise.busy_reason(load["start"], load["end"])
-    if busy:
-        print(f"warning: {env}: {busy}; its results are marked busy")
+    if counted is None:
+        data = annotate(data, f"existing-{env}", probe, suite, dirty, work, load)
+        busy = noise.busy_reason(load["start"], load["end"])
+        if busy:
+            print(f"warning: {env}: {busy}; its results are marked busy")
+        keep_instruction_facts(data, previous)
+    else:
+        # An instruction run adds to the timed results' facts (their work, suites, reasons);
+        # counts do not depend on load, so the file keeps its timed results' busy mark.
+        data["tensorbench"] = json.loads(json.dumps(previous))
+        data = annotate(data, f"existing-{env}", probe, suite, dirty, work)
+        for key in ("load", "busy"):
+            if key in previous:
+                data["tensorbench"][key] = previous[key]
+        add_instruction_facts(data, counted)
+    _save(ours, data)
     for p in produced:
         p.unlink()
     return EnvRun(env, ours, code)
@@ -169,11 +212,13 @@ def _load_kept(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def suite_bench_regex(suite: Suite | None) -> str | None:
+def suite_bench_regex(suite: Suite | None, prefix: str = "") -> str | None:
     """asv --bench regex selecting exactly the suite's parameter points.
 
     asv matches a parametrised benchmark as ``name(v1, v2, ...)`` (values as repr strings) and
-    runs only the matching points, so points outside the suite cost nothing.
+    runs only the matching points, so points outside the suite cost nothing. The instruction
+    benchmarks (``track_instructions_<key>``) match only with ``prefix="instructions"``: they
+    read counts that only ``--measure instructions`` writes.
     """
     if suite is None:
         return None
@@ -186,8 +231,123 @@ def suite_bench_regex(suite: Suite | None) -> str | None:
         fields = [alt(sel.backends), alt(sel.sizes), alt(sel.dtypes)]
         if GRID[key].threads:
             fields.append(alt(sel.threads))
-        parts.append(rf"_{re.escape(key)}\(" + ", ".join(fields) + r"\)$")
-    return "|".join(parts)
+        if prefix:
+            if key not in instructions.SUPPORTED:
+                continue
+            name = rf"\.track_{prefix}_{re.escape(key)}\("
+        else:
+            name = rf"(?<!_instructions)_{re.escape(key)}\("
+        parts.append(name + ", ".join(fields) + r"\)$")
+    return "|".join(parts) if parts else r"^$"
+
+
+def instructions_bench_regex(suite: Suite | None, bench: str | None = None) -> str:
+    """asv --bench regex for the instruction benchmarks of ``suite`` (all of them without one),
+    narrowed further by a user's ``--bench``."""
+    pattern = suite_bench_regex(suite, "instructions") or r"\.track_instructions_"
+    if bench:
+        pattern = rf"(?=.*(?:{bench}))(?:{pattern})"
+    return pattern
+
+
+def keep_instruction_facts(data: dict[str, Any], previous: dict[str, Any]) -> None:
+    """A timed run keeps what an earlier instruction run of the commit recorded: annotate
+    rebuilds the facts entry from this run's probe, which knows no instruction benchmark."""
+    if "instructions" in previous:
+        data["tensorbench"]["instructions"] = previous["instructions"]
+    reasons = data["tensorbench"].setdefault("skip_reasons", {})
+    for name, value in (previous.get("skip_reasons") or {}).items():
+        if _instruction_key(name) is not None and name in data.get("results", {}):
+            reasons.setdefault(name, value)
+
+
+def instruction_points(
+    suite: Suite | None, probe: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
+    """The suite's points to count under valgrind, and the reasons of those that are not.
+
+    CPU points only, at one thread; points the environment's probe already skips (framework
+    missing, graph folder unset) keep the probe's reason without starting valgrind.
+    """
+    from ..asv_support import grid_params  # imports the measuring modules: only when counting
+
+    todo: list[dict[str, Any]] = []
+    reasons: dict[str, dict[str, str]] = {}
+    for key in instructions.SUPPORTED:
+        if key not in GRID or (suite is not None and key not in suite.workloads):
+            continue
+        params, names = grid_params(key)
+        probed = probe.get("skip_reasons", {}).get(key, {})
+        for combo in itertools.product(*params):
+            if suite is not None and not suite.selects(key, *combo):
+                continue
+            pk = param_key_of(names, combo)
+            if not str(combo[0]).endswith(":cpu"):
+                reasons.setdefault(key, {})[pk] = "instructions are counted on the CPU only"
+            elif pk in probed:
+                reasons.setdefault(key, {})[pk] = probed[pk]
+            else:
+                todo.append({"bench": key, "params": list(combo)})
+    return todo, reasons
+
+
+def count_instructions(
+    python: Path,
+    env: str,
+    suite: Suite | None,
+    probe: dict[str, Any],
+    child_env: dict[str, str],
+    repo: Path,
+    counts_file: Path,
+) -> dict[str, Any]:
+    """The valgrind pre-pass of one environment: count, write the counts file, return what the
+    result file records (per point: calls counted, skip reasons; the tool; the wall time)."""
+    todo, reasons = instruction_points(suite, probe)
+    print(f"== {env}: counting {len(todo)} CPU points under valgrind (one thread)")
+    t0 = time.perf_counter()
+    records = instructions.count_points(
+        python, todo, env=child_env, cwd=repo, log=lambda m: print(f"   {m}", flush=True)
+    )
+    wall = time.perf_counter() - t0
+    facts = {
+        "tool": f"{instructions.valgrind_version()} callgrind (client requests)",
+        "threads": 1,
+        "wall_s": round(wall, 1),
+        "points": len(todo),
+    }
+    instructions.write_counts(counts_file, records, facts)
+    calls: dict[str, dict[str, int]] = {}
+    for r in records:
+        if r.get("instructions") is not None:
+            calls.setdefault(r["bench"], {})[r["param_key"]] = r["calls"]
+        elif r.get("skip") or r.get("error"):
+            reasons.setdefault(r["bench"], {})[r["param_key"]] = r.get("skip") or r["error"]
+    print(f"== {env}: counted in {wall:.0f} s")
+    return {**facts, "calls": calls, "skip_reasons": reasons}
+
+
+def _instruction_key(name: str) -> str | None:
+    """``bench_instructions.InstructionsMatmul.track_instructions_matmul`` -> ``matmul``."""
+    method = name.rsplit(".", 1)[-1]
+    prefix = "track_instructions_"
+    return method[len(prefix) :] if method.startswith(prefix) else None
+
+
+def add_instruction_facts(data: dict[str, Any], counted: dict[str, Any]) -> None:
+    """Skip reasons of the instruction benchmarks (asv keeps none) and the counting facts.
+
+    Reasons of earlier runs stay for points this run did not count; a point counted now
+    loses its old reason.
+    """
+    reasons = data["tensorbench"].setdefault("skip_reasons", {})
+    for name in data.get("results", {}):
+        key = _instruction_key(name)
+        if key is None:
+            continue
+        counted_now = counted["calls"].get(key, {})
+        kept = {k: v for k, v in reasons.get(name, {}).items() if k not in counted_now}
+        reasons[name] = {**kept, **counted["skip_reasons"].get(key, {})}
+    data["tensorbench"]["instructions"] = {k: v for k, v in counted.items() if k != "skip_reasons"}
 
 
 def postprocess_managed(

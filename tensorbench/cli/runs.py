@@ -50,6 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="NAME=V1,V2",
         help="the same benchmarks over several versions of one framework (managed)",
     )
+    p.add_argument(
+        "--measure",
+        choices=("time", "instructions"),
+        default="time",
+        help="time: asv's timings (default); instructions: instructions per call of the CPU "
+        "points at one thread, counted under valgrind (free of host noise; much slower)",
+    )
     p.add_argument("--graph-dir", help="folder holding the real graphs (cora, wiki-Vote, ...)")
     p.add_argument("--bench", help="extra asv --bench regex (default: the suite's benchmarks)")
     p.add_argument("--machine", help="machine name (default: derived from CPU, cores and GPU)")
@@ -97,6 +104,8 @@ def _check_run_args(args: argparse.Namespace) -> None:
             "--python, --graph-dir, --bench and --env apply to existing environments, "
             "not --managed/--matrix"
         )
+    if managed and args.measure != "time":
+        raise InputError("--measure instructions runs in the existing environments, not --managed")
     if not managed and args.commits != "HEAD^!":
         raise InputError(
             "--commits applies to --managed or --matrix runs (existing environments run HEAD)"
@@ -153,6 +162,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 args.bench,
                 args.python,
                 repo,
+                args.measure,
             )
             print(
                 f"== environment {env}: {time.perf_counter() - t0:.0f} s, result {res.result_file}"
@@ -161,7 +171,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 failed_asv.append(env)
         commits = [commit]
     print(f"tensorbench run: {time.perf_counter() - start:.0f} s in all")
-    failures = print_summary(machine, commits, repo / "results")
+    if args.measure == "instructions":
+        failures = print_instruction_summary(machine, commits, repo / "results")
+    else:
+        failures = print_summary(machine, commits, repo / "results")
     if failed_asv:
         print(f"asv produced no results in: {', '.join(failed_asv)}")
     return 1 if failures or failed_asv else 0
@@ -240,6 +253,33 @@ def print_summary(machine: str, commits: list[str], results_dir: Path | None = N
         print(f"{len(failed)} benchmark points FAILED (validation or crash):")
         for _, r in failed.head(20).iterrows():
             print(f"  {r['env']}: {r['benchmark']} [{r['param_key']}]")
+    return len(failed)
+
+
+def print_instruction_summary(machine: str, commits: list[str], results_dir: Path) -> int:
+    """Instructions per call of every counted point, and the skips with their reasons; returns
+    the number of failed points."""
+    from ..analysis.results import load_results
+
+    if not results_dir.is_dir():
+        print(f"no results in {results_dir}")
+        return 0
+    table = load_results(results_dir).table
+    t = table[
+        (table["machine"] == machine)
+        & table["commit"].isin(commits)
+        & table["benchmark"].str.contains(".track_instructions_", regex=False)
+    ]
+    for _, r in t.sort_values(["env", "benchmark", "param_key"]).iterrows():
+        name = r["benchmark"].rsplit("track_instructions_", 1)[-1]
+        if r["status"] == "ok":
+            shown = f"{r['value']:,.0f} instructions per call"
+        else:
+            shown = f"{r['status']}: {r['reason'] or 'no reason recorded'}"
+        print(f"  {r['env']}: {name} [{r['param_key']}]: {shown}")
+    failed = t[t["status"] == "failed"]
+    if len(failed):
+        print(f"{len(failed)} instruction points FAILED")
     return len(failed)
 
 
