@@ -1,0 +1,262 @@
+"""Instruction counts under valgrind (`tensorbench run --measure instructions`)."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from tensorbench.asv import instructions
+from tensorbench.asv.run import (
+    add_instruction_facts,
+    instruction_points,
+    instructions_bench_regex,
+    keep_instruction_facts,
+    suite_bench_regex,
+)
+from tensorbench.asv.suites import load_suite
+from tensorbench.asv_support import grid_params
+
+REPO = Path(__file__).resolve().parents[1]
+needs_valgrind = pytest.mark.skipif(
+    instructions.valgrind_reason() is not None,
+    reason=f"instruction counting unavailable: {instructions.valgrind_reason()}",
+)
+POINT = {"bench": "matmul", "params": ["numpy:cpu", 64, "float64"]}
+
+
+def _env(**extra: str) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENSORBENCH_")}
+    env["PYTHONPATH"] = str(REPO)
+    env.update(extra)
+    return env
+
+
+@pytest.mark.slow
+@needs_valgrind
+def test_counts_repeat_within_half_a_percent_and_see_a_2_percent_injection() -> None:
+    python = Path(sys.executable)
+    runs = [instructions.count_points(python, [POINT], env=_env(), cwd=REPO)[0] for _ in range(2)]
+    injected = instructions.count_points(
+        python, [POINT], env=_env(TENSORBENCH_INJECT_WORK="0.02"), cwd=REPO
+    )[0]
+    a, b = (r["instructions"] for r in runs)
+    # 64x64 float64 NumPy matmul: about 190k instructions per call at one thread (AVX2 path)
+    assert 50_000 < a < 2_000_000, runs
+    assert abs(a - b) / a <= 0.005, runs
+    assert injected["calls"] % 50 == 0 and injected["extra_calls"] == injected["calls"] // 50
+    base = (a + b) / 2
+    assert injected["instructions"] / base - 1 == pytest.approx(0.02, abs=0.005), injected
+
+
+FAKE_SUPPORT = """
+import os, sys
+
+def skip(reason):
+    raise NotImplementedError(reason)
+
+def grid_params(bench):
+    return [["fine:cpu", "crashy:cpu", "later:cpu"], [1, 2], ["float32"]], ["backend", "size", "dtype"]
+
+class Case:
+    def run(self):
+        return sum(range(200))
+
+def setup_case(bench, backend, size, dtype):
+    if backend == "crashy:cpu" or (backend == "later:cpu" and size == 2):
+        # what a framework's JIT emitting an instruction valgrind cannot run looks like
+        sys.stderr.write("vex amd64->IR: unhandled instruction bytes: 0x62 0xF1 0x7C\\n")
+        sys.stderr.flush()
+        os.abort()
+    if backend == "later:cpu" and size == 1:
+        skip("later is not installed")
+    return Case()
+"""
+
+
+@pytest.fixture
+def fake_package(tmp_path: Path) -> Path:
+    """A package under test whose ``crashy`` backend kills the process, as a JIT that valgrind
+    cannot translate does."""
+    pkg = tmp_path / "fake" / "tensorbench"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "asv_support.py").write_text(FAKE_SUPPORT)
+    return pkg.parent
+
+
+@pytest.mark.slow
+@needs_valgrind
+def test_a_backend_failing_under_valgrind_skips_with_its_first_error_line(
+    fake_package: Path,
+) -> None:
+    points = [
+        {"bench": "matmul", "params": [backend, size, "float32"]}
+        for backend in ("fine:cpu", "crashy:cpu", "later:cpu")
+        for size in (1, 2)
+    ]
+    records = instructions.count_points(
+        Path(sys.executable), points, env=_env(PYTHONPATH=str(fake_package)), cwd=fake_package
+    )
+    by = {(r["params"][0], r["params"][1]): r for r in records}
+    assert len(records) == 6
+    assert by[("fine:cpu", 1)]["instructions"] > 0 and by[("fine:cpu", 2)]["instructions"] > 0
+    crash = "under valgrind: vex amd64->IR: unhandled instruction bytes: 0x62 0xF1 0x7C"
+    # the backend never finished a point: all of its points skip with the reason
+    assert by[("crashy:cpu", 1)]["skip"] == crash and by[("crashy:cpu", 2)]["skip"] == crash
+    # a point the framework skips keeps that reason; a later crash costs only its own point
+    assert by[("later:cpu", 1)]["skip"] == "later is not installed"
+    assert by[("later:cpu", 2)]["skip"] == crash
+    assert "instructions" not in by[("later:cpu", 2)]
+
+
+def test_failure_reason_prefers_the_python_error_then_valgrind_then_the_signal() -> None:
+    err = "==12== Process terminating with default action of signal 4 (SIGILL)\n"
+    tb = "Traceback (most recent call last):\n  File x\nRuntimeError: XLA init failed\n"
+    assert instructions._failure_reason(tb + err, 1) == "RuntimeError: XLA init failed"
+    assert instructions._failure_reason(err, -4) == (
+        "Process terminating with default action of signal 4 (SIGILL)"
+    )
+    assert instructions._failure_reason("", -9) == "killed by signal SIGKILL"
+    assert instructions._failure_reason("", 3) == "exit code 3"
+
+
+def test_calls_fill_the_target_and_make_the_injected_share_exact() -> None:
+    assert instructions.calls_for(650_000) == 30
+    assert instructions.calls_for(100) == instructions.MAX_CALLS
+    assert instructions.calls_for(70_000_000) == 1
+    assert instructions.calls_for(70_000_000, 0.02) == 50
+    assert instructions.calls_for(650_000, 0.02) == 50
+    assert instructions.calls_for(650_000, 0.25) == 32
+
+
+def _bench_module():
+    sys.path.insert(0, str(REPO))
+    try:
+        return importlib.import_module("benchmarks.bench_instructions")
+    finally:
+        sys.path.remove(str(REPO))
+
+
+def test_track_benchmark_skips_with_a_reason_without_a_count(tmp_path, monkeypatch) -> None:
+    mod = _bench_module()
+    bench = mod.InstructionsMatmul()
+    assert bench.unit == "instructions"
+    assert (bench.params, bench.param_names) == tuple(grid_params("matmul"))
+    monkeypatch.delenv(instructions.COUNTS_ENV, raising=False)
+    with pytest.raises(NotImplementedError, match=r"TENSORBENCH_INSTRUCTIONS unset"):
+        bench.track_instructions_matmul("numpy:cpu", 128, "float32")
+
+    counted = {"bench": "matmul", "params": ["numpy:cpu", 128, "float32"], "instructions": 651e3}
+    skipped = {"bench": "matmul", "params": ["jax:cpu", 128, "float32"], "skip": "why not"}
+    for r in (counted, skipped):
+        r["param_key"] = instructions.param_key(["backend", "size", "dtype"], r["params"])
+    path = tmp_path / "counts.json"
+    instructions.write_counts(path, [counted, skipped], {})
+    monkeypatch.setenv(instructions.COUNTS_ENV, str(path))
+    assert bench.track_instructions_matmul("numpy:cpu", 128, "float32") == 651e3
+    with pytest.raises(NotImplementedError, match="^why not$"):
+        bench.track_instructions_matmul("jax:cpu", 128, "float32")
+    with pytest.raises(NotImplementedError, match="not counted in this run"):
+        bench.track_instructions_matmul("torch:cpu", 128, "float32")
+
+
+def test_time_regex_leaves_instruction_benchmarks_out_and_vice_versa() -> None:
+    suite = load_suite("quick")
+    timed, counted = suite_bench_regex(suite), instructions_bench_regex(suite)
+    for key in instructions.SUPPORTED:
+        params, _ = grid_params(key)
+        for combo in itertools.product(*params):
+            args = f"({', '.join(map(repr, combo))})"
+            t = f"bench_array.X.time_{key}{args}"
+            i = f"bench_instructions.Y.track_instructions_{key}{args}"
+            assert bool(re.search(timed, t)) == suite.selects(key, *combo), t
+            assert not re.search(timed, i), i
+            assert bool(re.search(counted, i)) == suite.selects(key, *combo), i
+            assert not re.search(counted, t), t
+
+
+def test_points_are_the_suites_cpu_points_less_the_probes_skips() -> None:
+    suite = load_suite("quick")
+    probe = {"skip_reasons": {"matmul": {"backend='mxnet:cpu', size=128, dtype='float32'": "no"}}}
+    todo, reasons = instruction_points(suite, probe)
+    keys = {(p["bench"], *p["params"]) for p in todo}
+    assert ("matmul", "numpy:cpu", 128, "float32") in keys
+    assert ("matmul", "mxnet:cpu", 128, "float32") not in keys
+    assert not any(p["params"][0].endswith(":cuda") for p in todo)
+    assert reasons["matmul"]["backend='mxnet:cpu', size=128, dtype='float32'"] == "no"
+    assert reasons["matmul"]["backend='torch:cuda', size=128, dtype='float32'"] == (
+        "instructions are counted on the CPU only"
+    )
+    assert {p["bench"] for p in todo} <= set(suite.workloads)
+
+
+def test_result_file_keeps_instruction_reasons_across_runs() -> None:
+    name = "bench_instructions.InstructionsMatmul.track_instructions_matmul"
+    a, b = "backend='jax:cpu'", "backend='numpy:cpu'"
+    data = {"results": {name: []}, "tensorbench": {"skip_reasons": {name: {a: "old", b: "old"}}}}
+    counted = {"calls": {"matmul": {b: 30}}, "skip_reasons": {"matmul": {}}, "wall_s": 1.0}
+    add_instruction_facts(data, counted)
+    assert data["tensorbench"]["skip_reasons"][name] == {a: "old"}  # b counted now
+    assert data["tensorbench"]["instructions"] == {"calls": {"matmul": {b: 30}}, "wall_s": 1.0}
+    later = {"results": {name: []}, "tensorbench": {"skip_reasons": {}}}
+    keep_instruction_facts(later, data["tensorbench"])
+    assert later["tensorbench"]["skip_reasons"][name] == {a: "old"}
+    assert later["tensorbench"]["instructions"]["wall_s"] == 1.0
+
+
+def test_reader_treats_instruction_counts_as_a_series(tmp_path: Path) -> None:
+    from tensorbench.analysis.results import RESULT_COLUMNS, load_results
+
+    name = "bench_instructions.InstructionsMatmul.track_instructions_matmul"
+    params, names = [["'numpy:cpu'", "'jax:cpu'"], ["128"], ["'float32'"]], grid_params("matmul")[1]
+    (tmp_path / "benchmarks.json").write_text(
+        json.dumps(
+            {
+                name: {
+                    "name": name,
+                    "type": "track",
+                    "unit": "instructions",
+                    "param_names": names,
+                    "params": params,
+                    "version": "1",
+                },
+                "version": 2,
+            }
+        )
+    )
+    machine = tmp_path / "m"
+    machine.mkdir()
+    (machine / "machine.json").write_text(json.dumps({"machine": "m", "version": 1}))
+    entry = [[651722.0, float("nan")], params, "1", 1_700_000_000_000, 1.0]
+    reason = {"backend='jax:cpu', size=128, dtype='float32'": "under valgrind: timed out"}
+    rec = {
+        "version": 2,
+        "commit_hash": "a" * 40,
+        "env_name": "existing-main",
+        "date": 1_700_000_000_000,
+        "params": {},
+        "python": "3.11",
+        "requirements": {},
+        "result_columns": list(RESULT_COLUMNS[:5]),
+        "results": {name: entry},
+        "tensorbench": {"skip_reasons": {name: reason}},
+    }
+    (machine / "aaaaaaaa-existing-main.json").write_text(json.dumps(rec).replace("NaN", "NaN"))
+    t = load_results(tmp_path).table.set_index("param_key")
+    ok = t.loc["backend='numpy:cpu', size=128, dtype='float32'"]
+    assert (ok["kind"], ok["unit"], ok["status"], ok["value"]) == (
+        "track",
+        "instructions",
+        "ok",
+        651722.0,
+    )
+    skipped = t.loc["backend='jax:cpu', size=128, dtype='float32'"]
+    assert (skipped["status"], skipped["reason"]) == ("skipped", "under valgrind: timed out")
