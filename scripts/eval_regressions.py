@@ -558,6 +558,342 @@ def run_scenarios(seed: int, workers: int) -> list[dict]:
 
 
 # --------------------------------------------------------------------------------------------
+# Across environments: is a flagged regression seen by the other environments that ran it?
+
+# Synthetic multi-machine histories: (machine, env, CV of a run's samples, which commits it runs)
+MULTI_ENVS = (
+    ("m1", "py3.11", 0.01, "every"),
+    ("m1", "py3.12", 0.02, "every 2nd"),
+    ("m2", "py3.11", 0.03, "every 3rd"),
+    ("m2", "py3.12", 0.05, "random 60 %"),
+    ("m3", "py3.11", 0.08, "every"),
+    ("m3", "py3.12", 0.06, "random 80 %"),
+    ("m4", "py3.11", 0.04, "random 60 %"),
+)
+MULTI_COMMITS = 400
+MULTI_BENCH = 60
+MULTI_STEPS_PER_BENCH = 2.5  # shared steps (code changes) per benchmark, Poisson mean
+MULTI_SIZES = (0.02, 0.03, 0.04, 0.06, 0.08, 0.10, 0.15, 0.25, 0.50)
+MULTI_WANDER = 0.02  # SD of an environment's slow level wander (AR(1), host state)
+MULTI_ENV_STEP_P = 0.04  # share of (benchmark, env) series with a step of their own
+MULTI_BLIPS = 4  # host-drift blips per environment: every benchmark of it, a few runs
+MULTI_BIMODAL_P = 0.08  # share of series with two interleaved levels
+AGREE_TOL = 3  # commits: "the same place"
+
+
+@dataclass
+class MultiEnv:
+    """A synthetic multi-machine database as a table, and what truly happened in it."""
+
+    table: object  # pandas DataFrame in `load_results(...).table`'s columns
+    # (machine, env, benchmark) -> [(commit, ratio, "shared" | "env")]
+    truth: dict
+    blips: dict  # (machine, env) -> [(first commit, last commit, ratio)]
+
+
+def _schedule(rng: np.random.Generator, how: str, n: int) -> np.ndarray:
+    if how == "every":
+        return np.arange(n)
+    if how.startswith("every "):
+        k = int(how.split()[1][0])
+        return np.arange(int(rng.integers(k)), n, k)
+    share = float(how.split()[1]) / 100
+    return np.flatnonzero(rng.random(n) < share)
+
+
+def multi_env(seed: int = SEED, n_bench: int = MULTI_BENCH) -> MultiEnv:
+    """Shared steps (a code change: every env that ran the commit sees it, each machine by its
+    own factor 0.8-1.25), env-specific steps, env-specific noise and commit schedules (
+    `MULTI_ENVS`), one-off host-drift blips (1-4 consecutive runs of one env, every benchmark
+    8-25 % slower), bimodal series and the usual slow runs."""
+    import pandas as pd
+    from asv_runner.statistics import compute_stats
+
+    rng = np.random.default_rng(seed + 7)
+    n = MULTI_COMMITS
+    commits = [_commit(10_000 + i) for i in range(n)]
+    dates = pd.date_range("2024-01-01", periods=n, freq="h", tz="UTC")
+    shared: list[list[tuple[int, float]]] = []
+    for _ in range(n_bench):
+        k = rng.poisson(MULTI_STEPS_PER_BENCH)
+        at = rng.integers(EDGE, n - EDGE, k)
+        size = rng.choice(MULTI_SIZES, k)
+        up = rng.random(k) < 0.65
+        shared.append(
+            [
+                (int(a), float(1 + s if u else 1 / (1 + s)))
+                for a, s, u in zip(at, size, up, strict=True)
+            ]
+        )
+    truth: dict = {}
+    blips: dict = {}
+    frames = []
+    for machine, env, cv, how in MULTI_ENVS:
+        ran = _schedule(rng, how, n)
+        # slow wander of the host (AR(1), shared by the env's benchmarks): noise that is not
+        # independent from one run to the next
+        wander = np.zeros(n)
+        eps = rng.normal(0, MULTI_WANDER * np.sqrt(1 - 0.9**2), n)
+        for i in range(1, n):
+            wander[i] = 0.9 * wander[i - 1] + eps[i]
+        blip_level = np.exp(wander)
+        blips[(machine, env)] = []
+        for _ in range(MULTI_BLIPS):
+            i = int(rng.integers(EDGE, ran.size - EDGE))
+            span = ran[i : i + int(rng.integers(1, 7))]
+            ratio = float(rng.uniform(1.08, 1.25))
+            blip_level[span] *= ratio
+            blips[(machine, env)].append((int(span[0]), int(span[-1]), ratio))
+        rows = []
+        for b in range(n_bench):
+            name = f"multi.Bench{b:03d}.time_it"
+            level = np.full(n, rng.uniform(1e-4, 1e-2))
+            steps = []
+            for at, ratio in shared[b]:
+                ratio = float(np.exp(np.log(ratio) * rng.uniform(0.8, 1.25)))
+                level[at:] *= ratio
+                steps.append((at, ratio, "shared"))
+            if rng.random() < MULTI_ENV_STEP_P:
+                at = int(rng.integers(EDGE, n - EDGE))
+                ratio = float(1 + rng.uniform(0.10, 0.40))
+                level[at:] *= ratio
+                steps.append((at, ratio, "env"))
+            truth[(machine, env, name)] = sorted(steps)
+            run = level * blip_level * _lognormal(rng, cv * np.sqrt(RUN_SHARE), n)
+            if rng.random() < MULTI_BIMODAL_P:
+                gap = rng.uniform(0.05, 0.15)
+                run *= np.where(rng.random(n) < rng.uniform(0.1, 0.4), 1 + gap, 1.0)
+            slow = rng.random(n) < OUTLIER_P
+            run *= np.where(slow, rng.uniform(1.1, 1.8, n), 1.0)
+            samples = run[:, None] * _lognormal(rng, cv * np.sqrt(1 - RUN_SHARE), (n, N_SAMPLES))
+            for i in ran:
+                value, stats = compute_stats(samples[i].tolist(), 1)
+                rows.append((name, int(i), float(value), stats["ci_99_a"], stats["ci_99_b"]))
+        t = pd.DataFrame(rows, columns=["benchmark", "commit_order", "value", "ci_low", "ci_high"])
+        t["machine"], t["env"] = machine, env
+        frames.append(t)
+    t = pd.concat(frames, ignore_index=True)
+    t["commit"] = [commits[i] for i in t["commit_order"]]
+    t["commit_date"] = dates[t["commit_order"].to_numpy()]
+    t["kind"], t["unit"], t["status"], t["param_key"] = "time", "seconds", "ok", ""
+    t["params"] = [{} for _ in range(len(t))]
+    t["samples"] = None
+    return MultiEnv(t, truth, blips)
+
+
+def _orders(table) -> tuple[dict, dict]:
+    """commit -> order, and (machine, env, benchmark, param_key) -> sorted orders it ran."""
+    ok = table[(table["status"] == "ok") & table["value"].notna()]
+    order = dict(zip(ok["commit"].astype(str), ok["commit_order"], strict=False))
+    ran = {
+        tuple(str(v) for v in k): np.unique(s.to_numpy())
+        for k, s in ok.groupby(SERIES, observed=True)["commit_order"]
+    }
+    return order, ran
+
+
+def agreement(flagged, partners, table, tol: int = AGREE_TOL) -> dict:
+    """For each flagged regression: checkable (another env of the same benchmark and parameters
+    ran a commit within ``tol`` of its range [last good + 1, first bad], with 3 points either
+    side) and corroborated (another env's partner row, same direction, has a range within
+    ``tol`` of it; ``point``: its first bad commit within ``tol`` of this one's)."""
+    order, ran = _orders(table)
+    by: dict = {}
+    for r in partners.itertuples(index=False):
+        key = (str(r.benchmark), str(r.param_key))
+        lg, fb = order[str(r.last_good_commit)], order[str(r.first_bad_commit)]
+        by.setdefault(key, []).append((str(r.machine), str(r.env), lg, fb, r.direction))
+    envs_of: dict = {}
+    for m, e, b, p in ran:
+        envs_of.setdefault((b, p), []).append((m, e))
+    checkable, corr, corr_point = [], [], []
+    for r in flagged.itertuples(index=False):
+        key = (str(r.benchmark), str(r.param_key))
+        lg, fb = order[str(r.last_good_commit)], order[str(r.first_bad_commit)]
+        me = (str(r.machine), str(r.env))
+        ok = False
+        for m, e in envs_of.get(key, []):
+            if (m, e) == me:
+                continue
+            o = ran[(m, e, *key)]
+            near = np.any((o >= lg + 1 - tol) & (o <= fb + tol))
+            if near and (o <= lg).sum() >= 3 and (o >= fb).sum() >= 3:
+                ok = True
+        others = [p for p in by.get(key, []) if p[:2] != me and p[4] == r.direction]
+        checkable.append(ok)
+        corr.append(ok and any(p[2] + 1 <= fb + tol and p[3] >= lg + 1 - tol for p in others))
+        corr_point.append(ok and any(abs(p[3] - fb) <= tol for p in others))
+    c, k, cp = int(np.sum(corr)), int(np.sum(checkable)), int(np.sum(corr_point))
+    return {
+        "flagged": len(flagged),
+        "checkable": k,
+        "corroborated": c,
+        "share": c / k if k else math.nan,
+        "corroborated_point": cp,
+        "share_point": cp / k if k else math.nan,
+        "mask_checkable": np.asarray(checkable, bool),
+        "mask_corr": np.asarray(corr, bool),
+    }
+
+
+def _truth_hits(rows, me: MultiEnv, order: dict) -> np.ndarray:
+    """Whether each flagged row matches a true upward step of its series (range +- tol)."""
+    out = []
+    for r in rows.itertuples(index=False):
+        lg, fb = order[str(r.last_good_commit)], order[str(r.first_bad_commit)]
+        steps = me.truth.get((str(r.machine), str(r.env), str(r.benchmark)), [])
+        out.append(any(lg + 1 - AGREE_TOL <= c <= fb + AGREE_TOL and x > 1 for c, x, _ in steps))
+    return np.asarray(out, bool)
+
+
+def _recall(rows, me: MultiEnv, table) -> tuple[int, int]:
+    """(found, due): true slowdowns of at least the threshold that the env could see (3 runs
+    either side), and how many of them a flagged row covers (range +- tol)."""
+    order, ran = _orders(table)
+    spans: dict = {}
+    for r in rows.itertuples(index=False):
+        key = (str(r.machine), str(r.env), str(r.benchmark))
+        spans.setdefault(key, []).append(
+            (order[str(r.last_good_commit)], order[str(r.first_bad_commit)])
+        )
+    due = found = 0
+    for (m, e, b), steps in me.truth.items():
+        o = ran.get((m, e, b, ""))
+        for c, x, _ in steps:
+            if x < 1 + THRESHOLD or o is None or (o < c).sum() < 3 or (o >= c).sum() < 3:
+                continue
+            due += 1
+            found += any(
+                lg + 1 - AGREE_TOL <= c <= fb + AGREE_TOL for lg, fb in spans.get((m, e, b), [])
+            )
+    return found, due
+
+
+def _ours_cross(table) -> tuple:
+    """Ours with agreement (flagged: regressions not demoted) and without it (as before:
+    every regression), and every row of the former for the diagnosis."""
+    every = find_regressions(
+        table, threshold=THRESHOLD, kinds=("regression", "improvement", "below threshold")
+    )
+    regs = every[every["kind"] == "regression"]
+    plain = find_regressions(table, threshold=THRESHOLD, corroborate=False)
+    plain = plain[plain["kind"] == "regression"]
+    return regs[regs["agreement"] != "contradicted"], regs, plain, every
+
+
+def cross_env(paths: list[Path], seed: int, workers: int) -> list[dict]:
+    """Both detectors on every database and on the synthetic multi-machine set: flagged
+    regressions, checkable, corroborated (by the same detector in another env), the share."""
+
+    sets = []
+    for path in paths:
+        sets.append((path.name, load_results(path).table, None))
+    t0 = time.perf_counter()
+    me = multi_env(seed)
+    sets.append(("synthetic multi-machine", me.table, me))
+    t_gen = time.perf_counter() - t0
+    print(
+        f"flagged / checkable / corroborated / share (range) / share (first bad within "
+        f"{AGREE_TOL}); 'before' is our detector without cross-environment agreement"
+    )
+    head = f"{'set':<26}{'envs':>5}  {'detector':<13}{'flagged':>8}{'check':>7}{'corr':>6}"
+    print(head + f"{'share':>7}{'point':>7}{'P':>7}{'R':>7}")
+    out = []
+    for name, table, truth in sets:
+        ok = table[(table["status"] == "ok") & table["value"].notna()]
+        n_envs = ok.groupby(["machine", "env"], observed=True).ngroups
+        flagged, regs, plain, every = _ours_cross(table)
+        asv = _asv_on_table(table, workers).assign(direction="worse")
+        res = {
+            "before": agreement(plain, plain, table),
+            "tensorbench": agreement(flagged, regs, table),
+            "asv": agreement(asv, asv, table),
+        }
+        rows_of = {"before": plain, "tensorbench": flagged, "asv": asv}
+        for det, a in res.items():
+            pr = ""
+            if truth is not None:
+                order, _ = _orders(table)
+                hits = _truth_hits(rows_of[det], truth, order)
+                found, due = _recall(rows_of[det], truth, table)
+                a["precision"] = float(hits.mean()) if hits.size else math.nan
+                a["recall"] = found / due if due else math.nan
+                pr = f"{a['precision']:>7.3f}{a['recall']:>7.3f}"
+            share = (
+                f"{a['share']:>7.2f}{a['share_point']:>7.2f}"
+                if a["checkable"]
+                else ("   not checkable" if n_envs > 1 else "   single env")
+            )
+            label = name if det == "before" else ""
+            print(
+                f"{label:<26}{(n_envs if det == 'before' else ''):>5}  {det:<13}"
+                f"{a['flagged']:>8}{a['checkable']:>7}{a['corroborated']:>6}{share}{pr}"
+            )
+        if n_envs > 1 and not res["tensorbench"]["checkable"]:
+            print(f"{'':<33}(its environments ran disjoint commits: nothing to compare)")
+        out.append(
+            {
+                "name": name,
+                "table": table,
+                "truth": truth,
+                "res": res,
+                "rows": rows_of,
+                "regs": regs,
+                "every": every,
+                "n_envs": n_envs,
+            }
+        )
+    print(f"(synthetic set: {len(me.table)} points, generated in {t_gen:.1f} s)")
+    return out
+
+
+def diagnose(result: dict, det: str = "before") -> None:
+    """Why flagged regressions were not seen elsewhere (``det``: 'before' agreement or
+    'tensorbench' with it): each checkable, uncorroborated one in one bucket (first that
+    applies)."""
+    import collections
+
+    table, me, plain = result["table"], result["truth"], result["rows"][det]
+    a = result["res"][det]
+    order, _ = _orders(table)
+    every = result["every"]
+    worse = every[every["direction"] == "worse"]
+    hits = _truth_hits(plain, me, order) if me is not None else None
+    counts: collections.Counter = collections.Counter()
+    for i, r in enumerate(plain.itertuples(index=False)):
+        if not a["mask_checkable"][i] or a["mask_corr"][i]:
+            continue
+        lg, fb = order[str(r.last_good_commit)], order[str(r.first_bad_commit)]
+        o = worse[
+            (worse["benchmark"] == r.benchmark)
+            & (worse["param_key"] == r.param_key)
+            & ((worse["machine"] != r.machine) | (worse["env"] != r.env))
+        ]
+        o_fb = np.array([order[str(c)] for c in o["first_bad_commit"]], dtype=int)
+        o_lg = np.array([order[str(c)] for c in o["last_good_commit"]], dtype=int)
+        near = o[(o_fb >= lg + 1 - AGREE_TOL) & (o_lg + 1 <= fb + AGREE_TOL)]
+        blip = me is not None and any(
+            b0 - AGREE_TOL <= fb <= b1 + AGREE_TOL for b0, b1, _ in me.blips[(r.machine, r.env)]
+        )
+        if r.resolved:
+            why = "transient (undone later; asv lists only what is still there)"
+        elif len(near) and (near["kind"] == "below threshold").all():
+            why = "seen elsewhere below the threshold or noise floor"
+        elif r.n_steps > 1:
+            why = "ranged regression (accumulated small steps)"
+        else:
+            why = "moved in this environment only"
+        if hits is not None:
+            why += " [true step]" if hits[i] else (" [host-drift blip]" if blip else " [no step]")
+        counts[why] += 1
+    n = sum(counts.values())
+    when = "before agreement" if det == "before" else "with agreement"
+    print(f"{result['name']}: {n} checkable regressions not flagged elsewhere, {when}:")
+    for why, k in counts.most_common():
+        print(f"  {k:>5}  {why}")
+
+
+# --------------------------------------------------------------------------------------------
 # Real databases: no labels, so corroboration across machines/envs is the check
 
 
@@ -610,41 +946,6 @@ def _asv_full(args: tuple[list[float], list]) -> list[tuple[int, int, float, flo
     except (ValueError, ZeroDivisionError, FloatingPointError, OverflowError):
         return []
     return list(pos or ())
-
-
-def _share(rows) -> tuple[int, int, int, float]:
-    """flagged, checkable, corroborated, share of the checkable."""
-    checked = rows["corroboration"] + rows["not_seen_by"].map(len)
-    n_check = int((checked > 0).sum())
-    n_corr = int((rows["corroboration"] > 0).sum())
-    return len(rows), n_check, n_corr, (n_corr / n_check if n_check else math.nan)
-
-
-def real_databases(paths: list[Path], workers: int) -> list[dict]:
-    """Flagged / checkable / corroborated / share for both detectors on each database."""
-    from tensorbench.analysis.corroboration import corroborate
-
-    print(
-        f"{'database':<26}{'series':>7}{'envs':>5}  {'tensorbench flagged/checkable/corr/share':>42}"
-        f"  {'asv flagged/checkable/corr/share':>34}"
-    )
-    out = []
-    for path in paths:
-        db = load_results(path)
-        table = db.table
-        ours = find_regressions(table, threshold=THRESHOLD)
-        ours = ours[ours["kind"] == "regression"]
-        asv = corroborate(_asv_on_table(table, workers), table, THRESHOLD)
-        n_series = table.groupby(SERIES, observed=True).ngroups
-        n_envs = table.groupby(["machine", "env"], observed=True).ngroups
-        a, b = _share(ours), _share(asv)
-        print(
-            f"{path.name:<26}{n_series:>7}{n_envs:>5}  "
-            f"{a[0]:>14}/{a[1]:>4}/{a[2]:>4}/{a[3]:>6.2f}            "
-            f"{b[0]:>10}/{b[1]:>4}/{b[2]:>4}/{b[3]:>6.2f}"
-        )
-        out.append({"name": path.name, "table": table, "ours": ours, "asv": asv})
-    return out
 
 
 def explain(result: dict) -> None:
@@ -745,19 +1046,25 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         nargs="*",
         default=None,
-        help=f"real asv results databases (default: every folder in {REAL})",
+        help="only compare the detectors across environments, on these asv results "
+        f"databases (none named: every folder in {REAL}) and the synthetic multi-machine set",
     )
     ap.add_argument("--doc", type=Path, default=DOC, help=f"generated document (default {DOC})")
     ap.add_argument("--no-doc", action="store_true", help="print only")
     args = ap.parse_args(argv)
     if args.speed:
         return speed()
-    real = args.real if args.real is not None else sorted(p for p in REAL.glob("*") if p.is_dir())
+    every_db = sorted(p for p in REAL.glob("*") if p.is_dir())
+    if args.real is not None:
+        # only the cross-environment comparison, printed
+        _real(args.real or every_db, args.seed, args.workers)
+        return 0
+    real = every_db
     sections: list[tuple[str, str]] = []
     for title, run in (
         ("Synthetic histories with known steps", lambda: synthetic(args)),
         ("Scenarios that look like real CI", lambda: run_scenarios(args.seed, args.workers)),
-        ("Real databases: corroboration", lambda: _real(real, args.workers)),
+        ("Across environments", lambda: _real(real, args.seed, args.workers)),
     ):
         buf = _Tee()
         with contextlib.redirect_stdout(buf):
@@ -771,14 +1078,65 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _real(paths: list[Path], workers: int) -> None:
-    if not paths:
-        print("no real databases at hand")
-        return
-    results = real_databases(paths, workers)
+def _real(paths: list[Path], seed: int, workers: int) -> None:
+    results = cross_env(paths, seed, workers)
     print()
     for r in results:
-        explain(r)
+        if r["truth"] is not None or r["res"]["before"]["checkable"]:
+            diagnose(r)
+            diagnose(r, "tensorbench")
+    for r in results:
+        if r["truth"] is None and not r["res"]["before"]["checkable"]:
+            print()
+            r["ours"] = r["rows"]["tensorbench"]
+            explain(r)
+
+
+FINDINGS = [
+    "## What we found: why flagged regressions were not seen elsewhere",
+    "",
+    "On the real 1,772-commit history (4 machines, 7 environments; not at hand here) 83 of our "
+    "186 flagged regressions (0.45) were flagged by us in another environment at the same "
+    "place, against 128 of 168 (0.77) for asv. The synthetic multi-machine set reproduces the "
+    "gap (`before` above), and the breakdown (`... before agreement`) says where it comes from, "
+    "in this order of weight:",
+    "",
+    "1. **One environment moving alone: host episodes.** Our detector lists every significant "
+    "level change as a regression, including one undone a few runs later (shown 'resolved', "
+    "never failing the gate). A host-drift blip of a few runs, or a stretch of slow host "
+    "wander, moves every benchmark of one environment at once, so one episode makes dozens of "
+    "rows that no other environment can see. asv lists only regressions still present at the "
+    "newest commit, and its Potts fit needs more evidence per step, so it flags fewer of "
+    "these (and far fewer true slowdowns too: its recall above). Transient and env-only rows "
+    "are most of `before`'s unconfirmed ones.",
+    "2. **Placement, when environments ran different commits.** One that runs every 3rd commit, "
+    "or a random 60 %, can only place a change within its own gap; noise moves the robust fit "
+    "a commit or two more. Comparing first bad commits (`point`) loses about a tenth of the "
+    "agreements that comparing the commit ranges each environment's change could lie in keeps "
+    "(`share` vs `point`).",
+    "3. **Per-environment thresholds.** The same change of 5-8 % reaches the threshold in one "
+    "environment and stays 'below threshold' (or under a noisy one's floor) in another.",
+    "4. **Ranged regressions.** Small steps joined into one range end where each environment's "
+    "accumulation first reaches the threshold, which differs between them; a few rows.",
+    "",
+    "Outlier rejection taking a step's first points did not show up as a bucket here: an "
+    "outlier needs both sides' medians on the same side of it, which a step's first point never "
+    "has. Env-only true steps (a change that costs one platform) are real and stay unconfirmed "
+    "by design: they are why the share cannot be 1.",
+    "",
+    "**What changed** (`tensorbench.analysis.corroboration`, `regressions` step 8): every change "
+    "is checked on the other environments' own values over its commit range +- 3. Another "
+    "environment *corroborates* it when it shifts the same way significantly by at least a "
+    "third of the change (and half the threshold); it *ran the commits without moving* only "
+    "when its own run-to-run SD lets it say so with 99 % confidence (a noisy environment's "
+    "silence is no evidence). Corroborated changes are promoted: ranked first, and one held "
+    "back only by its series' noise floor becomes a regression. Changes no other environment "
+    "corroborates while one ran the same commits steadily are demoted: listed after the others "
+    "('contradicted') and not gate-failing unless large (the near end of the 99 % interval at "
+    "least twice the minimum effect). Changes nobody else could check stay as they were. The "
+    "single-environment figures above are unchanged by this (nothing there can be checked).",
+    "",
+]
 
 
 def write_doc(path: Path, sections: list[tuple[str, str]], args: argparse.Namespace) -> None:
@@ -803,17 +1161,29 @@ def write_doc(path: Path, sections: list[tuple[str, str]], args: argparse.Namesp
         "- Scenarios: per-commit values (2 % noise, 2 % slow runs) with the named fault; "
         "`alarms/1000` are regressions reported on step-free series per 1,000 points; "
         "`outliers listed` counts fast outlier rows (kind 'outlier').",
-        "- Real databases: no labels. A flagged regression is checkable when another "
-        "machine/env series of the same benchmark and parameters ran those commits "
-        "(enough points either side); corroborated when that series shifts the same way, "
-        "significantly (Mann-Whitney p <= 0.01, at least half the threshold) within 3 commits "
-        "(`tensorbench.analysis.corroboration.py`). The same check is applied to asv's detections "
-        "(`detect_steps` with asv's 2/|ci_99| weights + `detect_regressions`, threshold 5 %). "
-        "share = corroborated / checkable.",
+        "- Across environments (`--real` prints this section alone): every database in "
+        "../shared/data and a synthetic multi-machine set (`multi_env`: "
+        f"{len(MULTI_ENVS)} machine/env pairs with run CVs of 1-8 % running every commit, "
+        "every 2nd or 3rd, or a random 60-80 %; shared steps (code changes, each machine's "
+        "cost 0.8-1.25x), a few env-only steps, slow host wander, host-drift blips of 1-6 runs "
+        "slowing a whole env, bimodal series, slow runs). Each detector is judged by itself: a "
+        "flagged regression is *checkable* when another env of the same benchmark and "
+        f"parameters ran a commit within {AGREE_TOL} of its range (last good + 1 .. first bad) "
+        "with 3 runs either side, *corroborated* when the same detector flagged a regression "
+        f"there whose range lies within {AGREE_TOL} commits of it; share = corroborated / "
+        "checkable (`point`: first bad commits within 3 instead, as the figures quoted for the "
+        "real 1,772-commit history were taken). asv: `detect_steps` with its 2/|ci_99| "
+        "weights + `detect_regressions` at 5 %, per machine/env series, as `asv publish` does. "
+        "Ours: `before` is every regression row without cross-environment agreement; "
+        "`tensorbench` the regressions it flags now (demoted ones are listed but not counted). "
+        "P/R (synthetic only): a flagged regression is right when a true slowdown of its series "
+        "lies in its range +- 3; recall is over true slowdowns of at least 5 % with 3 runs "
+        "either side.",
         "",
     ]
     for title, text in sections:
         lines += [f"## {title}", "", "```", text.rstrip().split("\n", 1)[-1], "```", ""]
+    lines += FINDINGS
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
 

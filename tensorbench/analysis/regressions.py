@@ -42,12 +42,25 @@ Method, per series (machine x env x benchmark x param_key) in commit order, one 
    not clear the threshold on their own are accumulated; the range ends at the step where the
    accumulated change reaches the threshold and is retested (window before its first step vs
    window after its last), then judged by the same rule, ``n_steps`` > 1.
-8. Corroboration (`tensorbench.analysis.corroboration`): in how many other machine/env series of the same
-   benchmark and parameters the same change shows at the same commits (+-3), and which ran
-   those commits without showing it.
-9. Gate: a regression fails it unless acknowledged or ``resolved`` (a later change brought the
+8. Corroboration (`tensorbench.analysis.corroboration`): in how many other machine/env series
+   of the same benchmark and parameters the same change shows around the same commits (the
+   change's range, +-3), and which ran those commits and confidently did not move
+   (``agreement``: 'corroborated', 'contradicted' or 'unchecked'). Agreement ranks and gates:
+   - corroborated changes are promoted: listed first within their kind, and a change held
+     back only by the noise floor (estimate at least the threshold, below ``min_effect``)
+     becomes a regression or improvement: the other environment's move is the evidence the
+     floor stands in for;
+   - contradicted regressions are demoted: listed after the others, and failing the gate only
+     when large (the near end of their 99 % interval at least `LARGE_FACTOR` x ``min_effect``,
+     log scale): one environment moving alone while others ran the same commits steadily is
+     most often its host (drift, a noisy neighbour) and rarely a code change; a large one is
+     kept because a change that costs only one platform is real and must not slip through;
+   - unchecked changes (nobody else ran nearby commits, or their noise cannot tell) stay as
+     they are.
+9. Gate: a regression fails it unless acknowledged, ``resolved`` (a later change brought the
    series back within the threshold of its old level, as asv only lists regressions still
-   present). Improvements, 'below threshold' and 'outlier' rows never fail it.
+   present) or demoted and not large. Improvements, 'below threshold' and 'outlier' rows never
+   fail it.
 
 Columns (`COLUMNS`): ``before``/``after`` are medians of the two windows, ``ratio`` the
 Hodges-Lehmann estimate as a ratio, ``ratio_low``/``ratio_high`` its 99 % interval,
@@ -136,6 +149,7 @@ COLUMNS = [
     "corroboration",
     "corroborated_by",
     "not_seen_by",
+    "agreement",
 ]
 
 HIGHER_IS_BETTER_UNITS = frozenset(
@@ -220,6 +234,10 @@ def _resolve_since(
 
 
 KINDS = ("regression", "improvement", "below threshold", "outlier")
+# A demoted (contradicted) regression still fails the gate when the near end of its interval
+# is at least this many times its series' minimum effect (log scale).
+LARGE_FACTOR = 2.0
+AGREEMENT_RANK = {"corroborated": 0, "unchecked": 1, "contradicted": 2}
 
 
 def find_regressions(
@@ -250,9 +268,10 @@ def find_regressions(
     (isolated runs faster / better than both neighbouring levels; never fail the gate).
     ``direction`` says 'worse' or 'better'. With ``corroborate`` each row also says in how
     many other machine/env series of the same benchmark and parameters the same change shows
-    at the same commits (`tensorbench.analysis.corroboration`). Columns: `COLUMNS`; ``significance`` is
-    a Mann-Whitney p-value. Sorted with open regressions first, most corroborated first,
-    largest effect first.
+    at the same commits (`tensorbench.analysis.corroboration`), and ``agreement`` promotes or
+    demotes it (module docstring, step 8). Columns: `COLUMNS`; ``significance`` is a
+    Mann-Whitney p-value. Sorted with open regressions first, then by kind, agreement
+    (corroborated, unchecked, contradicted), how many others show it and effect.
     """
     if threshold < 0:
         raise InputError(f"threshold must be >= 0, got {threshold}")
@@ -339,7 +358,9 @@ def find_regressions(
                 )
         for c, label in events:
             direction = "worse" if c.shift * worse > 0 else "better"
-            if label not in wanted:
+            # held back by the noise floor alone: corroboration elsewhere may promote it
+            promotable = label == "below threshold" and effect > thr and abs(c.shift) >= thr
+            if label not in wanted and not (promotable and corroborate):
                 continue
             i0, i1 = a + int(keep[c.start]), a + int(keep[c.stop])
             if not recent(i1):
@@ -357,7 +378,7 @@ def find_regressions(
             resolved = False
             # only a later change can undo it; the level test alone would call a regression
             # just under the threshold by medians "resolved" on the segment it starts
-            if label == "regression" and before and c.stop < tail:
+            if (label == "regression" or promotable) and before and c.stop < tail:
                 still = latest / before if worse > 0 else before / latest if latest else math.inf
                 resolved = bool(still < 1 + threshold)
             range_commits = [str(h) for h in commits[i0 + 1 : i1 + 1]]
@@ -386,10 +407,12 @@ def find_regressions(
                     "acknowledged": ack is not None,
                     "reason": ack.reason if ack else "",
                     "fails_gate": label == "regression" and ack is None and not resolved,
+                    "_promotable": promotable,
                 }
             )
     if not rows:
         return _empty()
+    promotable = np.array([bool(r.get("_promotable", False)) for r in rows])
     out = pd.DataFrame(rows, columns=COLUMNS)
     if corroborate:
         from .corroboration import corroborate as _corroborate
@@ -399,17 +422,44 @@ def find_regressions(
         out["corroboration"] = 0
         out["corroborated_by"] = [[] for _ in range(len(out))]
         out["not_seen_by"] = [[] for _ in range(len(out))]
+        out["agreement"] = "unchecked"
+    out = _apply_agreement(out, promotable, wanted)
     size = np.abs(np.log(out["ratio"].where(out["ratio"] > 0)))
     rank = {k: i for i, k in enumerate(KINDS)}
     out = out.assign(
         _pass=~out["fails_gate"].astype(bool),
         _kind=out["kind"].map(rank),
+        _agree=out["agreement"].map(AGREEMENT_RANK),
         _corr=-out["corroboration"],
         _eff=-size,
     )
-    out = out.sort_values(["_pass", "_kind", "_corr", "_eff"], kind="stable")
-    out = out.drop(columns=["_pass", "_kind", "_corr", "_eff"])
+    out = out.sort_values(["_pass", "_kind", "_agree", "_corr", "_eff"], kind="stable")
+    out = out.drop(columns=["_pass", "_kind", "_agree", "_corr", "_eff"])
     return out.reset_index(drop=True)
+
+
+def _apply_agreement(out: pd.DataFrame, promotable: np.ndarray, wanted: set[str]) -> pd.DataFrame:
+    """Promotion and demotion by ``agreement`` (module docstring, step 8), then only the
+    ``wanted`` kinds (rows made only to be promoted go unless they were)."""
+    up = promotable & out["agreement"].eq("corroborated").to_numpy()
+    out.loc[up, "kind"] = np.where(
+        out.loc[up, "direction"].eq("worse"), "regression", "improvement"
+    )
+    ratio = out["ratio"].astype(float).where(out["ratio"].astype(float) > 0)
+    lo = np.log(out["ratio_low"].astype(float).where(out["ratio_low"].astype(float) > 0))
+    hi = np.log(out["ratio_high"].astype(float).where(out["ratio_high"].astype(float) > 0))
+    # the interval's end nearer to no change; 0 when it straddles it
+    near = np.where(ratio >= 1, lo.clip(lower=0), (-hi).clip(lower=0))
+    floor = np.log1p(out["min_effect"].astype(float))
+    large = np.nan_to_num(near) >= LARGE_FACTOR * floor
+    held = out["agreement"].eq("contradicted").to_numpy() & ~large
+    out["fails_gate"] = (
+        out["kind"].eq("regression")
+        & ~out["acknowledged"].astype(bool)
+        & ~out["resolved"].astype(bool)
+        & ~held
+    )
+    return out[out["kind"].isin(wanted)]
 
 
 # Noise models and change points by series fingerprint (its working-scale values and the

@@ -112,6 +112,7 @@ def _as_json(row: Any) -> dict[str, Any]:
         "corroboration": int(row.corroboration),
         "corroborated_by": list(row.corroborated_by),
         "not_seen_by": list(row.not_seen_by),
+        "agreement": row.agreement,
         "resolved": bool(row.resolved),
         "acknowledged": bool(row.acknowledged),
         "reason": row.reason,
@@ -141,6 +142,11 @@ def _status(row: Any) -> str:
         return (f"acknowledged: {row.reason}" if row.reason else "acknowledged") + noise
     if row.resolved:
         return "resolved" + noise
+    if row.agreement == "contradicted":
+        # demoted: others ran these commits steadily; it gates only when large
+        return (
+            "OPEN, not seen elsewhere" if row.fails_gate else "demoted: not seen elsewhere"
+        ) + noise
     return "OPEN" + noise
 
 
