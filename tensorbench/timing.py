@@ -14,7 +14,7 @@ audit use, and ``calibrate_number`` plus ``hold_outputs`` are what the asv bench
    for its first tenths of a second (page faults, thread pools, lazy initialisation): none of
    those calls is a sample.
 2. Samples of ``number`` back-to-back calls under one clock, as ``timeit`` does.
-3. Allocation rotation: before sample *i*, ``i % ROTATION`` outputs of extra calls are held
+3. Allocation rotation: before sample *i*, ``i % ROTATION + 1`` outputs of extra calls are held
    alive (outside the timed region), so the buffers the timed calls allocate land at other
    heap offsets in each sample. Why: NumPy's output buffer comes from malloc, and its offset
    within a 64-byte cache line is fixed for the life of a process; measured here, matmul 128
@@ -123,14 +123,17 @@ def calibrate_number(call: Callable[[], Any], sample_time: float = SAMPLE_TIME) 
 
 
 def hold_outputs(call: Callable[[], Any], phase: int, warm_s: float) -> list[Any]:
-    """Outputs of ``phase % ROTATION`` extra calls, to keep alive during the next sample.
+    """Outputs of ``phase % ROTATION + 1`` extra calls, to keep alive during the next sample.
 
     Held buffers shift where the timed calls' own outputs are allocated (see the module
-    docstring). Only for calls under ``HOLD_MAX_CALL_S``, whose outputs are small.
+    docstring): with 1..ROTATION outputs held, consecutive equal-sized chunks put the timed
+    output at each 16-byte offset of a cache line once per rotation (with none held it reuses
+    an older chunk, and one offset came up twice). Only for calls under ``HOLD_MAX_CALL_S``,
+    whose outputs are small.
     """
     if warm_s >= HOLD_MAX_CALL_S:
         return []
-    return [call() for _ in range(phase % ROTATION)]
+    return [call() for _ in range(phase % ROTATION + 1)]
 
 
 def sample(call: Callable[[], Any], number: int, samples: int, warm_s: float) -> list[float]:
@@ -242,9 +245,11 @@ def t95(df: int) -> float:
 class Pooled:
     """A point's value pooled over worker processes, each one fresh.
 
-    ``value`` is the geometric mean of the processes' medians, each process weighing the same;
-    the 95 % interval comes from the spread of those medians, so it includes the between-process
-    part (heap layout, thread placement) that samples within one process cannot show.
+    ``value`` is the median of every process's samples together: robust to one disturbed
+    process, as the median of one process is to a disturbed sample. The 95 % interval is a
+    t interval from the spread of the processes' medians (log scale, centred on ``value``), so
+    it includes the between-process part (heap layout, thread placement) that samples within
+    one process cannot show; with one process it is that process's interquartile range.
     """
 
     value: float
@@ -258,17 +263,15 @@ class Pooled:
         return len(self.process_medians)
 
 
-def pool(process_medians: list[float], samples: int) -> Pooled:
-    """Pool per-process medians (seconds); with one process the interval is that value alone."""
-    logs = [math.log(m) for m in process_medians]
-    centre = statistics.fmean(logs)
-    half = 0.0
-    if len(logs) > 1:
+def pool(process_samples: list[list[float]]) -> Pooled:
+    """Pool the samples (seconds per call) that each of several processes took of one point."""
+    everything = Timing(tuple(s for ss in process_samples for s in ss), number=1)
+    medians = [statistics.median(ss) for ss in process_samples]
+    value = everything.median
+    if len(medians) > 1:
+        logs = [math.log(m) for m in medians]
         half = t95(len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
-    return Pooled(
-        value=math.exp(centre),
-        low=math.exp(centre - half),
-        high=math.exp(centre + half),
-        process_medians=tuple(process_medians),
-        samples=samples,
-    )
+        low, high = value * math.exp(-half), value * math.exp(half)
+    else:
+        low, high = everything.q25, everything.q75
+    return Pooled(value, low, high, tuple(medians), len(everything.samples))

@@ -243,8 +243,8 @@ def time_case(case: Case, target_s: float = 1.0, processes: int = 3) -> dict[str
     This process validates the case (errors and warnings surface here, once) and is the first
     of the ``processes``; the others are fresh worker processes (tensorbench.asv.worker), each
     preparing and timing the case with the same harness. Processes differ by more than samples
-    within one do (heap layout, thread placement), so the point's value is the geometric mean of
-    the processes' medians, and its 95 % interval comes from their spread.
+    within one do (heap layout, thread placement), so the point's value is the median of all
+    their samples, and its 95 % interval comes from the spread of the processes' medians.
     """
     from dataclasses import asdict
 
@@ -267,9 +267,8 @@ def time_case(case: Case, target_s: float = 1.0, processes: int = 3) -> dict[str
         medians.append(res["median"])
         per_process.append(res["samples"])
         numbers.append(res["number"])
-    samples = [s for ss in per_process for s in ss]
-    pooled = pool(medians, len(samples))
-    everything = Timing(samples=tuple(samples), number=numbers[0])
+    pooled = pool(per_process)
+    everything = Timing(samples=tuple(s for ss in per_process for s in ss), number=numbers[0])
     result: dict[str, Any] = {
         "workload": case.workload,
         "backend": case.backend,
@@ -283,7 +282,7 @@ def time_case(case: Case, target_s: float = 1.0, processes: int = 3) -> dict[str
         "first_call_s": prepared.first_call_s,  # trace + compile in the compiled mode
         **everything.to_dict(),
         "numbers": numbers,  # calls per sample, per process
-        "value_s": pooled.value,  # the point's value: geometric mean of the process medians
+        "value_s": pooled.value,  # the point's value: median of all processes' samples
         "ci95_s": [pooled.low, pooled.high],
         "processes": pooled.processes,
         "process_medians_s": list(pooled.process_medians),
