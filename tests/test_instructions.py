@@ -212,45 +212,45 @@ def test_result_file_keeps_instruction_reasons_across_runs() -> None:
     assert later["tensorbench"]["instructions"]["wall_s"] == 1.0
 
 
-def test_reader_treats_instruction_counts_as_a_series(tmp_path: Path) -> None:
-    from tensorbench.analysis.results import RESULT_COLUMNS, load_results
+NAME = "bench_instructions.InstructionsMatmul.track_instructions_matmul"
+PARAMS = [["'numpy:cpu'", "'jax:cpu'"], ["128"], ["'float32'"]]
 
-    name = "bench_instructions.InstructionsMatmul.track_instructions_matmul"
-    params, names = [["'numpy:cpu'", "'jax:cpu'"], ["128"], ["'float32'"]], grid_params("matmul")[1]
-    (tmp_path / "benchmarks.json").write_text(
-        json.dumps(
-            {
-                name: {
-                    "name": name,
-                    "type": "track",
-                    "unit": "instructions",
-                    "param_names": names,
-                    "params": params,
-                    "version": "1",
-                },
-                "version": 2,
-            }
-        )
-    )
-    machine = tmp_path / "m"
+
+def _write_db(root: Path, values: list[list[float]], reasons: dict[str, str]) -> Path:
+    """An asv database of instruction counts: one result file per commit, dated in order."""
+    from tensorbench.analysis.results import RESULT_COLUMNS
+
+    bench = {"name": NAME, "type": "track", "unit": "instructions", "version": "1"}
+    bench.update(param_names=grid_params("matmul")[1], params=PARAMS)
+    (root / "benchmarks.json").write_text(json.dumps({NAME: bench, "version": 2}))
+    machine = root / "m"
     machine.mkdir()
     (machine / "machine.json").write_text(json.dumps({"machine": "m", "version": 1}))
-    entry = [[651722.0, float("nan")], params, "1", 1_700_000_000_000, 1.0]
+    for i, result in enumerate(values):
+        date = 1_700_000_000_000 + i * 86_400_000
+        commit = f"{i:02d}" * 20  # distinct 8-character prefixes (the file names)
+        rec = {
+            "version": 2,
+            "commit_hash": commit,
+            "env_name": "existing-main",
+            "date": date,
+            "params": {},
+            "python": "3.11",
+            "requirements": {},
+            "result_columns": list(RESULT_COLUMNS[:5]),
+            "results": {NAME: [result, PARAMS, "1", date, 1.0]},
+            "tensorbench": {"skip_reasons": {NAME: reasons}},
+        }
+        (machine / f"{commit[:8]}-existing-main.json").write_text(json.dumps(rec))
+    return root
+
+
+def test_reader_treats_instruction_counts_as_a_series(tmp_path: Path) -> None:
+    from tensorbench.analysis.results import load_results
+
     reason = {"backend='jax:cpu', size=128, dtype='float32'": "under valgrind: timed out"}
-    rec = {
-        "version": 2,
-        "commit_hash": "a" * 40,
-        "env_name": "existing-main",
-        "date": 1_700_000_000_000,
-        "params": {},
-        "python": "3.11",
-        "requirements": {},
-        "result_columns": list(RESULT_COLUMNS[:5]),
-        "results": {name: entry},
-        "tensorbench": {"skip_reasons": {name: reason}},
-    }
-    (machine / "aaaaaaaa-existing-main.json").write_text(json.dumps(rec).replace("NaN", "NaN"))
-    t = load_results(tmp_path).table.set_index("param_key")
+    t = load_results(_write_db(tmp_path, [[651722.0, float("nan")]], reason)).table
+    t = t.set_index("param_key")
     ok = t.loc["backend='numpy:cpu', size=128, dtype='float32'"]
     assert (ok["kind"], ok["unit"], ok["status"], ok["value"]) == (
         "track",
@@ -260,3 +260,20 @@ def test_reader_treats_instruction_counts_as_a_series(tmp_path: Path) -> None:
     )
     skipped = t.loc["backend='jax:cpu', size=128, dtype='float32'"]
     assert (skipped["status"], skipped["reason"]) == ("skipped", "under valgrind: timed out")
+
+
+def test_regressions_find_a_2_percent_step_in_instruction_counts(tmp_path: Path) -> None:
+    from tensorbench.analysis.regressions import find_regressions
+    from tensorbench.analysis.results import load_results
+
+    # 0.1 % run-to-run wobble (what callgrind counts show here), +2 % from the 9th commit on
+    wobble = [1.0, 1.001, 0.999, 1.0005, 0.9995, 1.0, 1.001, 0.999]
+    values = [[651722.0 * w, 695356.0 * w] for w in wobble]
+    values += [[651722.0 * 1.02 * w, 695356.0 * w] for w in wobble]
+    table = load_results(_write_db(tmp_path, values, {})).table
+    found = find_regressions(table, threshold=0.01, corroborate=False)
+    assert list(found["param_key"]) == ["backend='numpy:cpu', size=128, dtype='float32'"]
+    row = found.iloc[0]
+    assert (row["kind"], row["direction"]) == ("regression", "worse")  # more instructions
+    assert row["ratio"] == pytest.approx(1.02, abs=0.002)
+    assert row["first_bad_commit"] == "08" * 20

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from . import paired
 
 REPO_HELP = (
     "the tensorbench checkout to work in (default: the one holding the current directory, "
@@ -74,8 +75,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Exit 0: nothing slower; 1: slower beyond --factor; "
         "2: bad input; 3: asv could not run.",
     )
-    p.add_argument("base")
-    p.add_argument("head")
+    p.add_argument("base", nargs="?")  # optional only for --paired --python-a/--python-b
+    p.add_argument("head", nargs="?")
     p.add_argument("--factor", type=float, default=1.1, help="slower by more than this fails")
     p.add_argument("--config", type=Path, help="asv.conf.json of the project (default: ours)")
     p.add_argument("--python", help="interpreter of an existing environment (default: this one)")
@@ -83,6 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--suite", help="suite choosing the grid points (default: quick for ours)")
     p.add_argument("--repo", type=Path, default=None, help=REPO_HELP)
     p.add_argument("--json", action="store_true")
+    paired.add_compare_arguments(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("publish", help="asv publish the results database to .asv/html")
@@ -270,6 +272,9 @@ def print_instruction_summary(machine: str, commits: list[str], results_dir: Pat
         & table["commit"].isin(commits)
         & table["benchmark"].str.contains(".track_instructions_", regex=False)
     ]
+    # the points this run reached: counted, failed, or skipped with a reason (asv's grid holds
+    # every other point as a bare NaN)
+    t = t[(t["status"] != "skipped") | t["reason"].notna()]
     for _, r in t.sort_values(["env", "benchmark", "param_key"]).iterrows():
         name = r["benchmark"].rsplit("track_instructions_", 1)[-1]
         if r["status"] == "ok":
@@ -288,6 +293,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from ..asv.process import AsvError
     from ..asv.suites import load_suite
 
+    if args.paired:
+        return paired.cmd_compare_paired(args)
+    if args.head is None:
+        raise InputError("compare needs two commits: BASE HEAD")
     if not 1.0 < args.factor < 1e6:
         raise InputError(f"--factor must be > 1.0, got {args.factor}")
     if args.config is not None and not args.config.is_file():
