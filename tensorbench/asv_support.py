@@ -25,7 +25,7 @@ from .audit import AUDIT_LOG_ENV, log_native
 from .backends import Skip
 from .cases import Case, PreparedCase, prepare
 from .paths import GRAPH_DIR_ENV, SUITE_ENV, THREADS_ENV, WORK_LOG_ENV, param_key_of
-from .timing import calibrate, calibrate_number, hold_outputs  # noqa: F401 (benchmarks/)
+from .timing import ROUNDS, calibrate, calibrate_number, hold_outputs  # noqa: F401 (benchmarks/)
 
 
 def skip(reason: str) -> NoReturn:

@@ -43,6 +43,10 @@ from typing import Any
 # across samples (``hold_outputs``), the same calibration in `tensorbench time` and workers.
 HARNESS = 3
 
+# Fresh processes asv times each point in (benchmarks/common.py's ``rounds``): one, so the
+# quick suite fits 10 minutes; the between-process spread enters each result's interval
+# instead (tensorbench/asv/variance.py), and `tensorbench time` pools 3 processes by default.
+ROUNDS = 1
 SAMPLE_TIME = 0.05  # seconds a sample lasts at least (MXNet's engine needs ~50 ms to average)
 CALIBRATE_S = 0.25  # warm-up + calibration calls, never sampled
 SLOW_CALL_S = 0.5  # one call this long ends calibration by itself

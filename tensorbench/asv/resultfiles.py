@@ -14,9 +14,10 @@ from typing import Any
 
 from ..noise import busy_reason
 from ..paths import REPO
-from ..timing import HARNESS
+from ..timing import HARNESS, ROUNDS
 from .grid import GRID
 from .suites import Suite
+from .variance import intervals
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -136,6 +137,9 @@ def annotate(
         "work": works,  # benchmark -> {param_key: {"flops", "edges"}} of one call
         "dirty_tree": dirty or previous.get("dirty_tree", False),
         "harness": HARNESS,
+        # per timed benchmark: processes pooled per point, and each point's 95 % interval
+        # including the measured between-process spread (asv's own covers samples only)
+        "intervals": {**previous.get("intervals", {}), **intervals(data, ROUNDS)},
     }
     if load is not None:
         data["tensorbench"]["load"] = load
