@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..paths import RESULTS_DIR as DEFAULT_RESULTS  # the project's own, wherever run from
+from . import paired
 
 ACK_FILE = "acknowledged.toml"
 
@@ -67,6 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(the gate judges only those)",
     )
     p.add_argument("--json", action="store_true", help="print a JSON list instead of tables")
+    paired.add_confirm_arguments(p)
     p.set_defaults(func=cmd_regressions)
 
 
@@ -308,6 +310,8 @@ def cmd_regressions(args: argparse.Namespace) -> int:
     wanted |= {"improvement"} if args.improvements else set()
     wanted |= {"below threshold"} if args.below_threshold else set()
     wanted |= {"outlier"} if args.outliers else set()
+    if args.confirm:  # paired re-measurement decides the gate instead
+        return paired.confirm_regressions(args, found)
     shown = found[found["kind"].isin(wanted)]
     rows = list(shown.itertuples(index=False))
     gate = bool(found["fails_gate"].any()) if len(found) else False

@@ -1,0 +1,467 @@
+"""Paired, interleaved comparisons: statistics, ordering, commits in worktrees, confirm, bisect.
+
+The slow tests build a small git repository whose package is a fake ``tensorbench`` with only
+``asv_support.setup_case``: its ``run()`` is a deterministic busy loop whose length each commit
+sets, so which commits really add work (+30 %) is known, and worker processes time it exactly as
+they time real grid points.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tensorbench.analysis.paired import (
+    default_target,
+    mirrored_order,
+    paired_from_rounds,
+    paired_result,
+    round_log_ratios,
+    settled,
+    verdict,
+)
+from tensorbench.asv.paired import (
+    TEMP_PREFIX,
+    PairedConfig,
+    filter_points,
+    point_from_row,
+    point_name,
+    run_paired,
+    suite_points,
+)
+from tensorbench.asv.suites import load_suite
+from tensorbench.asv.worker import Point, Side, WorkerError
+from tensorbench.cli import main
+
+# -- statistics -------------------------------------------------------------------------------
+
+
+def test_interval_from_known_log_ratios() -> None:
+    # mean 0.05, sd 0.01, n = 6: t(0.975, 5) = 2.5706
+    x = 0.05 + 0.01 * np.array([-1.5, -0.5, 0.0, 0.0, 0.5, 1.5]) / np.std(
+        [-1.5, -0.5, 0.0, 0.0, 0.5, 1.5], ddof=1
+    )
+    res = paired_result(x, same_within=0.02)
+    half = 2.5706 * 0.01 / math.sqrt(6)
+    assert res.rounds == 6
+    assert res.ratio == pytest.approx(math.exp(0.05), rel=1e-9)
+    assert res.low == pytest.approx(math.exp(0.05 - half), rel=1e-4)
+    assert res.high == pytest.approx(math.exp(0.05 + half), rel=1e-4)
+    assert res.verdict == "slower"
+    assert res.half_width == pytest.approx(half, rel=1e-4)
+
+
+def test_verdict_rule() -> None:
+    band = math.log1p(0.02)
+    assert verdict(-0.005, 0.005, 0.02) == "same"
+    assert verdict(0.001, 0.009, 0.02) == "same"  # excludes 0 but inside the band: same wins
+    assert verdict(0.01, 0.03, 0.02) == "slower"
+    assert verdict(-0.03, -0.01, 0.02) == "faster"
+    assert verdict(-0.005, band + 0.001, 0.02) == "inconclusive"
+    assert verdict(-math.inf, math.inf, 0.02) == "inconclusive"
+
+
+def test_rounds_are_geometric_means_of_their_processes() -> None:
+    a = [[1.0, 4.0], [2.0, 2.0]]
+    b = [[2.0, 2.0], [3.0]]
+    got = round_log_ratios(a, b)
+    assert got == pytest.approx([math.log(2 / 2), math.log(3 / 2)])
+    # a round where one side has no process is left out
+    assert round_log_ratios([[1.0], []], [[2.0], [1.0]]) == pytest.approx([math.log(2)])
+
+
+def test_a_over_a_reads_same_and_five_percent_reads_slower() -> None:
+    """Simulated rounds with 0.5 % noise: the rule gives A/A "same" and +5 % "slower"."""
+    rng = np.random.default_rng(1)
+    same = slower = 0
+    for _ in range(200):
+        noise = 0.005 * rng.standard_normal(10)
+        same += paired_result(noise, 0.02).verdict == "same"
+        slower += paired_result(math.log(1.05) + noise, 0.02).verdict == "slower"
+    assert same >= 190
+    assert slower == 200
+
+
+def test_settled_stops_on_same_on_large_changes_and_on_precision() -> None:
+    noisy = paired_result([0.0, 0.03, -0.03, 0.02], 0.02)
+    assert noisy.verdict == "inconclusive" and not settled(noisy, 4)
+    assert not settled(paired_result([0.0, 0.001, -0.001], 0.02), 4)  # under min rounds
+    assert settled(paired_result([0.0, 0.001, -0.001, 0.0005], 0.02), 4)  # same
+    assert settled(paired_result([0.26, 0.27, 0.25, 0.26], 0.02), 4)  # +30 %, beyond the band
+    tight = paired_result([0.015, 0.016, 0.0155, 0.0152, 0.0158], 0.02)
+    assert tight.half_width <= default_target(0.02) and settled(tight, 4)
+
+
+def test_paired_from_rounds_matches_hand_computation() -> None:
+    a = [[1.0, 1.0]] * 3
+    b = [[1.1, 1.1], [1.2, 1.0], [1.1, 1.1]]
+    res = paired_from_rounds(a, b, 0.02)
+    logs = [math.log(1.1), 0.5 * (math.log(1.2) + math.log(1.0)), math.log(1.1)]
+    assert res.ratio == pytest.approx(math.exp(np.mean(logs)))
+
+
+def test_mirrored_order_is_abba_then_baab() -> None:
+    assert mirrored_order(0, ["A", "B"]) == ["A", "B", "B", "A"]
+    assert mirrored_order(1, ["A", "B"]) == ["B", "A", "A", "B"]
+    four = mirrored_order(2, ["A1", "A2", "B5", "B2"])
+    assert four == ["B5", "B2", "A1", "A2", "A2", "A1", "B2", "B5"]
+    for r in range(4):  # every side's mean position is the same: linear drift cancels
+        order = mirrored_order(r, ["A1", "A2", "B5", "B2"])
+        means = {s: np.mean([i for i, x in enumerate(order) if x == s]) for s in set(order)}
+        assert len(set(means.values())) == 1
+
+
+# -- scheduling, with a fake runner -----------------------------------------------------------
+
+
+def test_run_paired_order_skips_failures_and_faults() -> None:
+    calls: list[tuple[str, list[str]]] = []
+    p_ok, p_skip, p_fail, p_dies, p_after = (
+        Point("matmul", ("numpy:cpu", n, "float32")) for n in (64, 128, 256, 512, 1024)
+    )
+
+    def runner(side: Side, points: list[Point], **kw: object) -> list[dict]:
+        calls.append((side.label, [p.params[1] for p in points]))
+        out = []
+        for p in points:
+            n = p.params[1]
+            if n == 128:
+                out.append({"status": "skip", "reason": "no such framework"})
+            elif n == 256 and side.label == "B":
+                out.append({"status": "fail", "reason": "ValidationError: wrong"})
+            elif n == 512 and side.label == "B":
+                raise WorkerError("worker on B exited -11: Segmentation fault", out)
+            else:
+                base = 1.0 if side.label == "A" else 1.3
+                out.append({"status": "ok", "median": base * n * 1e-6})
+        return out
+
+    cfg = PairedConfig(min_rounds=3, max_rounds=5)
+    run = run_paired(
+        {"A": Side("A"), "B": Side("B")},
+        [p_ok, p_skip, p_fail, p_dies, p_after],
+        cfg,
+        runner=runner,
+    )
+    assert [c[0] for c in calls[:8]] == ["A", "B", "B", "A", "B", "A", "A", "B"]
+    by = {r.point.params[1]: r for r in run.records}
+    assert by[128].status == "skip" and by[128].side == "A"
+    assert by[256].status == "fail" and by[256].side == "B" and "ValidationError" in by[256].reason
+    assert by[512].status == "fault" and by[512].side == "B" and "exited -11" in by[512].reason
+    # the points around the failures went on; +30 % everywhere, exactly: settled at 3 rounds
+    for n in (64, 1024):
+        res = by[n].results[("A", "B")]
+        assert res.verdict == "slower" and res.rounds == 3
+        assert res.ratio == pytest.approx(1.3)
+    assert run.rounds == 3 and [r.point for r in run.slower()] == [p_ok, p_after]
+    # after the first round only the open points are timed
+    assert calls[-1][1] == [64, 1024]
+
+
+# -- points ---------------------------------------------------------------------------------
+
+
+def test_quick_suite_points_and_filters() -> None:
+    points, skipped = suite_points(load_suite("quick"))
+    names = {point_name(p) for p in points}
+    assert "matmul('numpy:cpu', 128, 'float32')" in names
+    assert "dispatch('torch:cpu', 16, 'float64')" in names
+    assert all(p.bench != "peak_gflops" for p in points)
+    assert {p.bench for p, _ in skipped} == {"peak_gflops"}
+    assert len(points) == 8 * 2 * 2 + 8 * 2 + 8 * 2 + 8 * 2 + 3 * 12 * 2
+    got = filter_points(points, r"^matmul\('numpy:cpu', 512")
+    assert [point_name(p) for p in got] == [
+        "matmul('numpy:cpu', 512, 'float32')",
+        "matmul('numpy:cpu', 512, 'float64')",
+    ]
+    assert filter_points(points, r"time_dispatch\('jax:cpu'") == [
+        Point("dispatch", ("jax:cpu", 16, "float32")),
+        Point("dispatch", ("jax:cpu", 16, "float64")),
+    ]
+
+
+def test_point_from_results_row() -> None:
+    row = {"backend": "numpy:cpu", "size": 64.0, "dtype": "float32"}
+    assert point_from_row("bench_array.Matmul.time_matmul", row) == Point(
+        "matmul", ("numpy:cpu", 64, "float32")
+    )
+    assert point_from_row("bench_array.MachinePeak.track_peak_gflops", row) is None
+    assert point_from_row("bench_array.Matmul.time_matmul", {"backend": "numpy:cpu"}) is None
+
+
+# -- a fake project in git ----------------------------------------------------------------------
+
+# Work per commit: the busy loop's length. Commits 6 and 10 add 30 % (real steps); the others
+# change only a comment.
+WORK = [100_000] * 6 + [130_000] * 4 + [169_000] * 6
+REAL_STEPS = (6, 10)
+
+SUPPORT = '''"""Fake asv_support: a deterministic busy loop whose length this commit sets."""
+import os
+
+from tensorbench import WORK
+
+
+class Case:
+    def __init__(self, n):
+        self.n = n
+
+    def run(self):
+        total = 0
+        for i in range(self.n):
+            total += i
+        return total
+
+
+def setup_case(bench, backend, size, dtype, threads=None):
+    if size == 512 and os.environ.get("FAKE_CRASH"):
+        os._exit(139)  # as a segfault would: no line, no traceback
+    if backend != "numpy:cpu":
+        raise NotImplementedError(backend + " is not installed here")
+    if size == 1024:
+        raise ValueError("wrong result")
+    return Case(WORK * size // 64 // 8)
+'''
+
+
+QUICK = """name = "quick"
+[workloads.matmul]
+sizes = [64, 128, 256, 512, 1024]
+dtypes = ["float32"]
+backends = ["numpy:cpu", "torch:cpu"]
+"""
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def fake_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    repo = tmp_path_factory.mktemp("fakeproject")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "config", "user.email", "t@example.com")
+    _git(repo, "config", "user.name", "t")
+    (repo / "tensorbench").mkdir()
+    (repo / "asv.conf.json").write_text(json.dumps({"version": 1, "project": "fake"}))
+    (repo / "tensorbench" / "asv_support.py").write_text(SUPPORT)
+    (repo / "suites").mkdir()
+    (repo / "suites" / "quick.toml").write_text(QUICK)
+    commits = []
+    for i, work in enumerate(WORK):
+        (repo / "tensorbench" / "__init__.py").write_text(f"# commit {i}\nWORK = {work}\n")
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-q", "-m", f"commit {i}: work {work}")
+        commits.append(_git(repo, "rev-parse", "HEAD"))
+    return repo, commits
+
+
+FAST = ["--min-rounds", "3", "--max-rounds", "8", "--samples", "4", "--no-progress"]
+
+
+def _leftovers() -> list[str]:
+    return sorted(p.name for p in Path(tempfile.gettempdir()).glob(TEMP_PREFIX + "*"))
+
+
+@pytest.mark.slow
+def test_compare_paired_commits(fake_repo, capsys) -> None:
+    repo, commits = fake_repo
+    before = _leftovers()
+    code = main(
+        [
+            "compare",
+            "--paired",
+            commits[5],
+            commits[6],
+            "--repo",
+            str(repo),
+            "--bench",
+            r"^matmul\('(numpy|torch):cpu', (64|1024), 'float32'\)",
+            "--json",
+            *FAST,
+        ]
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1 and out["exit_code"] == 1
+    by = {p["name"]: p for p in out["points"]}
+    real = by["matmul('numpy:cpu', 64, 'float32')"]["comparisons"]["B/A"]
+    assert real["verdict"] == "slower" and 1.2 < real["ratio"] < 1.4
+    assert by["matmul('torch:cpu', 64, 'float32')"]["status"] == "skip"
+    assert "not installed" in by["matmul('torch:cpu', 64, 'float32')"]["reason"]
+    failed = by["matmul('numpy:cpu', 1024, 'float32')"]
+    assert failed["status"] == "fail" and "wrong result" in failed["reason"]
+    assert _leftovers() == before
+    assert len(_git(repo, "worktree", "list").splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_compare_paired_same_commit_reads_same(fake_repo, capsys) -> None:
+    repo, commits = fake_repo
+    code = main(
+        ["compare", "--paired", commits[1], commits[2], "--repo", str(repo)]
+        + ["--bench", r"^matmul\('numpy:cpu', 64, 'float32'\)", "--json", "--same-within", "0.05"]
+        + FAST
+    )
+    out = json.loads(capsys.readouterr().out)
+    res = out["points"][0]["comparisons"]["B/A"]
+    assert code == 0
+    assert res["verdict"] == "same" and abs(math.log(res["ratio"])) < 0.05
+
+
+@pytest.mark.slow
+def test_injected_work_reads_slower(fake_repo, capsys) -> None:
+    repo, commits = fake_repo
+    code = main(
+        ["compare", "--paired", commits[1], commits[1], "--repo", str(repo), "--inject-b", "0.2"]
+        + ["--bench", r"^matmul\('numpy:cpu', 64, 'float32'\)", "--json"]
+        + FAST
+    )
+    res = json.loads(capsys.readouterr().out)["points"][0]["comparisons"]["B/A"]
+    assert code == 1 and res["verdict"] == "slower" and 1.1 < res["ratio"] < 1.3
+
+
+def test_bad_input_is_exit_2(fake_repo, capsys) -> None:
+    repo, commits = fake_repo
+    assert main(["compare", "--paired", "nosuchcommit", commits[1], "--repo", str(repo)]) == 2
+    assert "unknown commit 'nosuchcommit'" in capsys.readouterr().err
+    assert (
+        main(
+            ["compare", "--paired", commits[0], commits[1], "--repo", str(repo), "--suite", "nope"]
+        )
+        == 2
+    )
+    assert main(["compare", "--paired", commits[0], "--repo", str(repo)]) == 2
+    assert main(["bisect", "nosuchpoint", "--good", commits[0], "--bad", commits[1]]) == 2
+
+
+@pytest.mark.slow
+def test_worktrees_removed_when_a_worker_dies(fake_repo, tmp_path, capsys) -> None:
+    """A worker that dies is exit 3 naming side and point; no worktree or folder is left."""
+    repo, commits = fake_repo
+    before = _leftovers()
+    crash = tmp_path / "python"
+    # the same interpreter with FAKE_CRASH set: the fake package dies in size 512's setup
+    crash.write_text(f'#!/bin/sh\nFAKE_CRASH=1 exec {sys.executable} "$@"\n')
+    crash.chmod(0o755)
+    code = main(
+        ["compare", "--paired", commits[0], commits[1], "--repo", str(repo)]
+        + ["--python-b", str(crash)]
+        + ["--bench", r"^matmul\('numpy:cpu', (64|512), 'float32'\)", "--json"]
+        + FAST
+    )
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    by = {p["name"]: p for p in out["points"]}
+    assert code == 3
+    assert by["matmul('numpy:cpu', 512, 'float32')"]["status"] == "fault"
+    assert "worker died on side" in captured.err and "512" in captured.err
+    assert by["matmul('numpy:cpu', 64, 'float32')"]["status"] == "ok"
+    assert _leftovers() == before
+    assert len(_git(repo, "worktree", "list").splitlines()) == 1
+
+
+# -- confirm and bisect -----------------------------------------------------------------------
+
+
+def _results_db(dest: Path, commits: list[str], steps: dict[int, int]) -> Path:
+    """An asv database over ``commits``: one series per size, each stepping +30 % at its
+    commit index in ``steps`` (size -> index), 0.5 % noise."""
+    rng = np.random.default_rng(3)
+    name = "bench_array.Matmul.time_matmul"
+    sizes = sorted(steps)
+    params = [["'numpy:cpu'"], [str(s) for s in sizes], ["'float32'"]]
+    (dest / "m").mkdir(parents=True)
+    (dest / "benchmarks.json").write_text(
+        json.dumps(
+            {
+                name: {
+                    "name": name,
+                    "type": "time",
+                    "unit": "seconds",
+                    "param_names": ["backend", "size", "dtype"],
+                    "params": params,
+                    "version": "1",
+                },
+                "version": 2,
+            }
+        )
+    )
+    (dest / "m" / "machine.json").write_text(json.dumps({"machine": "m", "version": 1}))
+    for i, c in enumerate(commits):
+        values = [
+            1e-3 * s / 64 * (1.3 if i >= steps[s] else 1.0) * (1 + 0.005 * rng.standard_normal())
+            for s in sizes
+        ]
+        data = {
+            "commit_hash": c,
+            "env_name": "existing-main",
+            "date": 1_735_689_600_000 + i * 86_400_000,
+            "params": {"machine": "m"},
+            "python": "3.11",
+            "requirements": {},
+            "env_vars": {},
+            "result_columns": ["result", "params", "version", "started_at", "duration"],
+            "results": {name: [values, params, "1", 1_735_689_600_000 + i * 86_400_000, 1.0]},
+            "durations": {},
+            "version": 2,
+        }
+        (dest / "m" / f"{c[:8]}-existing-main.json").write_text(json.dumps(data))
+    return dest
+
+
+@pytest.mark.slow
+def test_confirm_keeps_real_steps_and_drops_fake_ones(fake_repo, tmp_path, capsys) -> None:
+    repo, commits = fake_repo
+    # sizes 64 and 128 step at the real commits 6 and 10; 256 and 512 "step" at 8 and 5,
+    # commits that changed nothing (a stretch of slow runs on the host, say)
+    steps = {64: 6, 128: 10, 256: 8, 512: 5}
+    results = _results_db(tmp_path / "results", commits, steps)
+    before = _leftovers()
+    code = main(
+        ["regressions", "--results", str(results), "--confirm", "--repo", str(repo), "--json"]
+        + ["--same-within", "0.05"]
+        + FAST
+    )
+    out = json.loads(capsys.readouterr().out)
+    status = {
+        (r["param_key"], r["first_bad_commit"]): (r["status"], r["paired"]["verdict"]) for r in out
+    }
+    assert code == 1
+    flagged = {int(k.split("size=")[1].split(",")[0]): (c, v) for (k, c), v in status.items()}
+    assert set(flagged) == {64, 128, 256, 512}
+    for size, index in steps.items():
+        commit, (st, _) = flagged[size]
+        assert commit == commits[index]
+        assert st == ("confirmed" if index in REAL_STEPS else "not confirmed"), size
+    real = next(r for r in out if "size=64" in r["param_key"])["paired"]
+    assert 1.2 < real["ratio"] < 1.4 and real["low"] > 1.0
+    assert _leftovers() == before
+
+
+@pytest.mark.slow
+def test_bisect_finds_the_commit_that_added_work(fake_repo, capsys) -> None:
+    repo, commits = fake_repo
+    before = _leftovers()
+    code = main(
+        ["bisect", "matmul('numpy:cpu', 64, 'float32')", "--good", commits[0], "--bad", commits[9]]
+        + ["--repo", str(repo), "--json", "--same-within", "0.05"]
+        + FAST
+    )
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert code == 0
+    assert out["first_bad"] == commits[6] and out["last_good"] == commits[5]
+    assert out["direction"] == "slower"
+    # the endpoints, then a binary search over 9 commits: 3 or 4 steps
+    assert 1 + 3 <= len(out["steps"]) <= 1 + math.ceil(math.log2(9))
+    assert "step 1:" in captured.err and "first slower commit" in captured.err
+    assert _leftovers() == before
