@@ -1,0 +1,182 @@
+"""Power of `tensorbench compare --paired` on this machine: A/A, +5 % and +2 % (injected).
+
+Run it with nothing else running (it measures the machine as much as the method)::
+
+    .venv/bin/python scripts/paired_power.py                 # T = 20 trials, ~25 min here
+    .venv/bin/python scripts/paired_power.py --trials 2 --min-rounds 2 --max-rounds 2   # smoke
+
+Each trial is one paired schedule of four sides run interleaved, so one trial costs one
+schedule instead of three: A1 and A2 (the same environment and code), B5 and B2 (the same plus
+exactly 5 % and 2 % extra work per call, `tensorbench.timing.extra_work` through
+$TENSORBENCH_INJECT). A round runs them in mirrored order (A1 A2 B5 B2 B2 B5 A2 A1, rotated
+every round: `tensorbench.analysis.paired.mirrored_order`), two processes per side, and the
+comparisons are A2/A1 (A/A), B5/A1 (+5 %) and B2/A2 (+2 %), with the statistics, the verdict
+rule and the adaptive rounds of the CLI (`tensorbench.asv.paired.run_paired`, the CLI's
+defaults unless given). Acceptance, per point: "same" in >= 19/20 A/A trials, "slower" in
+>= 19/20 at +5 % and in >= 15/20 at +2 %.
+
+Points (NumPy, so process start-up stays small): matmul 128 float32 (~30 us a call here: the
+NumPy point nearest 20 us; matmul 64 is 4 us, dispatch 16 is 50 us), matmul 512 (~1 ms) and
+matmul 2048 (~55 ms), float32.
+
+Cost: a process here takes ~2.5-3.5 s for the three points (start-up ~1 s, validation, 0.25 s
+calibration per point, the samples); a round is 8 processes, a trial 4-12 rounds (most points
+settle at 4-6), so about 60-80 s a trial and 20-27 min at T = 20. At the end it also estimates
+one `compare --paired` of the quick suite: one worker process timing every quick-suite point
+(the processes of a paired run cost the same: each times all open points), times 4 processes a
+round, times the minimum and the cap of rounds (``--no-quick-estimate`` skips it: ~1-2 min).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from tensorbench.analysis.paired import DEFAULT_SAME_WITHIN
+from tensorbench.asv.paired import (
+    PairedConfig,
+    inject_env,
+    point_name,
+    run_paired,
+    suite_points,
+)
+from tensorbench.asv.suites import load_suite
+from tensorbench.asv.worker import Point, Side, run_worker
+from tensorbench.cli.paired import MAX_ROUNDS, MIN_ROUNDS
+
+POINTS = [
+    Point("matmul", ("numpy:cpu", 128, "float32")),
+    Point("matmul", ("numpy:cpu", 512, "float32")),
+    Point("matmul", ("numpy:cpu", 2048, "float32")),
+]
+CONFIGS = {"A/A": ("A1", "A2"), "+5%": ("A1", "B5"), "+2%": ("A2", "B2")}
+WANT = {"A/A": ("same", 19), "+5%": ("slower", 19), "+2%": ("slower", 15)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--trials", type=int, default=20)
+    ap.add_argument("--min-rounds", type=int, default=MIN_ROUNDS)
+    ap.add_argument("--max-rounds", type=int, default=MAX_ROUNDS)
+    ap.add_argument("--samples", type=int, default=PairedConfig.samples)
+    ap.add_argument("--sample-time", type=float, default=PairedConfig.sample_time)
+    ap.add_argument("--same-within", type=float, default=DEFAULT_SAME_WITHIN)
+    ap.add_argument(
+        "--sizes", type=int, nargs="+", default=None, help="matmul sizes (default 128 512 2048)"
+    )
+    ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--json", type=Path, help="write the counts and costs here too")
+    ap.add_argument("--no-quick-estimate", action="store_true")
+    args = ap.parse_args()
+    points = (
+        [Point("matmul", ("numpy:cpu", n, "float32")) for n in args.sizes] if args.sizes else POINTS
+    )
+    config = PairedConfig(
+        min_rounds=args.min_rounds,
+        max_rounds=args.max_rounds,
+        samples=args.samples,
+        sample_time=args.sample_time,
+        same_within=args.same_within,
+    )
+    config.check()
+    sides = {
+        "A1": Side("A1", args.python),
+        "A2": Side("A2", args.python),
+        "B5": Side("B5 (+5 %)", args.python, env=inject_env(0.05)),
+        "B2": Side("B2 (+2 %)", args.python, env=inject_env(0.02)),
+    }
+    counts: dict[tuple[str, str], Counter] = {
+        (point_name(p), c): Counter() for p in points for c in CONFIGS
+    }
+    ratios: dict[tuple[str, str], list[float]] = {k: [] for k in counts}
+    rounds: list[int] = []
+    processes = 0
+    start = time.monotonic()
+    print(
+        f"{args.trials} trials x {len(points)} points; rounds {config.min_rounds}-"
+        f"{config.max_rounds}, {config.samples} samples of >= {config.sample_time} s per "
+        f"process, same within +-{config.same_within:.1%}",
+        flush=True,
+    )
+    for t in range(args.trials):
+        t0 = time.monotonic()
+        run = run_paired(sides, points, config, comparisons=list(CONFIGS.values()))
+        processes += run.processes
+        rounds.append(run.rounds)
+        line = []
+        for rec in run.records:
+            if rec.status != "ok":
+                print(f"  {point_name(rec.point)}: {rec.status} on {rec.side}: {rec.reason}")
+                continue
+            for c, pair in CONFIGS.items():
+                res = rec.results[pair]
+                counts[(point_name(rec.point), c)][res.verdict] += 1
+                ratios[(point_name(rec.point), c)].append(res.ratio)
+                line.append(f"{c} {res.ratio:.3f}/{res.verdict[:4]}/{res.rounds}")
+        print(
+            f"trial {t + 1}/{args.trials}: {time.monotonic() - t0:.0f} s, {run.rounds} rounds, "
+            f"{run.processes} processes; " + ", ".join(line),
+            flush=True,
+        )
+    wall = time.monotonic() - start
+    per_process = wall / max(processes, 1)
+    print()
+    print(f"{'point':40} {'config':6} {'same':>5} {'slower':>7} {'faster':>7} {'incon.':>7}  pass")
+    ok_all = True
+    for (name, c), cnt in counts.items():
+        verdict, need = WANT[c]
+        scaled = need * args.trials / 20
+        passed = cnt[verdict] >= scaled
+        ok_all &= passed
+        print(
+            f"{name:40} {c:6} {cnt['same']:5} {cnt['slower']:7} {cnt['faster']:7} "
+            f"{cnt['inconclusive']:7}  {'yes' if passed else 'NO'} "
+            f"(need {verdict} >= {scaled:.0f}/{args.trials})"
+        )
+    print(
+        f"wall {wall / 60:.1f} min for {args.trials} trials: {processes} processes "
+        f"({per_process:.2f} s each), rounds per trial {min(rounds)}-{max(rounds)}"
+    )
+    report: dict = {
+        "trials": args.trials,
+        "wall_s": wall,
+        "processes": processes,
+        "seconds_per_process": per_process,
+        "rounds_per_trial": rounds,
+        "counts": {f"{n} {c}": dict(v) for (n, c), v in counts.items()},
+        "ratios": {f"{n} {c}": v for (n, c), v in ratios.items()},
+        "accepted": ok_all,
+    }
+    if not args.no_quick_estimate:
+        report["quick_estimate"] = quick_estimate(args.python, config)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0 if ok_all else 1
+
+
+def quick_estimate(python: str, config: PairedConfig) -> dict:
+    """One worker process over the quick suite's points, timed; x 4 processes x rounds."""
+    points, _ = suite_points(load_suite("quick"))
+    t0 = time.monotonic()
+    out = run_worker(
+        Side("quick", python), points, samples=config.samples, sample_time=config.sample_time
+    )
+    one = time.monotonic() - t0
+    ok = [p for p, r in zip(points, out, strict=True) if r["status"] == "ok"]
+    # later rounds time only the open points: from the second round on, at most these
+    lo, hi = 4 * config.min_rounds * one, 4 * config.max_rounds * one
+    print(
+        f"quick suite: one worker process {one:.0f} s ({len(ok)} of {len(points)} points timed, "
+        f"the rest skip); compare --paired --suite quick: {4 * config.min_rounds}-"
+        f"{4 * config.max_rounds} such processes, {lo / 60:.0f}-{hi / 60:.0f} min "
+        "(the cap only if every point stays open)"
+    )
+    return {"one_process_s": one, "points_ok": len(ok), "minutes": [lo / 60, hi / 60]}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
