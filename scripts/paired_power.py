@@ -19,12 +19,18 @@ Points (NumPy, so process start-up stays small): matmul 128 float32 (~30 us a ca
 NumPy point nearest 20 us; matmul 64 is 4 us, dispatch 16 is 50 us), matmul 512 (~1 ms) and
 matmul 2048 (~55 ms), float32.
 
-Cost: a process here takes ~2.5-3.5 s for the three points (start-up ~1 s, validation, 0.25 s
-calibration per point, the samples); a round is 8 processes, a trial 4-12 rounds (most points
-settle at 4-6), so about 60-80 s a trial and 20-27 min at T = 20. At the end it also estimates
-one `compare --paired` of the quick suite: one worker process timing every quick-suite point
-(the processes of a paired run cost the same: each times all open points), times 4 processes a
-round, times the minimum and the cap of rounds (``--no-quick-estimate`` skips it: ~1-2 min).
+Cost (estimated for a quiet host; not yet measured there): a process takes ~3 s for the three
+points (start-up ~0.7 s; per point validation, 0.25 s calibration, the samples; matmul 2048's
+float64 reference alone ~0.4 s; injected sides calibrate their loop too, ~+0.3 s a point), a
+round is 8 processes (~26 s), a trial 4 rounds at least (points that settle leave the later,
+cheaper rounds): ~100-120 s a trial, ~35-40 min at T = 20 with the CLI's defaults;
+``--min-rounds 3`` (still a valid t-interval) brings it to ~27-30 min. The smoke run
+(``--trials 1 --min-rounds 2 --max-rounds 2``) took 1.7 min with 6.3 s per process on a host
+loaded by other jobs (load average 3.5 on 2 vCPUs). At the end it also estimates one
+`compare --paired` of the quick suite: one worker process timing every quick-suite point
+(every process of a paired run times all open points, so costs about the same), times 4
+processes a round, times the minimum and the cap of rounds (``--no-quick-estimate`` skips
+it; it costs that one process, 74 s in the smoke run).
 """
 
 from __future__ import annotations
