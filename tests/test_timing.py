@@ -120,7 +120,8 @@ def test_samples_rotate_the_allocation_phase() -> None:
 def test_held_outputs_move_numpy_buffers_across_a_cache_line() -> None:
     """The reason for the rotation: with a few 64 KiB outputs held, the next output of the
     same size starts at another offset within a 64-byte cache line (glibc's malloc)."""
-    np = pytest.importorskip("numpy")
+    import numpy as np
+
     a = np.ones((128, 128), np.float32)
 
     def call():
