@@ -73,23 +73,24 @@ def count_runs(args: argparse.Namespace) -> dict[str, Any]:
             "injected": injected,
             "inject_wall_s": inject_walls,
         }
+        cheap: list[dict[str, Any]] = []
+        # a plain run, then an injected one, in turn: a session cut short keeps some of both
         for i in range(args.runs):
             t0 = time.perf_counter()
             runs.append(instructions.count_points(python, todo, env=base, cwd=REPO, log=_log))
             walls.append(time.perf_counter() - t0)
             print(f"{env}: run {i + 1} of {args.runs}: {walls[-1]:.0f} s", flush=True)
             _save(args, out)
-        cheap = [
-            p
-            for p in todo
-            if all(
-                (c := _find(r, p)) is not None
-                and c.get("instructions") is not None
-                and c["instructions"] <= args.inject_max
-                for r in runs
-            )
-        ]
-        for i in range(args.runs if cheap else 0):
+            if i == 0:
+                cheap = [
+                    p
+                    for p in todo
+                    if (c := _find(runs[0], p)) is not None
+                    and c.get("instructions") is not None
+                    and c["instructions"] <= args.inject_max
+                ]
+            if not cheap:
+                continue
             t0 = time.perf_counter()
             env_vars = {**base, instructions.INJECT_ENV: str(args.inject)}
             injected.append(

@@ -10,17 +10,19 @@ instructions of the point's timed callable only (the one asv times: ``case.timed
 How only the timed calls are counted: callgrind client requests. This process runs with
 instrumentation off (``--instr-atstart=no``: importing torch costs no counting), prepares and
 validates a point with ``tensorbench.asv_support.setup_case`` exactly as asv's benchmark process
-does, then switches instrumentation on, counts one call (the warm-up and the estimate), zeroes
-the counters, makes the counted calls with the garbage collector off (as ``timeit`` and asv
-do), and dumps the counters with a label. The client requests are callgrind's own macros from ``<valgrind/callgrind.h>`` (shipped
+does, then switches instrumentation on, counts one call (the warm-up and the estimate), and
+counts two regions, of 1 and of 1 + N calls (each: zero the counters, make the calls with the
+garbage collector off as ``timeit`` and asv do, dump the counters with a label). Instructions
+per call = (second - first) / N: the difference holds N calls and nothing else. The client requests are callgrind's own macros from ``<valgrind/callgrind.h>`` (shipped
 with valgrind, so always of the running version), compiled into a five-function helper library
-with the system C compiler and called through ctypes. Between the zeroing and the dump lie only
-the loop and the ctypes return: about a thousand instructions a region, spread over its calls.
+with the system C compiler and called through ctypes. A region also holds the loop, the ctypes
+return and whatever a framework does once per region (MXNet: ~95k instructions, which read as
++0.6 % on a 1.4M-instruction call at N = 12 before the difference was taken).
 
-Why not a difference of N and 2N calls: Valgrind runs the AVX2 kernels of BLAS, oneDNN and XLA
-at about 5 M instructions a second here (40 NumPy matmul-128 calls: 5.6 s more than one call
-even with ``--tool=none``), so every call is dear, and N-vs-2N makes three calls for every one
-counted. Why not pytest-codspeed's compiled wrapper: its 5.x wheel exposes only start/stop
+Why 1 and 1 + N rather than N and 2N calls: Valgrind runs the AVX2 kernels of BLAS, oneDNN and
+XLA at about 5 M instructions a second here (40 NumPy matmul-128 calls: 5.6 s more than one call
+even with ``--tool=none``), so every call is dear; N-vs-2N makes three calls for every one
+counted, this one N + 3 per point. Why not pytest-codspeed's compiled wrapper: its 5.x wheel exposes only start/stop
 instrumentation directly (zeroing and dumping sit behind its runner integration, which wants
 ``CODSPEED_ENV`` and benchmark URIs), its module layout changed in every major release, and it
 would be one more package in both environments for five macros.
@@ -269,11 +271,15 @@ def measure_point(cg: _Callgrind, bench: str, params: list[Any], inject: float) 
         estimate = cg.count(fn, 1)
         calls = calls_for(estimate, inject)
         extra = math.ceil(inject * calls) if inject else 0
-        total = cg.count(fn, calls + extra)
+        # Two regions, of 1 and of 1 + N (+ injected) calls: their difference is N calls with
+        # no per-region cost (the loop, ctypes, and work a framework does once per region,
+        # ~95k instructions in MXNet), which would otherwise weigh 1/N on the figure
+        one = cg.count(fn, 1)
+        total = cg.count(fn, 1 + calls + extra)
     finally:
         cg.lib.tb_stop_instrumentation()
     rec.update(
-        instructions=total / calls,
+        instructions=(total - one) / calls,
         calls=calls,
         extra_calls=extra,
         estimate=estimate,
