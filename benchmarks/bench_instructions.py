@@ -23,13 +23,8 @@ def _grid(bench: str) -> tuple[list, list]:
 
 
 def _lookup() -> Any:
-    lookup = getattr(asv_support, "instruction_count", None)
-    if lookup is None:  # until asv_support re-exports it, and on commits without it: skip
-        try:
-            from tensorbench.asv.instructions import instruction_count as lookup
-        except ImportError:
-            return None
-    return lookup
+    # benchmarks/ reaches the package through asv_support only; older commits lack it: skip
+    return getattr(asv_support, "instruction_count", None)
 
 
 class _Instructions:

@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 
 from . import threads as threads_mod
 from .asv.grid import GRID
+from .asv.instructions import instruction_count  # noqa: F401 (benchmarks/)
 from .asv.suites import Suite, load_suite
 from .audit import AUDIT_LOG_ENV, log_native
 from .backends import Skip
