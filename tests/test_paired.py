@@ -308,11 +308,13 @@ def test_compare_paired_same_commit_reads_same(fake_repo, capsys) -> None:
     repo, commits = fake_repo
     code = main(
         ["compare", "--paired", commits[1], commits[2], "--repo", str(repo)]
-        + ["--bench", r"^matmul\('numpy:cpu', 64, 'float32'\)", "--json", "--same-within", "0.05"]
-        + FAST
+        + ["--bench", r"^matmul\('numpy:cpu', 64, 'float32'\)", "--json", "--same-within", "0.10"]
+        + [*FAST[:2], "--max-rounds", "12", *FAST[4:]]
     )
     out = json.loads(capsys.readouterr().out)
     res = out["points"][0]["comparisons"]["B/A"]
+    # equal work reads "same" within 10 % (a 5 % band read "inconclusive" on a busy CI host);
+    # the +30 % commits of this repository would read far outside it
     assert code == 0
     assert res["verdict"] == "same" and abs(math.log(res["ratio"])) < 0.05
 
