@@ -178,12 +178,20 @@ def measure_call(
 ) -> Timing:
     """Time ``call``, which already synchronises (``PreparedCase.timed_call``).
 
-    Calibration (which is also the warm-up) sets ``number`` unless it is given; the sample
+    Calibration (which is also the warm-up) sets ``number`` unless it is given (then one
+    warm-up call); the sample
     count fits ``target_s`` within [min_samples, max_samples], rounded up to whole allocation
     rotations where the bounds allow.
     """
-    calibrated, warm = calibrate(call, sample_time)
-    number = number or calibrated
+    if number:
+        # The batch is given: one warm-up call. An unsynchronised demonstration passes number=1:
+        # its calls return at once, and 0.25 s of calibration calls would queue thousands of
+        # them on an asynchronous engine (MXNet matmul 2048: minutes of queued work).
+        t0 = time.perf_counter()
+        call()
+        warm = time.perf_counter() - t0
+    else:
+        number, warm = calibrate(call, sample_time)
     n = plan_samples(warm * number, target_s, min_samples, max_samples)
     return Timing(samples=tuple(sample(call, number, n, warm)), number=number)
 
