@@ -284,3 +284,19 @@ def test_busy_runs_are_greyed_out_not_dropped(synthetic_results, tmp_path):
     ):
         spec = json.dumps(chart.to_dict())
         assert reason in spec and "datum.busy" in spec
+
+
+@pytest.mark.parametrize("kind", ["compare", "scaling", "history", "heatmap", "roofline"])
+def test_every_chart_kind_draws_the_committed_results(kind: str, tmp_path) -> None:
+    """Each kind the CLI offers draws the project's own results (roofline once had no entry in
+    the CLI's option table and always ended in an internal error)."""
+    from tensorbench.cli import main
+    from tensorbench.cli.dashboard import CHART_KINDS
+    from tensorbench.paths import RESULTS_DIR
+
+    assert kind in CHART_KINDS
+    out = tmp_path / f"{kind}.svg"
+    pick = ["--workload", "matmul"] if kind in ("compare", "scaling", "history") else []
+    pick += ["--benchmark", "bench_array.Matmul.time_matmul"] if kind == "history" else []
+    assert main(["chart", kind, *pick, "--results", str(RESULTS_DIR), "--out", str(out)]) == 0
+    assert out.read_text().lstrip().startswith("<svg")

@@ -89,6 +89,7 @@ _KIND_OPTIONS = {
     "scaling": {"workload", "backend", "dtype", "device", "machine"},
     "heatmap": {"workload", "dtype", "device", "machine"},
     "history": {"workload", "backend", "size", "dtype", "device", "machine", "benchmark"},
+    "roofline": {"workload", "backend", "size", "dtype", "device", "machine"},
 }
 
 
