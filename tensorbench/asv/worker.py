@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import statistics
 import subprocess
 import sys
 import traceback
@@ -204,9 +205,7 @@ def time_point(harness: Any, support: Any, point: dict[str, Any], req: dict[str,
     if req.get("target_s"):  # a time budget instead of a count: `tensorbench time`
         n = harness.plan_samples(warm * number, req["target_s"], n, int(req["max_samples"]))
     samples = harness.sample(call, number, n, warm)
-    median = sorted(samples)[len(samples) // 2]
-    if len(samples) % 2 == 0:
-        median = (sorted(samples)[len(samples) // 2 - 1] + median) / 2
+    median = statistics.median(samples)
     return {**out, "samples": samples, "number": number, "median": median, "inject": inject}
 
 
