@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import statistics
 import subprocess
 import sys
 import traceback
@@ -29,6 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Run as a script, this file's folder is first on sys.path, where bisect.py would shadow the
+# standard library's bisect (statistics -> random -> bisect): the script drops that entry
+# before importing anything more, so keep the imports above to ones that pull in neither.
 TIMING_FILE = Path(__file__).resolve().parents[1] / "timing.py"
 INJECT_ENV = "TENSORBENCH_INJECT"  # test-only: extra work as a fraction of a call (0.05 = +5 %)
 
@@ -205,6 +207,8 @@ def time_point(harness: Any, support: Any, point: dict[str, Any], req: dict[str,
     if req.get("target_s"):  # a time budget instead of a count: `tensorbench time`
         n = harness.plan_samples(warm * number, req["target_s"], n, int(req["max_samples"]))
     samples = harness.sample(call, number, n, warm)
+    import statistics  # not at the top: see the note on sys.path by the imports
+
     median = statistics.median(samples)
     return {**out, "samples": samples, "number": number, "median": median, "inject": inject}
 
