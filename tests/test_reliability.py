@@ -466,6 +466,9 @@ def test_run_from_another_clone_writes_there(clone: Path, capsys, monkeypatch) -
     assert f"tensorbench: project {clone} (from the current directory)" in err
     assert calls and calls[0][0] == clone
     assert calls[0][1]["PYTHONPATH"].split(os.pathsep)[0] == str(clone)
+    # asv's benchmark.py drops PYTHONPATH's entries from sys.path unless ASV_PYTHONPATH repeats
+    # them: without it the clone's benchmarks would import the installed package instead.
+    assert calls[0][1]["ASV_PYTHONPATH"] == calls[0][1]["PYTHONPATH"]
     assert code == 1 and "asv produced no results in: main" in out
     assert list(Path(tempfile.tempdir).iterdir()) == []  # the work log is gone
 

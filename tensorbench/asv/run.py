@@ -128,6 +128,11 @@ def run_existing(
     os.close(fd)
     work_log = Path(name)
     child_env = run_env(suite, threads, repo, **{WORK_LOG_ENV: str(work_log)})
+    if child_env.get("PYTHONPATH"):
+        # asv's benchmark.py removes PYTHONPATH's entries from sys.path unless ASV_PYTHONPATH
+        # names them: an existing interpreter that finds this package (or another checkout's)
+        # only through PYTHONPATH would otherwise import none, or silently the installed one.
+        child_env["ASV_PYTHONPATH"] = child_env["PYTHONPATH"]
     if graph_dir:
         child_env[GRAPH_DIR_ENV] = str(Path(graph_dir).resolve())
     counted: dict[str, Any] | None = None
