@@ -50,19 +50,19 @@ step() {  # step NAME LIMIT_S COMMAND...
 }
 
 step info 30 bash -c '"$@" info --json > "'"$OUT"'/info.json"' _ "${TB[@]}"
-step check 120 bash -c '"$@" check --device '"$DEVICE"' --json '"${CHECK_ARGS[*]}"' > "'"$OUT"'/check.json"' _ "${TB[@]}"
+step check 90 bash -c '"$@" check --device '"$DEVICE"' --json '"${CHECK_ARGS[*]}"' > "'"$OUT"'/check.json"' _ "${TB[@]}"
 MACHINE=$("${TB[@]}" info --json | "$PY" -c "import json,sys; from tensorbench.asv.machine import machine_name; print(machine_name(json.load(sys.stdin)))")
 if [ "$DRY" = 1 ]; then  # asv's own path is tested elsewhere; a dry run leaves results/ alone
     echo "== suite: skipped in a dry run"; RC[suite]=0; SECONDS_TAKEN[suite]=0
 else
-    step suite 270 "${TB[@]}" run --suite gpu --env main --python "$(command -v "$PY")" --machine "$MACHINE"
+    step suite 300 "${TB[@]}" run --suite gpu --env main --python "$(command -v "$PY")" --machine "$MACHINE"
     tar -czf "$OUT/results.tar.gz" -C results benchmarks.json "$MACHINE" || echo "no results to pack"
 fi
 step crosscheck 60 bash -c '"$1" scripts/crosscheck_timing.py --size '"$SIZE"' --device '"$DEVICE"' --backend torch --backend cupy --tolerance 0.10 > "'"$OUT"'/crosscheck.jsonl"' _ "$PY"
 if [ "$DRY" = 1 ]; then
     echo '{"status": "skip", "reason": "dry run on the CPU"}' > "$OUT/ceiling.json"; RC[ceiling]=0; SECONDS_TAKEN[ceiling]=0
 else
-    step ceiling 60 bash -c '"$1" scripts/gpu_ceiling.py > "'"$OUT"'/ceiling.json"' _ "$PY"
+    step ceiling 45 bash -c '"$1" scripts/gpu_ceiling.py > "'"$OUT"'/ceiling.json"' _ "$PY"
 fi
 
 {
