@@ -12,7 +12,20 @@ from .base import Backend
 class TorchBackend(Backend):
     name = "torch"
     module = "torch"
+    _configured = False
     compiler = "torch.compile (inductor)"
+
+    @property
+    def lib(self) -> Any:
+        torch = super().lib
+        if not self._configured:  # once: lib is read inside timed regions (sync)
+            self._configured = True
+            # float32 must mean float32 on every framework. cuDNN convolutions default to TF32 on
+            # Ampere and later (10-bit mantissa: an H200 gave conv2d a relative error of 3e-4), and
+            # matmul may be switched to it by a user's settings: both off, as JAX's are.
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
+        return torch
 
     def cuda_reason(self, index: int) -> str | None:
         torch = self.lib
@@ -42,6 +55,7 @@ class TorchBackend(Backend):
             "openmp": bool(torch.backends.openmp.is_available()),
             "cuda": torch.version.cuda,
             "threads": torch.get_num_threads(),
+            "tf32": bool(torch.backends.cudnn.allow_tf32 or torch.backends.cuda.matmul.allow_tf32),
         }
         if torch.cuda.is_available():
             facts["cudnn"] = torch.backends.cudnn.version()
