@@ -18,9 +18,8 @@ _MISSING = "this commit's tensorbench has no {} (eager/compiled modes came later
 
 
 def _params(bench):
-    grid = getattr(asv_support, "mode_grid_params", None)
-    if grid is None:
-        return [["n/a"]], ["mode"]
+    # package commits from before grid_params took in the mode entries had mode_grid_params
+    grid = getattr(asv_support, "mode_grid_params", None) or asv_support.grid_params
     try:
         return grid(bench)
     except KeyError:  # the grid entry is newer than the commit's package
@@ -40,7 +39,9 @@ class ModeBenchmark(WorkloadBenchmark):
     def prepare(self, *params):
         if len(params) != 4:
             asv_support.skip(_MISSING.format(f"grid entry {self.bench}"))
-        return _entry("setup_mode_case")(self.bench, *params)
+        # package commits from before setup_case took the mode had setup_mode_case
+        setup = getattr(asv_support, "setup_mode_case", None) or asv_support.setup_case
+        return setup(self.bench, *params)
 
     def compile_time(self):
         return _entry("compile_seconds")(self.case)

@@ -1,268 +1,41 @@
-"""What the thin asv benchmark classes in benchmarks/ call (the package never imports them).
+"""The one entry point of benchmarks/ into the package; the code is in `tensorbench.asv.points`.
 
-``setup_case`` turns one grid point into a validated, ready-to-time case, or skips it with
-asv's skip and a reason: not in the running suite, framework missing, no GPU, out of memory.
-A wrong result is not a skip: ValidationError propagates and asv records a failure.
-
-Environment (set by `tensorbench run`, inherited by asv's benchmark processes):
-TENSORBENCH_SUITE (suite name or path; unset = every grid point), TENSORBENCH_THREADS
-(default all cores), TENSORBENCH_GRAPH_DIR (folder holding the real graphs; unset = skip).
+It stays at this path, and keeps these names, because asv runs today's benchmarks/ against
+every historic commit it builds: those commits' packages have this module and nothing newer,
+so benchmarks/ imports nothing else of the package, and looks up with ``getattr`` (skipping
+with the reason) what an older commit's package lacks. Inside the package only the scripts
+that run against another checkout's package import it, for the same reason: the paired
+workers (`tensorbench.asv.worker`) and the instruction counter (`tensorbench.asv.instructions`).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import time
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, NoReturn
+from .asv.instructions import instruction_count
+from .asv.points import (
+    audit_after,
+    compile_seconds,
+    gcn_test_accuracy,
+    gpu_peak_bytes,
+    grid_params,
+    peak_gbps,
+    peak_gflops,
+    setup_case,
+    skip,
+)
+from .timing import ROUNDS, calibrate, hold_outputs
 
-from . import threads as threads_mod
-from .asv.grid import GRID
-from .asv.instructions import instruction_count  # noqa: F401 (benchmarks/)
-from .asv.suites import Suite, load_suite
-from .audit import AUDIT_LOG_ENV, log_native
-from .backends import Skip
-from .cases import Case, PreparedCase, prepare
-from .paths import GRAPH_DIR_ENV, SUITE_ENV, THREADS_ENV, WORK_LOG_ENV, param_key_of
-from .timing import ROUNDS, calibrate, calibrate_number, hold_outputs  # noqa: F401 (benchmarks/)
-
-
-def skip(reason: str) -> NoReturn:
-    """Skip the current benchmark with a reason (asv_runner's skip where available)."""
-    try:
-        from asv_runner.benchmarks.mark import SkipNotImplemented
-    except ImportError:  # plain NotImplementedError from setup is also an asv skip
-        raise NotImplementedError(reason) from None
-    raise SkipNotImplemented(reason)
-
-
-def grid_params(bench: str) -> tuple[list[list[Any]], list[str]]:
-    """asv ``params`` and ``param_names`` for a grid entry (stable across suites)."""
-    e = GRID[bench]
-    size_name = "graph" if any(isinstance(s, str) for s in e.sizes) else "size"
-    params = [list(e.backends), list(e.sizes), list(e.dtypes)]
-    names = ["backend", size_name, "dtype"]
-    if e.threads:
-        params.append(list(e.threads))
-        names.append("threads")
-    return params, names
-
-
-@lru_cache(maxsize=1)
-def current_suite() -> Suite | None:
-    name = os.environ.get(SUITE_ENV)
-    return load_suite(name) if name else None
-
-
-def device_of(backend_param: str) -> tuple[str, str]:
-    """``"torch:cuda"`` -> ``("torch", "cuda:0")``."""
-    name, _, dev = backend_param.partition(":")
-    return name, "cuda:0" if dev == "cuda" else dev
-
-
-def _threads_reason(threads: int | None) -> str | None:
-    """Why a thread-scaling point cannot run on this machine (more threads than cores)."""
-    if threads is not None and threads > threads_mod.available_cores():
-        return f"{threads} threads asked, this machine has {threads_mod.available_cores()} cores"
-    return None
-
-
-def skip_reason(
-    bench: str, backend: str, size: Any, dtype: str, threads: int | None = None
-) -> str | None:
-    """Why a grid point will not run here, without preparing it (None: it should run)."""
-    suite = current_suite()
-    if suite is not None and not suite.selects(bench, backend, size, dtype, threads):
-        return f"not in suite {suite.name}"
-    reason = _threads_reason(threads)
-    if reason:
-        return reason
-    if isinstance(size, str) and not os.environ.get(GRAPH_DIR_ENV):
-        return f"real graph {size!r}: set {GRAPH_DIR_ENV} to the folder holding it"
-    name, device = device_of(backend)
-    return Case(GRID[bench].workload, name, device, dtype).skip_reason()
-
-
-def setup_case(
-    bench: str, backend: str, size: Any, dtype: str, threads: int | None = None
-) -> PreparedCase:
-    """Resolve, thread, prepare and validate one grid point, or skip with the reason."""
-    return _setup_point(bench, backend, size, dtype, threads=threads)
-
-
-def _setup_point(
-    bench: str,
-    backend: str,
-    size: Any,
-    dtype: str,
-    *,
-    threads: int | None = None,
-    mode: str | None = None,
-) -> PreparedCase:
-    """The one way a grid point (of any benchmark, with or without a mode) is prepared.
-
-    Threads are set before anything can import the framework (finding the skip reason may):
-    MXNet reads OMP_NUM_THREADS once, at import, and imported first it ran at half speed.
-    """
-    reason = _threads_reason(threads)
-    if reason:
-        skip(reason)
-    threads_mod.set_threads(threads or int(os.environ.get(THREADS_ENV) or 0) or None)
-    reason = skip_reason(bench, backend, size, dtype, threads)
-    name, device = device_of(backend)
-    if not reason and mode is not None:
-        reason = Case(GRID[bench].workload, name, device, dtype, mode=mode).skip_reason()
-    if reason:
-        skip(reason)
-    params: dict[str, Any] = {}
-    shown = size
-    if isinstance(size, str):
-        params["graph"] = str(Path(os.environ[GRAPH_DIR_ENV]) / size)
-        size = None
-    try:
-        prepared = prepare(Case(GRID[bench].workload, name, device, dtype, size, params, mode))
-    except Skip as exc:
-        skip(str(exc))
-    combo: tuple = (backend, shown, dtype)
-    combo += (threads,) if GRID[bench].threads else ()
-    combo += (mode,) if mode is not None else ()
-    log_work(bench, combo, prepared)
-    if os.environ.get(AUDIT_LOG_ENV):
-        key = {"bench": bench, "backend": backend, "size": shown, "dtype": dtype}
-        if mode is not None:
-            key["mode"] = mode
-        _AUDITED[id(prepared)] = (key, name)
-        log_native({**key, "when": "before"}, name, prepared.fn, threads_mod.current_threads())
-    return prepared
-
-
-def point_names(bench: str) -> list[str]:
-    """asv's parameter names of a grid entry (``mode`` last for the ``*_modes`` entries)."""
-    return (mode_grid_params if GRID[bench].modes else grid_params)(bench)[1]
-
-
-def point_skip_reason(bench: str, *params: Any) -> str | None:
-    """:func:`skip_reason` of a point given as asv passes it (a ``*_modes`` point ends with
-    its mode, which can skip by itself: NumPy has no compiler)."""
-    if not GRID[bench].modes:
-        return skip_reason(bench, *params)
-    backend, size, dtype, mode = params
-    reason = skip_reason(bench, backend, size, dtype)
-    if reason:
-        return reason
-    name, device = device_of(backend)
-    return Case(GRID[bench].workload, name, device, dtype, mode=mode).skip_reason()
-
-
-# Audited points of this process: id(prepared case) -> (point key, backend name).
-_AUDITED: dict[int, tuple[dict[str, Any], str]] = {}
-
-
-def audit_after(prepared: PreparedCase) -> None:
-    """Time an audited point natively again, after asv's samples (called from ``teardown``).
-
-    With the figure from before the samples, the framework's own timer brackets asv's window, so
-    the audit compares like with like even when this host drifts by a few % within a minute.
-    Once per process and point; a no-op unless ``$TENSORBENCH_AUDIT_LOG`` is set.
-    """
-    entry = _AUDITED.pop(id(prepared), None)
-    if entry is not None:
-        key, name = entry
-        log_native({**key, "when": "after"}, name, prepared.fn, threads_mod.current_threads())
-
-
-def log_work(bench: str, combo: tuple, prepared: PreparedCase) -> None:
-    """Append the prepared point's work (FLOPs, edges, bytes) to $TENSORBENCH_WORK_LOG, if set.
-
-    The work of a graph workload depends on the generated graph, which only the benchmark
-    process has; one short line per process, appended atomically.
-    """
-    path = os.environ.get(WORK_LOG_ENV)
-    if not path:
-        return
-    names = point_names(bench)
-    key = param_key_of(names[: len(combo)], combo[: len(names)])
-    w = prepared.work()
-    line = {"bench": bench, "param_key": key, "flops": w.flops, "edges": w.edges}
-    line["bytes"] = w.traffic(prepared.case.dtype)
-    with open(path, "a") as f:
-        f.write(json.dumps(line) + "\n")
-
-
-def gcn_test_accuracy(bench: str, backend: str, graph: str, dtype: str) -> float:
-    """Train the GCN on a real LINQS graph (pygcn's split, 200 epochs); test accuracy."""
-    threads_mod.set_threads(int(os.environ.get(THREADS_ENV) or 0) or None)  # before any import
-    reason = skip_reason(bench, backend, graph, dtype)
-    if reason:
-        skip(reason)
-    from .backends import get_backend
-    from .workloads.gcn import train
-
-    name, device = device_of(backend)
-    be = get_backend(name)
-    be.load()
-    result = train(be, device, str(Path(os.environ[GRAPH_DIR_ENV]) / graph))
-    return float(result["test_accuracy"])
-
-
-def gpu_peak_bytes(prepared: PreparedCase) -> int:
-    """Peak device memory of one synced call, from the framework's own counter."""
-    backend, device = prepared.backend, prepared.case.device
-    backend.reset_peak_memory(device)
-    prepared.run()
-    peak = backend.peak_memory(device)
-    if peak is None:
-        skip(f"{backend.name} keeps no device-memory counter on {device}")
-    return peak
-
-
-def peak_gflops(prepared: PreparedCase) -> float:
-    """Best-of-runs GFLOP/s of a validated case: the machine's measured ceiling for charts."""
-    timing = prepared.time(min_samples=5, max_samples=10, target_s=1.0)
-    return float(prepared.work().flops) / min(timing.samples) / 1e9
-
-
-# -- eager and compiled modes (the *_modes benchmarks), compile time, the memory ceiling ------
-# New entry points: benchmarks/ looks them up with getattr and skips where an older commit's
-# package lacks them.
-
-
-def mode_grid_params(bench: str) -> tuple[list[list[Any]], list[str]]:
-    """asv ``params``/``param_names`` of a ``*_modes`` grid entry: the grid's, then ``mode``."""
-    params, names = grid_params(bench)
-    return [*params, list(GRID[bench].modes)], [*names, "mode"]
-
-
-def setup_mode_case(bench: str, backend: str, size: Any, dtype: str, mode: str) -> PreparedCase:
-    """:func:`setup_case` for one mode (eager | compiled) of a ``*_modes`` grid point.
-
-    A compiled case is validated against the float64 reference like any other; a compiler
-    that fails is a skip with its first error line. Inductor's on-disk caches are off in
-    these processes (unless set otherwise), so the first call's compile time is a cold one.
-    """
-    os.environ.setdefault("TORCHINDUCTOR_FORCE_DISABLE_CACHES", "1")
-    return _setup_point(bench, backend, size, dtype, mode=mode)
-
-
-def compile_seconds(prepared: PreparedCase, calls: int = 3) -> float:
-    """The first call's cost beyond a steady-state call: trace + compile (compiled mode), lazy
-    initialisation (both modes). Kept out of the timed samples; the steady-state time is the
-    median of ``calls`` synced calls."""
-    clock = time.perf_counter
-    times = []
-    for _ in range(calls):
-        t0 = clock()
-        prepared.run()
-        times.append(clock() - t0)
-    return max(prepared.first_call_s - sorted(times)[len(times) // 2], 0.0)
-
-
-def peak_gbps(prepared: PreparedCase) -> float:
-    """Best-of-runs GB/s of a validated STREAM case: the machine's measured memory ceiling."""
-    timing = prepared.time(min_samples=5, max_samples=10, target_s=1.0)
-    moved = prepared.work().traffic(prepared.case.dtype)
-    if not moved:
-        skip(f"{prepared.case.workload} has no traffic model")
-    return float(moved) / min(timing.samples) / 1e9
+__all__ = [
+    "ROUNDS",
+    "audit_after",
+    "calibrate",
+    "compile_seconds",
+    "gcn_test_accuracy",
+    "gpu_peak_bytes",
+    "grid_params",
+    "hold_outputs",
+    "instruction_count",
+    "peak_gbps",
+    "peak_gflops",
+    "setup_case",
+    "skip",
+]

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tensorbench import asv_support, noise
+from tensorbench.asv import points
 from tensorbench import threads as threads_mod
 from tensorbench.cases import ValidationError
 from tensorbench.paths import REPO
@@ -103,14 +104,14 @@ def test_wrong_result_still_fails(fresh_process_cache, monkeypatch):
 
 def test_skip_has_reason_and_caches_nothing(fresh_process_cache, monkeypatch):
     monkeypatch.setenv("TENSORBENCH_SUITE", "quick")
-    asv_support.current_suite.cache_clear()
+    points.current_suite.cache_clear()
     try:
         bench = _benchmark(
             "bench_array.Matmul.time_matmul", "matmul", ("numpy:cpu", 4096, "float64")
         )
         assert bench.do_setup() is True  # asv's skip
     finally:
-        asv_support.current_suite.cache_clear()
+        points.current_suite.cache_clear()
     assert not fresh_process_cache._PREPARED
 
 
@@ -236,13 +237,18 @@ def test_managed_environments_pin_the_runner_under_the_name_asv_replaces():
         ("bench_modes.MatmulModes.time_matmul", "matmul_modes"),
         ("bench_modes.MatmulModes.track_matmul_compile", "matmul_modes"),
         ("bench_modes.GcnStepRealModes.time_gcn_step_real", "gcn_step_real_modes"),
-        ("bench_array.Matmul.time_nothing_like_it", None),
+        ("bench_graph.GcnAccuracy.track_gcn_accuracy", "gcn_accuracy"),
+        ("bench_modes.MachineBandwidth.track_peak_gbps", "peak_gbps"),
+        ("benchmarks.Suite0.time_matmul", None),  # another project's benchmark
+        ("bench_instructions.InstructionsMatmul.track_instructions_matmul", None),
     ],
 )
 def test_benchmark_names_map_to_their_grid_entry(name: str, key: str | None) -> None:
-    from tensorbench.asv.resultfiles import _grid_key
+    from tensorbench.asv.grid import counted_key, grid_key
 
-    assert _grid_key(name) == key
+    assert grid_key(name) == key
+    counted = counted_key(name)
+    assert counted == ("matmul" if "Instructions" in name else None)
 
 
 def test_mode_points_get_their_skip_reasons_and_work(tmp_path: Path, monkeypatch) -> None:
@@ -251,7 +257,7 @@ def test_mode_points_get_their_skip_reasons_and_work(tmp_path: Path, monkeypatch
     from tensorbench.asv import probe, resultfiles
 
     monkeypatch.delenv("TENSORBENCH_SUITE", raising=False)
-    asv_support.current_suite.cache_clear()
+    points.current_suite.cache_clear()
     reasons = probe.skip_reasons()
     modes = reasons["matmul_modes"]
     numpy_compiled = "backend='numpy:cpu', size=64, dtype='float32', mode='compiled'"
@@ -261,7 +267,7 @@ def test_mode_points_get_their_skip_reasons_and_work(tmp_path: Path, monkeypatch
 
     log = tmp_path / "work.log"
     monkeypatch.setenv("TENSORBENCH_WORK_LOG", str(log))
-    asv_support.setup_mode_case("matmul_modes", "numpy:cpu", 64, "float32", "eager")
+    asv_support.setup_case("matmul_modes", "numpy:cpu", 64, "float32", "eager")
     work = resultfiles.read_work_log(log)
     eager = "backend='numpy:cpu', size=64, dtype='float32', mode='eager'"
     assert work["matmul_modes"][eager]["flops"] == 2 * 64**3
@@ -280,17 +286,17 @@ def test_mode_points_set_threads_before_anything_can_import_the_framework(monkey
     """MXNet reads OMP_NUM_THREADS once, at import: the thread setting must come before the
     skip reason is computed, for mode points as for the others."""
     seen = []
-    real = asv_support.skip_reason
+    real = points.skip_reason
 
     def spy(*args, **kwargs):
         seen.append(os.environ.get("OMP_NUM_THREADS"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(asv_support, "skip_reason", spy)
+    monkeypatch.setattr(points, "skip_reason", spy)
     monkeypatch.setenv("TENSORBENCH_THREADS", "1")
     monkeypatch.setenv("OMP_NUM_THREADS", "99")
     try:
-        asv_support.setup_mode_case("matmul_modes", "numpy:cpu", 64, "float32", "eager")
+        asv_support.setup_case("matmul_modes", "numpy:cpu", 64, "float32", "eager")
     finally:
         threads_mod.set_threads(None)
     assert seen == ["1"]

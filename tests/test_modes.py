@@ -125,7 +125,7 @@ def test_payoff_calls():
 
 
 def test_mode_grid_params_append_mode_last():
-    params, names = asv_support.mode_grid_params("matmul_modes")
+    params, names = asv_support.grid_params("matmul_modes")
     assert names == ["backend", "size", "dtype", "mode"]
     assert params[-1] == ["eager", "compiled"]
     assert params[:3] == asv_support.grid_params("matmul")[0]

@@ -7,7 +7,8 @@ Backends are "name:device" strings, as in scipy's XPBenchmark.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from ..paths import MODES
 
@@ -38,6 +39,53 @@ class GridEntry:
     dtypes: tuple[str, ...] = DTYPES
     threads: tuple[int, ...] = ()
     modes: tuple[str, ...] = ()  # eager/compiled as a last parameter (the *_modes benchmarks)
+
+    @property
+    def param_names(self) -> list[str]:
+        """asv's ``param_names``: backend, size (``graph`` for real graphs), dtype, then
+        ``threads`` and ``mode`` where the entry has them."""
+        size = "graph" if any(isinstance(s, str) for s in self.sizes) else "size"
+        names = ["backend", size, "dtype"]
+        return names + ["threads"] * bool(self.threads) + ["mode"] * bool(self.modes)
+
+    @property
+    def params(self) -> list[list[Any]]:
+        """asv's ``params``, in the order of `param_names`."""
+        lists = [list(self.backends), list(self.sizes), list(self.dtypes)]
+        return lists + [list(v) for v in (self.threads, self.modes) if v]
+
+    def with_modes(self) -> GridEntry:
+        """The same points with eager/compiled as a last parameter."""
+        return replace(self, modes=MODES)
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """One point of a grid entry, by field (asv passes them positionally: `point`)."""
+
+    bench: str
+    backend: str  # "name:device"
+    size: Any  # int, or a real graph's name
+    dtype: str
+    threads: int | None = None
+    mode: str | None = None
+
+    @property
+    def values(self) -> tuple[Any, ...]:
+        """The parameter values as asv passes them (`GridEntry.param_names` order)."""
+        extra = (self.threads,) * bool(GRID[self.bench].threads)
+        return (self.backend, self.size, self.dtype, *extra) + (self.mode,) * bool(self.mode)
+
+
+def point(bench: str, *params: Any) -> GridPoint:
+    """The `GridPoint` of ``bench`` given as asv passes its parameters; ``TypeError`` when they
+    do not match the entry's `param_names` (``KeyError`` for an unknown entry)."""
+    names = GRID[bench].param_names
+    if len(params) != len(names):
+        raise TypeError(f"{bench} takes {len(names)} parameters ({', '.join(names)}), got {params}")
+    fields = dict(zip(names, params, strict=True))
+    size = fields.pop("graph", None) if "graph" in fields else fields.pop("size")
+    return GridPoint(bench, size=size, **fields)
 
 
 GRID: dict[str, GridEntry] = {
@@ -70,20 +118,85 @@ GRID: dict[str, GridEntry] = {
     "stream_copy": GridEntry("stream_copy", ARRAY_BACKENDS, STREAM_SIZES),
     "stream_triad": GridEntry("stream_triad", ARRAY_BACKENDS, STREAM_SIZES),
     "peak_gbps": GridEntry("stream_triad", ARRAY_BACKENDS, (128, 256), ("float64", "float32")),
-    # Eager and compiled side by side (a `mode` parameter): the same workloads and sizes as
-    # the mode-less benchmarks above, which time each backend's native mode (paths.native_mode).
-    **{
-        f"{name}_modes": GridEntry(e.workload, e.backends, e.sizes, e.dtypes, modes=MODES)
-        for name, e in (
-            ("matmul", GridEntry("matmul", ARRAY_BACKENDS, (64, 128, 256, 512, 1024, 2048, 4096))),
-            ("conv2d", GridEntry("conv2d", ARRAY_BACKENDS, (16, 32, 64, 128))),
-            ("dispatch", GridEntry("dispatch", ARRAY_BACKENDS, (16,))),
-            ("mlp_step", GridEntry("mlp_step", ARRAY_BACKENDS, (64, 256, 1024))),
-            ("pagerank", GridEntry("pagerank", GRAPH_BACKENDS, (10, 12, 14, 16, 18, 20))),
-            ("gcn_forward", GridEntry("gcn_forward", GRAPH_BACKENDS, (10, 12, 14, 16))),
-            ("gcn_step", GridEntry("gcn_step", GRAPH_BACKENDS, (10, 12, 14, 16))),
-            ("gcn_step_real", GridEntry("gcn_step", GRAPH_BACKENDS, REAL_GRAPHS[:1])),
-            ("stream_triad", GridEntry("stream_triad", ARRAY_BACKENDS, STREAM_SIZES)),
-        )
-    },
 }
+# Eager and compiled side by side (a `mode` parameter): the same points as the mode-less
+# entries above, which time each backend's native mode (paths.native_mode).
+_MODES_OF = (
+    "matmul",
+    "conv2d",
+    "dispatch",
+    "mlp_step",
+    "pagerank",
+    "gcn_forward",
+    "gcn_step",
+    "gcn_step_real",
+    "stream_triad",
+)
+
+
+def _camel(name: str) -> str:
+    """``gcn_step_real`` -> ``GcnStepReal``: how benchmarks/ names a grid entry's class."""
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+GRID.update({f"{name}_modes": GRID[name].with_modes() for name in _MODES_OF})
+
+# Which grid entry each asv benchmark class of benchmarks/ times. asv names a benchmark
+# ``module.Class.method`` and keeps no other attribute of the class, so the class name is the
+# key; each class carries the same grid key as its ``bench`` (tests/test_asv.py checks that
+# they agree). Like the grid, this only grows: asv's names never change.
+TIMED_BY: dict[str, str] = {
+    "Matmul": "matmul",
+    "Conv2d": "conv2d",
+    "Dispatch": "dispatch",
+    "MatmulThreads": "matmul_threads",
+    "Conv2dThreads": "conv2d_threads",
+    "MachinePeak": "peak_gflops",
+    "MlpStep": "mlp_step",
+    "Transfer": "transfer",
+    "MatmulGpuMemory": "matmul_gpumem",
+    "Conv2dGpuMemory": "conv2d_gpumem",
+    "MlpStepGpuMemory": "mlp_step_gpumem",
+    "PagerankGpuMemory": "pagerank_gpumem",
+    "GcnStepGpuMemory": "gcn_step_gpumem",
+    "Pagerank": "pagerank",
+    "GcnForward": "gcn_forward",
+    "GcnStep": "gcn_step",
+    "PagerankReal": "pagerank_real",
+    "GcnStepReal": "gcn_step_real",
+    "GcnAccuracy": "gcn_accuracy",
+    "StreamCopy": "stream_copy",
+    "StreamTriad": "stream_triad",
+    "MachineBandwidth": "peak_gbps",
+    **{f"{_camel(name)}Modes": f"{name}_modes" for name in _MODES_OF},
+}
+# The classes of benchmarks/bench_instructions.py: the same grid entries, counted in
+# instructions under valgrind (`tensorbench run --measure instructions`), never timed.
+COUNTED_BY: dict[str, str] = {
+    f"Instructions{_camel(name)}": name
+    for name in (
+        "matmul",
+        "conv2d",
+        "dispatch",
+        "mlp_step",
+        "pagerank",
+        "gcn_forward",
+        "gcn_step",
+        "stream_copy",
+        "stream_triad",
+    )
+}
+
+
+def grid_key(benchmark: str) -> str | None:
+    """The grid entry an asv benchmark (``bench_array.Matmul.time_matmul``) times, or None
+    (not one of ours, or an instruction count: `counted_key`)."""
+    parts = benchmark.rsplit(".", 2)
+    return TIMED_BY.get(parts[-2]) if len(parts) == 3 else None
+
+
+def counted_key(benchmark: str) -> str | None:
+    """The grid entry whose instructions an asv benchmark counts (``bench_instructions.
+    InstructionsMatmul.track_instructions_matmul`` -> ``matmul``), or None."""
+    parts = benchmark.rsplit(".", 2)
+    return COUNTED_BY.get(parts[-2]) if len(parts) == 3 else None

@@ -12,10 +12,10 @@ import json
 import platform
 
 from .. import threads
-from ..asv_support import current_suite, grid_params, mode_grid_params, point_skip_reason
 from ..paths import param_key_of
 from ..sysinfo import blas_info, info
 from .grid import GRID
+from .points import current_suite, grid_params, skip_reason
 
 
 def skip_reasons() -> dict[str, dict[str, str]]:
@@ -25,10 +25,10 @@ def skip_reasons() -> dict[str, dict[str, str]]:
     for key in GRID:
         if suite is not None and key not in suite.workloads:
             continue
-        params, names = (mode_grid_params if GRID[key].modes else grid_params)(key)
+        params, names = grid_params(key)
         reasons = {}
         for combo in itertools.product(*params):
-            reason = point_skip_reason(key, *combo)
+            reason = skip_reason(key, *combo)
             if reason and not reason.startswith("not in suite"):
                 reasons[param_key_of(names, combo)] = reason
         out[key] = reasons

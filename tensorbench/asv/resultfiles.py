@@ -15,7 +15,7 @@ from typing import Any
 from ..noise import busy_reason
 from ..paths import REPO
 from ..timing import HARNESS, ROUNDS
-from .grid import GRID
+from .grid import grid_key
 from .suites import Suite
 from .variance import intervals
 
@@ -71,18 +71,6 @@ def merge_results(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     return new
 
 
-def _grid_key(benchmark: str) -> str | None:
-    """The grid entry an asv benchmark name times: ``bench_array.Matmul.time_matmul`` ->
-    ``matmul``; the mode classes' ``bench_modes.MatmulModes.time_matmul`` and
-    ``.track_matmul_compile`` -> ``matmul_modes`` (their points carry a ``mode``)."""
-    parts = benchmark.rsplit(".", 2)
-    method = parts[-1]
-    key = method.split("_", 1)[1] if "_" in method else method
-    if len(parts) >= 2 and parts[-2].endswith("Modes"):
-        key = key.removesuffix("_compile") + "_modes"
-    return key if key in GRID else None
-
-
 def read_work_log(path: Path) -> dict[str, dict[str, dict[str, float | None]]]:
     """grid key -> {param key: {"flops", "edges"}} from the benchmark processes' log."""
     work: dict[str, dict[str, dict[str, float | None]]] = {}
@@ -124,7 +112,7 @@ def annotate(
     reasons = dict(previous.get("skip_reasons", {}))
     works = dict(previous.get("work", {}))
     for name in data.get("results", {}):
-        key = _grid_key(name)
+        key = grid_key(name)
         if key and key in probe["skip_reasons"]:
             reasons[name] = {**reasons.get(name, {}), **probe["skip_reasons"][key]}
         if key and work and key in work:

@@ -30,7 +30,7 @@ from .. import noise
 from ..errors import ExternalError, InputError
 from ..paths import GRAPH_DIR_ENV, REPO, SUITE_ENV, THREADS_ENV, WORK_LOG_ENV, param_key_of
 from . import instructions
-from .grid import GRID
+from .grid import GRID, counted_key
 from .process import AsvError, env_python, git, run_asv
 from .resultfiles import (
     _load,
@@ -262,7 +262,7 @@ def keep_instruction_facts(data: dict[str, Any], previous: dict[str, Any]) -> No
         data["tensorbench"]["instructions"] = previous["instructions"]
     reasons = data["tensorbench"].setdefault("skip_reasons", {})
     for name, value in (previous.get("skip_reasons") or {}).items():
-        if _instruction_key(name) is not None and name in data.get("results", {}):
+        if counted_key(name) is not None and name in data.get("results", {}):
             reasons.setdefault(name, value)
 
 
@@ -274,7 +274,7 @@ def instruction_points(
     CPU points only, at one thread; points the environment's probe already skips (framework
     missing, graph folder unset) keep the probe's reason without starting valgrind.
     """
-    from ..asv_support import grid_params  # imports the measuring modules: only when counting
+    from .points import grid_params  # imports the measuring modules: only when counting
 
     todo: list[dict[str, Any]] = []
     reasons: dict[str, dict[str, str]] = {}
@@ -331,13 +331,6 @@ def count_instructions(
     return {**facts, "calls": calls, "skip_reasons": reasons}
 
 
-def _instruction_key(name: str) -> str | None:
-    """``bench_instructions.InstructionsMatmul.track_instructions_matmul`` -> ``matmul``."""
-    method = name.rsplit(".", 1)[-1]
-    prefix = "track_instructions_"
-    return method[len(prefix) :] if method.startswith(prefix) else None
-
-
 def add_instruction_facts(data: dict[str, Any], counted: dict[str, Any]) -> None:
     """Skip reasons of the instruction benchmarks (asv keeps none) and the counting facts.
 
@@ -346,7 +339,7 @@ def add_instruction_facts(data: dict[str, Any], counted: dict[str, Any]) -> None
     """
     reasons = data["tensorbench"].setdefault("skip_reasons", {})
     for name in data.get("results", {}):
-        key = _instruction_key(name)
+        key = counted_key(name)
         if key is None:
             continue
         counted_now = counted["calls"].get(key, {})

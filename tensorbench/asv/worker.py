@@ -151,10 +151,13 @@ def _load_harness() -> Any:
 
 def _prepare(support: Any, bench: str, params: list[Any]) -> Any:
     if bench.endswith("_modes"):
+        # package commits from before setup_case took the mode had setup_mode_case; those
+        # from before eager/compiled modes had neither it nor compile_seconds
         setup_mode = getattr(support, "setup_mode_case", None)
-        if setup_mode is None:
+        if setup_mode is not None:
+            return setup_mode(bench, *params)
+        if not hasattr(support, "compile_seconds"):
             raise NotImplementedError("this checkout's package has no eager/compiled modes")
-        return setup_mode(bench, *params)
     return support.setup_case(bench, *params)
 
 
