@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from tensorbench import asv_support, noise
-from tensorbench.asv import points
 from tensorbench import threads as threads_mod
+from tensorbench.asv import points
 from tensorbench.cases import ValidationError
 from tensorbench.paths import REPO
 from tensorbench.timing import HARNESS
