@@ -150,7 +150,7 @@ def cmd_compare_paired(args: argparse.Namespace) -> int:
         run_to_json,
         worktrees,
     )
-    from .runs import project
+    from .project import project
 
     if args.config is not None:
         raise InputError("--config applies to plain compare runs, not --paired")
@@ -245,7 +245,7 @@ def confirm_regressions(args: argparse.Namespace, found: Any) -> int:
     """
     from ..asv.bisect import confirm
     from ..asv.paired import point_from_row
-    from .runs import project
+    from .project import project
 
     config = config_from(args)
     repo = project(args)
@@ -381,7 +381,7 @@ def _grid_point(text: str) -> Any:
 
 def cmd_bisect(args: argparse.Namespace) -> int:
     from ..asv.bisect import bisect
-    from .runs import project
+    from .project import project
 
     config = config_from(args)
     python = _python(args.python, "--python")
