@@ -108,12 +108,18 @@ def run_asv(
     if not files:
         print(done.stderr[-3000:], file=sys.stderr)
         raise SystemExit(3)
+    from tensorbench.asv.grid import grid_key
+
     data = json.loads(files[0].read_text())
+    # what each benchmark is, as stored: its kind by asv, its grid entry by the package
+    kinds = json.loads((results / "benchmarks.json").read_text())
     cols = data["result_columns"]
     out = {}
     for name, row in data["results"].items():
+        key = grid_key(name)
+        if key is None or kinds.get(name, {}).get("type") != "time":
+            continue
         rec = dict(zip(cols, row, strict=False))
-        key = name.split(".")[-1].removeprefix("time_")
         for combo, value, number in zip(
             _combos(rec["params"]), rec["result"], rec.get("stats_number") or [], strict=False
         ):

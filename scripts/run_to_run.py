@@ -19,14 +19,29 @@ import statistics
 import sys
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
+
+
+def benchmark_types(path: Path) -> dict[str, str]:
+    """benchmark -> asv's type ("time", "peakmemory", "track"), from the benchmarks.json asv
+    wrote beside the machine folder holding ``path`` (else the project's own: asv's names
+    never change)."""
+    for folder in (path.parent, path.parent.parent, REPO / "results"):
+        spec = folder / "benchmarks.json"
+        if spec.is_file():
+            data = json.loads(spec.read_text())
+            return {k: v.get("type") for k, v in data.items() if isinstance(v, dict)}
+    return {}
+
 
 def medians(path: Path) -> dict[tuple[str, str, str], float]:
     """(env, benchmark, params) -> median seconds, for every timed, non-null point of a file."""
     data = json.loads(path.read_text())
+    types = benchmark_types(path)
     cols = data["result_columns"]
     out = {}
     for name, row in data["results"].items():
-        if not name.split(".")[-1].startswith("time_"):
+        if types.get(name) != "time":
             continue
         rec = dict(zip(cols, row, strict=False))
         combos = itertools.product(*rec["params"]) if rec["params"] else [()]
