@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
-from tensorbench.analysis.changes import find_changes
+from tensorbench.analysis.regressions import find_regressions
 from tensorbench.analysis.results import ResultsDB, fingerprint, load_results
 from tensorbench.paths import RESULTS_DIR, RESULTS_ENV
 
@@ -53,7 +53,7 @@ def load_changes(directory: str, version: str, threshold: float) -> pd.DataFrame
     """Regressions and improvements of the database (Mann-Whitney p-value as `significance`):
     one scan per database version and threshold, whatever the page's other widgets do."""
     db = load_db(directory, version)
-    return find_changes(db.table, threshold=threshold, results_dir=directory)
+    return find_regressions(db.table, threshold=threshold, results_dir=directory)
 
 
 def current_changes(threshold: float) -> pd.DataFrame:

@@ -50,9 +50,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tensorbench.analysis.regressions import find_regressions  # noqa: E402
 from tensorbench.analysis.results import RESULT_COLUMNS, load_results  # noqa: E402
+from tensorbench.paths import SERIES_KEYS as SERIES  # noqa: E402
 
 SEED = 20240611
-SERIES = ["machine", "env", "benchmark", "param_key"]
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "asv-results"
 DOC = Path(__file__).resolve().parents[1] / "docs" / "regressions-evaluation.md"
 N_COMMITS = 120

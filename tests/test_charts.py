@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from tensorbench import charts
-from tensorbench.analysis.changes import find_changes
 from tensorbench.analysis.rates import machine_peaks
+from tensorbench.analysis.regressions import find_regressions as find_changes
 from tensorbench.analysis.results import load_results
 from tensorbench.cli import main
 from tensorbench.errors import InputError

@@ -12,14 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tensorbench.analysis.acknowledgements import Acknowledgement, load_acknowledged
+from tensorbench.analysis.changepoints import detect_changes
 from tensorbench.analysis.regressions import (
     COLUMNS,
-    Acknowledgement,
     compare_commits,
-    detect_changes,
     find_regressions,
     higher_is_better,
-    load_acknowledged,
 )
 from tensorbench.cli import main
 from tensorbench.errors import InputError
@@ -318,7 +317,7 @@ def test_real_databases(shared_data: Path, name: str, capsys: pytest.CaptureFixt
 def test_rank_test_matches_scipy() -> None:
     from scipy.stats import mannwhitneyu
 
-    from tensorbench.analysis.regressions import _compare
+    from tensorbench.analysis.changepoints import _compare
 
     rng = np.random.default_rng(4)
     for n1, n2 in [(30, 40), (50, 3), (8, 9)]:
@@ -589,7 +588,7 @@ def test_acknowledgements_matching_nothing_are_warned_about(
 def test_series_memo_gives_the_same_rows() -> None:
     """Noise models and change points are kept by series fingerprint; a rescan reuses them
     and finds exactly what a fresh scan finds."""
-    from tensorbench.analysis import regressions
+    from tensorbench.analysis import perseries
 
     table = pd.concat(
         [
@@ -597,12 +596,12 @@ def test_series_memo_gives_the_same_rows() -> None:
             series(noisy({30: 0.8}, seed=2), benchmark="b.S.time_b"),
         ]
     )
-    regressions._SERIES_MEMO.clear()
+    perseries._SERIES_MEMO.clear()
     fresh = find_regressions(table, kinds=KINDS_ALL)
-    assert len(regressions._SERIES_MEMO) == 2
+    assert len(perseries._SERIES_MEMO) == 2
     again = find_regressions(table, kinds=KINDS_ALL)
     pd.testing.assert_frame_equal(fresh, again)
     other = find_regressions(table, threshold=0.5, kinds=KINDS_ALL)  # same series, same models
-    assert len(regressions._SERIES_MEMO) == 2
+    assert len(perseries._SERIES_MEMO) == 2
     assert set(other["kind"]) <= {"below threshold", "outlier"}
     assert len(fresh[fresh["kind"] == "regression"]) == 1

@@ -3,16 +3,15 @@ history of a change beside the same benchmark on the machines/envs that corrobor
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import streamlit as st
 import ui
 from loading import current_changes, memo, results_dir
 
 from tensorbench import charts
-from tensorbench.analysis.regressions import acknowledged_warnings, load_acknowledged
+from tensorbench.analysis.acknowledgements import ack_path, acknowledged_warnings, load_acknowledged
 from tensorbench.errors import InputError
+from tensorbench.paths import SERIES_KEYS
 
 db = ui.database()
 table = ui.machine_table(db)
@@ -39,13 +38,13 @@ min_corroboration = right.number_input(
     help="Corroboration: other machine/env series of the same benchmark and parameters that "
     "shift the same way at the same commits (within 3).",
 )
-ack_path = Path(results_dir()) / "acknowledged.toml"
+acks_file = ack_path(results_dir())
 try:
     changes = current_changes(threshold)
     warnings = memo(
         "ack_warnings",
-        lambda: acknowledged_warnings(ack_path, load_acknowledged(ack_path), table),
-        ack_path.stat().st_mtime_ns if ack_path.is_file() else None,
+        lambda: acknowledged_warnings(acks_file, load_acknowledged(acks_file), table),
+        acks_file.stat().st_mtime_ns if acks_file.is_file() else None,
     )
 except InputError as exc:  # a bad acknowledged.toml: say which line, show no changes
     st.error(str(exc))
@@ -70,9 +69,9 @@ shown = changes.assign(
     last_good=changes["last_good_commit"].astype(str).str[:8],
 )
 if "mode" in table and not shown.empty:  # name the mode wherever a framework is named
-    series = ["machine", "env", "benchmark", "param_key"]
-    modes = table[[*series, "mode"]].astype({c: str for c in series}).drop_duplicates(series)
-    shown = shown.astype({c: str for c in series}).merge(modes, on=series, how="left")
+    as_text = {c: str for c in SERIES_KEYS}
+    modes = table[[*SERIES_KEYS, "mode"]].astype(as_text).drop_duplicates(SERIES_KEYS)
+    shown = shown.astype(as_text).merge(modes, on=SERIES_KEYS, how="left")
 columns = [
     c
     for c in (

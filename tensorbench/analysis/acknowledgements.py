@@ -20,6 +20,14 @@ else:  # pragma: no cover - the tomli backport has the same API
     import tomli as tomllib
 
 
+ACK_FILE = "acknowledged.toml"  # beside the results: changes people have explained
+
+
+def ack_path(results_dir: str | Path) -> Path:
+    """Where the acknowledgements of a results folder live."""
+    return Path(results_dir) / ACK_FILE
+
+
 @dataclass(frozen=True)
 class Acknowledgement:
     """A known regression: benchmark pattern (fnmatch), commit (a prefix will do), reason."""

@@ -40,9 +40,9 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..paths import SERIES_KEYS
 from .changepoints import _compare
 
-SERIES_KEYS = ["machine", "env", "benchmark", "param_key"]
 TOLERANCE = 3  # commits either side
 SIDE = 10  # points a side compared
 MIN_SIDE = 5  # with fewer, a two-sided rank test cannot reach ALPHA

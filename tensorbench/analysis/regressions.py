@@ -4,12 +4,18 @@ acknowledgements, the gate. Pure functions on the tidy table of `tensorbench.ana
 Basic usage::
 
     from tensorbench.analysis.results import load_results
-    from tensorbench.analysis.regressions import find_regressions, load_acknowledged
+    from tensorbench.analysis.regressions import find_regressions
 
     table = load_results("results").table
-    found = find_regressions(table, acknowledged=load_acknowledged("results/acknowledged.toml"))
+    found = find_regressions(table, results_dir="results")  # with results/acknowledged.toml
     found[found.fails_gate]  # open, unacknowledged regressions: what `tensorbench regressions`
                              # exits 1 on
+
+`find_regressions` is the one entry point (the command line, the dashboard and the report call
+it). The pipeline's steps each have a module: the per-series step (`perseries`: steps 1-7,
+built on `noisemodel` and `changepoints`), agreement across environments (`corroboration`,
+step 8) and the ranking step (`ranking`: promotion, demotion, the gate, the order; steps 8-9);
+`acknowledgements` reads the file that lets known regressions pass.
 
 Method, per series (machine x env x benchmark x param_key) in commit order, one point per commit
 (asv's stored result, the median of the run's samples; re-runs of a commit are merged by median):
@@ -87,33 +93,23 @@ the worse way (slower, or a lower rate).
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .acknowledgements import (  # noqa: F401 - re-exported: importable from here as before
-    Acknowledgement,
-    _as_acks,
-    acknowledged_warnings,
-    load_acknowledged,
-)
-from .changepoints import (  # noqa: F401 - re-exported
-    DEFAULT_ALPHA,
-    DEFAULT_MIN_SIZE,
-    DEFAULT_WINDOW,
-    Change,
-    _compare,
-    _events,
-    detect_changes,
-)
-from .noisemodel import Noise, noise_model  # noqa: F401 - re-exported
+from ..paths import SERIES_KEYS
+from .acknowledgements import _as_acks, ack_path, load_acknowledged
+from .changepoints import DEFAULT_ALPHA, DEFAULT_MIN_SIZE, DEFAULT_WINDOW, _compare
+from .corroboration import corroborate as corroborate_rows
+from .perseries import KINDS, Points, Settings, higher_is_better, series_rows
+from .ranking import rank
 
-SERIES_KEYS = ["machine", "env", "benchmark", "param_key"]
+__all__ = ["COLUMNS", "KINDS", "compare_commits", "find_regressions", "higher_is_better"]
 
 COLUMNS = [
     "machine",
@@ -140,7 +136,7 @@ COLUMNS = [
     "acknowledged",
     "reason",
     "fails_gate",
-    # kind and noise (see find_regressions)
+    # kind and noise (tensorbench.analysis.perseries)
     "direction",
     "min_effect",
     "noise",
@@ -151,45 +147,90 @@ COLUMNS = [
     "not_seen_by",
     "agreement",
 ]
-
-HIGHER_IS_BETTER_UNITS = frozenset(
-    {
-        "gflops",
-        "flops",
-        "tflops",
-        "gteps",
-        "teps",
-        "ops",
-        "throughput",
-        "speedup",
-        "score",
-        "accuracy",
-        "hits",
-        "fps",
-        "bandwidth",
-    }
-)
+DETECTOR = "tensorbench.analysis.regressions"  # named in the dashboard beside its findings
 
 
-def higher_is_better(kind: str, unit: str | None) -> bool:
-    """True when a larger value of this series is an improvement (see module docstring)."""
-    if kind != "track" or not isinstance(unit, str):
-        return False
-    u = unit.strip().lower()
-    return (
-        u in HIGHER_IS_BETTER_UNITS
-        or u.endswith("/s")
-        or u.endswith("_per_s")
-        or u.endswith("per second")
+def find_regressions(
+    table: pd.DataFrame,
+    threshold: float = 0.05,
+    since: str | None = None,
+    acknowledged: list | None = None,
+    *,
+    results_dir: str | Path | None = None,
+    alpha: float = DEFAULT_ALPHA,
+    min_size: int = DEFAULT_MIN_SIZE,
+    window: int = DEFAULT_WINDOW,
+    kinds: Iterable[str] = ("regression", "improvement"),
+    corroborate: bool = True,
+) -> pd.DataFrame:
+    """Regressions and improvements of every series of ``table``, one row each.
+
+    ``table`` is `tensorbench.analysis.results.load_results(dir).table`. ``threshold`` is the
+    minimum relative effect (0.05 = 5 %): a change is a regression or improvement only when
+    its estimated size (``ratio``, the Hodges-Lehmann shift as a ratio) is at least that, and
+    at least the series' own noise floor (``min_effect``, ``noise_model``). ``since`` (commit
+    hash prefix or date) keeps changes whose first bad commit is at or after it; earlier
+    history still serves as the baseline. ``acknowledged`` is a list of `Acknowledgement` (or
+    mappings with benchmark, commit, reason); without it, ``results_dir``'s acknowledgements
+    file is read where there is one. A change is acknowledged when an entry's pattern matches
+    the benchmark and its commit is the first bad commit or any commit of the range.
+
+    ``kinds`` selects the rows: 'regression', 'improvement', 'below threshold' (significant
+    changes smaller than the threshold or the noise floor; never fail the gate) and 'outlier'
+    (isolated runs faster / better than both neighbouring levels; never fail the gate).
+    ``direction`` says 'worse' or 'better'. With ``corroborate`` each row also says in how
+    many other machine/env series of the same benchmark and parameters the same change shows
+    at the same commits (`tensorbench.analysis.corroboration`), and ``agreement`` promotes or
+    demotes it (module docstring, step 8). Columns: `COLUMNS`; ``significance`` is a
+    Mann-Whitney p-value. Sorted with open regressions first, then by kind, agreement
+    (corroborated, unchecked, contradicted), how many others show it and effect.
+    """
+    if threshold < 0:
+        raise InputError(f"threshold must be >= 0, got {threshold}")
+    wanted = set(kinds)
+    if wanted - set(KINDS):
+        raise ValueError(f"unknown kinds {sorted(wanted - set(KINDS))}; known: {KINDS}")
+    if acknowledged is None and results_dir is not None:
+        acknowledged = load_acknowledged(ack_path(results_dir))
+    if table is None or len(table) == 0:
+        return _empty()
+    since_order, since_date = _resolve_since(table, since)
+    settings = Settings(
+        threshold=threshold,
+        alpha=alpha,
+        min_size=min_size,
+        window=window,
+        wanted=frozenset(wanted),
+        corroborate=corroborate,
+        acks=tuple(_as_acks(acknowledged)),
+        since_order=since_order,
+        since_date=since_date,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Tables
+    pts = _points(table)
+    if pts.empty:
+        return _empty()
+    points = Points(pts)
+    rows = [row for a, b in points.bounds for row in series_rows(points, a, b, settings)]
+    if not rows:
+        return _empty()
+    promotable = np.array([bool(r.get("_promotable", False)) for r in rows])
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    if corroborate:
+        out = corroborate_rows(out, pts, threshold)
+    else:
+        out["corroboration"] = 0
+        out["corroborated_by"] = [[] for _ in range(len(out))]
+        out["not_seen_by"] = [[] for _ in range(len(out))]
+        out["agreement"] = "unchecked"
+    out = rank(out, promotable, wanted)
+    out.attrs["detector"] = DETECTOR
+    return out
 
 
 def _empty() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+    out = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+    out.attrs["detector"] = DETECTOR
+    return out
 
 
 def _points(table: pd.DataFrame) -> pd.DataFrame:
@@ -231,294 +272,6 @@ def _resolve_since(
         raise InputError(f"--since {since!r} is neither a known commit nor a date") from None
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
     return None, ts
-
-
-KINDS = ("regression", "improvement", "below threshold", "outlier")
-# A demoted (contradicted) regression still fails the gate when the near end of its interval
-# is at least this many times its series' minimum effect (log scale).
-LARGE_FACTOR = 2.0
-AGREEMENT_RANK = {"corroborated": 0, "unchecked": 1, "contradicted": 2}
-
-
-def find_regressions(
-    table: pd.DataFrame,
-    threshold: float = 0.05,
-    since: str | None = None,
-    acknowledged: list | None = None,
-    *,
-    alpha: float = DEFAULT_ALPHA,
-    min_size: int = DEFAULT_MIN_SIZE,
-    window: int = DEFAULT_WINDOW,
-    kinds: Iterable[str] = ("regression", "improvement"),
-    corroborate: bool = True,
-) -> pd.DataFrame:
-    """Regressions and improvements of every series of ``table``, one row each.
-
-    ``table`` is `tensorbench.analysis.results.load_results(dir).table`. ``threshold`` is the minimum
-    relative effect (0.05 = 5 %): a change is a regression or improvement only when its
-    estimated size (``ratio``, the Hodges-Lehmann shift as a ratio) is at least that, and at
-    least the series' own noise floor (``min_effect``, ``noise_model``). ``since`` (commit hash
-    prefix or date) keeps changes whose first bad commit is at or after it; earlier history
-    still serves as the baseline. ``acknowledged`` is a list of `Acknowledgement` (or mappings
-    with benchmark, commit, reason); a change is acknowledged when an entry's pattern matches
-    the benchmark and its commit is the first bad commit or any commit of the range.
-
-    ``kinds`` selects the rows: 'regression', 'improvement', 'below threshold' (significant
-    changes smaller than the threshold or the noise floor; never fail the gate) and 'outlier'
-    (isolated runs faster / better than both neighbouring levels; never fail the gate).
-    ``direction`` says 'worse' or 'better'. With ``corroborate`` each row also says in how
-    many other machine/env series of the same benchmark and parameters the same change shows
-    at the same commits (`tensorbench.analysis.corroboration`), and ``agreement`` promotes or
-    demotes it (module docstring, step 8). Columns: `COLUMNS`; ``significance`` is a
-    Mann-Whitney p-value. Sorted with open regressions first, then by kind, agreement
-    (corroborated, unchecked, contradicted), how many others show it and effect.
-    """
-    if threshold < 0:
-        raise InputError(f"threshold must be >= 0, got {threshold}")
-    wanted = set(kinds)
-    if wanted - set(KINDS):
-        raise ValueError(f"unknown kinds {sorted(wanted - set(KINDS))}; known: {KINDS}")
-    if table is None or len(table) == 0:
-        return _empty()
-    since_order, since_date = _resolve_since(table, since)
-    acks = _as_acks(acknowledged)
-    pts = _points(table)
-    if pts.empty:
-        return _empty()
-    log_thr = math.log1p(threshold)
-    values = pts["value"].to_numpy(dtype=float)
-    orders = pts["commit_order"].to_numpy()
-    commits = pts["commit"].to_numpy()
-    dates = pts["commit_date"]  # indexed only for reported rows: converting all is slow
-    meta = {k: pts[k].to_numpy() for k in (*SERIES_KEYS, "kind", "unit", "params")}
-    sid = pts.groupby(SERIES_KEYS, sort=False, dropna=False).ngroup().to_numpy()
-    starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
-    ends = np.r_[starts[1:], sid.size]
-    rows: list[dict[str, Any]] = []
-
-    def recent(i: int) -> bool:
-        if since_order is not None and orders[i] < since_order:
-            return False
-        return since_date is None or not dates.iloc[i] < since_date
-
-    for a, b in zip(starts, ends, strict=True):
-        if b - a < 2 * min_size:
-            continue
-        y_all = values[a:b]
-        positive = bool(np.all(y_all > 0))
-        # Log scale makes steps ratios; series with zeros or negatives (some track_) stay linear
-        # with shifts scaled by the median level.
-        scale = 1.0 if positive else max(float(np.median(np.abs(y_all))), 1e-300)
-        with np.errstate(over="ignore", invalid="ignore"):
-            x_all = np.log(y_all) if positive else y_all / scale
-        if not np.all(np.isfinite(x_all)):
-            continue  # values beyond float range once scaled: nothing to compare
-        first = {k: v[a] for k, v in meta.items()}
-        worse = -1 if higher_is_better(str(first["kind"]), first["unit"]) else 1
-        noise, changes = _series_model(x_all, alpha, min_size, window, worse > 0)
-        keep = np.flatnonzero(~noise.outliers)  # positions of the points the search sees
-        x, y = x_all[keep], y_all[keep]
-        thr = log_thr if positive else threshold
-        effect = max(thr, noise.floor)
-        model = noise.model if noise.model == "bimodal" else "noisy" if effect > thr else "normal"
-
-        def as_ratio(v: float, positive: bool = positive) -> float:
-            with np.errstate(over="ignore"):
-                return float(np.expm1(v)) if positive else v
-
-        common = {
-            "min_effect": float(as_ratio(effect)),
-            "noise": float(as_ratio(noise.sigma)),
-            "noise_model": model,
-        }
-        # The level the series ends on: a regression that is gone by then is "resolved".
-        tail = changes[-1].stop if changes else 0
-        latest = float(np.median(y[max(tail, y.size - window) :]))
-        events = _events(x, changes, worse, effect, window, alpha)
-        if "outlier" in wanted:
-            for i in np.flatnonzero(noise.outliers & (noise.deviation * worse < 0)):
-                if abs(noise.deviation[i]) < thr or not recent(a + int(i)):
-                    continue  # off its neighbours by less than the threshold: not worth a row
-                j = max(int(i) - 1, 0)
-                level = float(y_all[i] * np.exp(-noise.deviation[i])) if positive else math.nan
-                rows.append(
-                    _row(first, "outlier", "better", commits, dates, a + j, a + int(i))
-                    | common
-                    | {
-                        "before": level,
-                        "after": float(y_all[i]),
-                        "ratio": float(y_all[i] / level) if positive else math.nan,
-                        "ratio_low": math.nan,
-                        "ratio_high": math.nan,
-                        "significance": math.nan,
-                        "n_steps": 1,
-                        "range_points": 1,
-                        "latest": latest,
-                    }
-                )
-        for c, label in events:
-            direction = "worse" if c.shift * worse > 0 else "better"
-            # held back by the noise floor alone: corroboration elsewhere may promote it
-            promotable = label == "below threshold" and effect > thr and abs(c.shift) >= thr
-            if label not in wanted and not (promotable and corroborate):
-                continue
-            i0, i1 = a + int(keep[c.start]), a + int(keep[c.stop])
-            if not recent(i1):
-                continue
-            before = float(np.median(y[c.left : c.start + 1]))
-            after = float(np.median(y[c.stop : c.right]))
-            if positive:
-                with np.errstate(over="ignore"):  # 1e-300 -> 1e300 is a finite log shift
-                    est, lo, hi = (float(v) for v in np.exp([c.shift, c.low, c.high]))
-            else:
-                est, lo, hi = (
-                    (before + v * scale) / before if before else math.nan
-                    for v in (c.shift, c.low, c.high)
-                )
-            resolved = False
-            # only a later change can undo it; the level test alone would call a regression
-            # just under the threshold by medians "resolved" on the segment it starts
-            if (label == "regression" or promotable) and before and c.stop < tail:
-                still = latest / before if worse > 0 else before / latest if latest else math.inf
-                resolved = bool(still < 1 + threshold)
-            range_commits = [str(h) for h in commits[i0 + 1 : i1 + 1]]
-            ack = next(
-                (
-                    k
-                    for k in acks
-                    if any(k.matches(str(first["benchmark"]), h) for h in range_commits)
-                ),
-                None,
-            )
-            rows.append(
-                _row(first, label, direction, commits, dates, i0, i1)
-                | common
-                | {
-                    "before": before,
-                    "after": after,
-                    "ratio": est,
-                    "ratio_low": lo,
-                    "ratio_high": hi,
-                    "significance": c.pvalue,
-                    "n_steps": c.n_steps,
-                    "range_points": int(i1 - i0),
-                    "latest": latest,
-                    "resolved": resolved,
-                    "acknowledged": ack is not None,
-                    "reason": ack.reason if ack else "",
-                    "fails_gate": label == "regression" and ack is None and not resolved,
-                    "_promotable": promotable,
-                }
-            )
-    if not rows:
-        return _empty()
-    promotable = np.array([bool(r.get("_promotable", False)) for r in rows])
-    out = pd.DataFrame(rows, columns=COLUMNS)
-    if corroborate:
-        from .corroboration import corroborate as _corroborate
-
-        out = _corroborate(out, pts, threshold)
-    else:
-        out["corroboration"] = 0
-        out["corroborated_by"] = [[] for _ in range(len(out))]
-        out["not_seen_by"] = [[] for _ in range(len(out))]
-        out["agreement"] = "unchecked"
-    out = _apply_agreement(out, promotable, wanted)
-    size = np.abs(np.log(out["ratio"].where(out["ratio"] > 0)))
-    rank = {k: i for i, k in enumerate(KINDS)}
-    out = out.assign(
-        _pass=~out["fails_gate"].astype(bool),
-        _kind=out["kind"].map(rank),
-        _agree=out["agreement"].map(AGREEMENT_RANK),
-        _corr=-out["corroboration"],
-        _eff=-size,
-    )
-    out = out.sort_values(["_pass", "_kind", "_agree", "_corr", "_eff"], kind="stable")
-    out = out.drop(columns=["_pass", "_kind", "_agree", "_corr", "_eff"])
-    return out.reset_index(drop=True)
-
-
-def _apply_agreement(out: pd.DataFrame, promotable: np.ndarray, wanted: set[str]) -> pd.DataFrame:
-    """Promotion and demotion by ``agreement`` (module docstring, step 8), then only the
-    ``wanted`` kinds (rows made only to be promoted go unless they were)."""
-    up = promotable & out["agreement"].eq("corroborated").to_numpy()
-    out.loc[up, "kind"] = np.where(
-        out.loc[up, "direction"].eq("worse"), "regression", "improvement"
-    )
-    ratio = out["ratio"].astype(float).where(out["ratio"].astype(float) > 0)
-    lo = np.log(out["ratio_low"].astype(float).where(out["ratio_low"].astype(float) > 0))
-    hi = np.log(out["ratio_high"].astype(float).where(out["ratio_high"].astype(float) > 0))
-    # the interval's end nearer to no change; 0 when it straddles it
-    near = np.where(ratio >= 1, lo.clip(lower=0), (-hi).clip(lower=0))
-    floor = np.log1p(out["min_effect"].astype(float))
-    large = np.nan_to_num(near) >= LARGE_FACTOR * floor
-    held = out["agreement"].eq("contradicted").to_numpy() & ~large
-    out["fails_gate"] = (
-        out["kind"].eq("regression")
-        & ~out["acknowledged"].astype(bool)
-        & ~out["resolved"].astype(bool)
-        & ~held
-    )
-    return out[out["kind"].isin(wanted)]
-
-
-# Noise models and change points by series fingerprint (its working-scale values and the
-# detector's settings): a rescan (another threshold, a new result file for some series)
-# redoes only the series whose values changed. Bounded: cleared when it grows past this.
-_SERIES_MEMO: dict[bytes, tuple[Noise, list[Change]]] = {}
-_SERIES_MEMO_MAX = 1_000_000
-
-
-def _series_model(
-    x_all: np.ndarray, alpha: float, min_size: int, window: int, noise_up: bool
-) -> tuple[Noise, list[Change]]:
-    """`noise_model` of a series and `detect_changes` of its points that are not outliers."""
-    h = hashlib.blake2b(x_all.tobytes(), digest_size=16)
-    h.update(repr((alpha, min_size, window, noise_up)).encode())
-    key = h.digest()
-    found = _SERIES_MEMO.get(key)
-    if found is not None:
-        return found
-    noise = noise_model(x_all)
-    x = x_all[~noise.outliers]
-    changes = (
-        detect_changes(x, alpha=alpha, min_size=min_size, window=window, noise_up=noise_up)
-        if x.size >= 2 * min_size
-        else []
-    )
-    if len(_SERIES_MEMO) >= _SERIES_MEMO_MAX:
-        _SERIES_MEMO.clear()
-    _SERIES_MEMO[key] = (noise, changes)
-    return noise, changes
-
-
-def _row(
-    first: dict[str, Any],
-    kind: str,
-    direction: str,
-    commits: np.ndarray,
-    dates: pd.Series,
-    i0: int,
-    i1: int,
-) -> dict[str, Any]:
-    """The identifying columns of a row: series, kind, commits (positions in the points)."""
-    return {
-        "machine": first["machine"],
-        "env": first["env"],
-        "benchmark": first["benchmark"],
-        "param_key": first["param_key"],
-        "params": first["params"],
-        "kind": kind,
-        "direction": direction,
-        "last_good_commit": str(commits[i0]),
-        "first_bad_commit": str(commits[i1]),
-        "last_good_date": dates.iloc[i0],
-        "first_bad_date": dates.iloc[i1],
-        "resolved": False,
-        "acknowledged": False,
-        "reason": "",
-        "fails_gate": False,
-    }
 
 
 def compare_commits(table: pd.DataFrame, base: str, head: str, factor: float = 1.1) -> pd.DataFrame:

@@ -144,8 +144,8 @@ def _choose(kind: str, given: Any, present: list[str]) -> None:
 def build_chart(args: argparse.Namespace) -> Any:
     """The chart `tensorbench chart` writes, from parsed arguments (raises InputError)."""
     from .. import charts
-    from ..analysis.changes import find_changes
     from ..analysis.rates import machine_peaks, select
+    from ..analysis.regressions import find_regressions as find_changes
     from ..analysis.results import load_results
     from ..workloads import work_model
 

@@ -18,11 +18,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..analysis.acknowledgements import ACK_FILE
 from ..errors import InputError
 from ..paths import RESULTS_DIR as DEFAULT_RESULTS  # the project's own, wherever run from
+from ..paths import SERIES_KEYS
 from . import paired
-
-ACK_FILE = "acknowledged.toml"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -277,12 +277,8 @@ def _check_judgeable(db: Any, results: Path) -> None:
 
 
 def cmd_regressions(args: argparse.Namespace) -> int:
-    from ..analysis.regressions import (
-        KINDS,
-        acknowledged_warnings,
-        find_regressions,
-        load_acknowledged,
-    )
+    from ..analysis.acknowledgements import ack_path, acknowledged_warnings, load_acknowledged
+    from ..analysis.regressions import KINDS, find_regressions
     from ..analysis.results import load_results
 
     if not args.results.is_dir():
@@ -291,15 +287,15 @@ def cmd_regressions(args: argparse.Namespace) -> int:
         raise InputError(f"--threshold must be in [0, 10), got {args.threshold}")
     if args.min_corroboration < 0:
         raise InputError(f"--min-corroboration must be >= 0, got {args.min_corroboration}")
-    ack_path = args.acknowledged or args.results / ACK_FILE
-    if args.acknowledged is not None and not ack_path.is_file():
-        raise InputError(f"acknowledgements file not found: {ack_path}")
-    acks = load_acknowledged(ack_path)
+    acks_file = args.acknowledged or ack_path(args.results)
+    if args.acknowledged is not None and not acks_file.is_file():
+        raise InputError(f"acknowledgements file not found: {acks_file}")
+    acks = load_acknowledged(acks_file)
     db = load_results(args.results)
     for s in db.skipped:
         _warn(f"skipped {s.path}: {s.reason}")
     _check_judgeable(db, args.results)
-    for w in acknowledged_warnings(ack_path, acks, db.table):
+    for w in acknowledged_warnings(acks_file, acks, db.table):
         _warn(w)
     found = find_regressions(
         db.table, threshold=args.threshold, since=args.since, acknowledged=acks, kinds=KINDS
@@ -319,7 +315,7 @@ def cmd_regressions(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([_as_json(r) for r in rows], indent=2))
         return 1 if gate else 0
-    n_series = db.table.groupby(["machine", "env", "benchmark", "param_key"], observed=True).ngroups
+    n_series = db.table.groupby(SERIES_KEYS, observed=True).ngroups
     for kind in KINDS:
         if kind in wanted:
             title = f"regressions in {args.results}" if kind == "regression" else kind

@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 
 from .. import charts
-from ..analysis.changes import find_changes
 from ..analysis.rates import WorkModel, latest, machine_peaks
+from ..analysis.regressions import find_regressions as find_changes
 from ..analysis.results import ResultsDB
 from .content import Figure, Heading, Paragraph, Section, Table, slugify
 
