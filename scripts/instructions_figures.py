@@ -233,7 +233,7 @@ def main() -> int:
     ap.add_argument("--backends", nargs="+", help="only these backends (e.g. mxnet:cpu)")
     ap.add_argument("--workloads", nargs="+", help="only these grid entries (e.g. matmul)")
     ap.add_argument("--inject", type=float, default=0.02)
-    ap.add_argument("--inject-max", type=float, default=2e6)
+    ap.add_argument("--inject-max", type=float, default=instructions.FULL_CALLS_MAX)
     ap.add_argument(
         "--records",
         type=Path,
