@@ -255,20 +255,11 @@ def extra_work(call: Callable[[], Any], fraction: float) -> Callable[[], Any]:
     for _ in range(3):  # the loop's fixed overhead matters at 1 µs: converge on the target
         iterations = max(1, round(iterations * target / max(cost(iterations), 1e-12)))
 
-    return with_loop(call, iterations)
-
-
-def with_loop(call: Callable[[], Any], iterations: int) -> Callable[[], Any]:
-    """``call`` followed by ``iterations`` turns of an empty loop (what :func:`extra_work`
-    calibrated; its ``iterations`` attribute gives the count to reuse for copies of a point)."""
-
     def injected() -> Any:
         result = call()
-        for _ in range(iterations):
-            pass
+        loop(iterations)
         return result
 
-    injected.iterations = iterations  # type: ignore[attr-defined]
     return injected
 
 

@@ -203,12 +203,11 @@ def time_point(harness: Any, support: Any, point: dict[str, Any], req: dict[str,
             out.update(facts)
         else:
             case = _prepare(support, point["bench"], point["params"])
-        return getattr(case, "timed_call", None) or case.run
+        call = getattr(case, "timed_call", None) or case.run
+        return harness.extra_work(call, inject) if inject else call
 
     try:
         call = prepared_call()
-        if inject:
-            call = harness.extra_work(call, inject)
     except NotImplementedError as exc:  # asv's skip (asv_runner's SkipNotImplemented is one)
         return {**out, "status": "skip", "reason": str(exc)}
     except Exception as exc:  # a wrong result or a crash: this point fails, the rest go on
@@ -217,12 +216,8 @@ def time_point(harness: Any, support: Any, point: dict[str, Any], req: dict[str,
     calls, shifts = [call], []
     for k in range(1, harness.placements(warm)):
         shifts.append(bytearray(16 * (5 * k % 16) + 8))  # the next copy's buffers land elsewhere
-        copy = prepared_call()
-        if inject:  # the same added work as the first copy's, not a new calibration
-            copy = harness.with_loop(copy, call.iterations)
-        for _ in range(number):  # warm-up: one sample's worth (the process is warm already)
-            copy()
-        calls.append(copy)
+        calls.append(prepared_call())
+        harness.calibrate(calls[-1], req["sample_time"])  # warm-up only; number stays the first's
     n = max(int(req["samples"]), 2 * len(calls))
     if req.get("target_s"):  # a time budget instead of a count: `tensorbench time`
         n = harness.plan_samples(warm * number, req["target_s"], n, int(req["max_samples"]))
