@@ -52,7 +52,6 @@ CALIBRATE_S = 0.25  # warm-up + calibration calls, never sampled
 SLOW_CALL_S = 0.5  # one call this long ends calibration by itself
 ROTATION = 4  # allocation phases: 16-byte malloc granularity x 4 = one 64-byte cache line
 HOLD_MAX_CALL_S = 0.005  # hold extra outputs only of calls this short (bounded memory)
-PLACEMENTS = 4  # separately prepared copies a worker samples of a point that short
 
 
 @dataclass(frozen=True)
@@ -141,33 +140,12 @@ def hold_outputs(call: Callable[[], Any], phase: int, warm_s: float) -> list[Any
     return [call() for _ in range(phase % ROTATION + 1)]
 
 
-def placements(warm_s: float) -> int:
-    """How many separately prepared copies of a point a worker process samples (see
-    :func:`sample_copies`): ``PLACEMENTS`` for calls under ``HOLD_MAX_CALL_S``, else one."""
-    return PLACEMENTS if warm_s < HOLD_MAX_CALL_S else 1
-
-
 def sample(call: Callable[[], Any], number: int, samples: int, warm_s: float) -> list[float]:
     """``samples`` samples of ``number`` back-to-back calls, rotating the allocation phase."""
-    return sample_copies([call], number, samples, warm_s)
-
-
-def sample_copies(
-    calls: list[Callable[[], Any]], number: int, samples: int, warm_s: float
-) -> list[float]:
-    """Samples taken round-robin over ``calls``, each the same point prepared separately.
-
-    Rotating outputs fixes only where a call's *output* lands; its inputs were allocated once,
-    at addresses a process keeps for life, and where inputs and output fall relative to each
-    other within a page still differs by process. Copies prepared one after another (with the
-    heap shifted in between) sit elsewhere, so a process that samples several copies averages
-    over input placements instead of drawing one. Each copy goes through every allocation phase.
-    """
     clock = time.perf_counter
     out = []
     for i in range(samples):
-        call = calls[i % len(calls)]
-        held = hold_outputs(call, i // len(calls), warm_s)
+        held = hold_outputs(call, i, warm_s)
         t0 = clock()
         for _ in range(number):
             call()

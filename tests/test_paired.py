@@ -467,18 +467,3 @@ def test_bisect_finds_the_commit_that_added_work(fake_repo, capsys) -> None:
     assert 1 + 3 <= len(out["steps"]) <= 1 + math.ceil(math.log2(9))
     assert "step 1:" in captured.err and "first slower commit" in captured.err
     assert _leftovers() == before
-
-
-def test_worker_samples_a_short_point_over_separately_prepared_copies() -> None:
-    """A fresh worker prepares a short point PLACEMENTS times and rotates its samples over the
-    copies (inputs at other addresses), so a process no longer draws one input placement."""
-    from tensorbench.asv.worker import CasePoint, run_worker
-    from tensorbench.timing import PLACEMENTS
-
-    spec = {"workload": "matmul", "backend": "numpy", "device": "cpu", "dtype": "float32"}
-    spec.update(size=64, params={}, mode="eager", threads=1)
-    (res,) = run_worker(Side("w"), [CasePoint(spec)], samples=2, sample_time=0.002)
-    assert res["status"] == "ok", res
-    assert res["copies"] == PLACEMENTS
-    assert len(res["samples"]) == 2 * PLACEMENTS  # at least two samples of every copy
-    assert all(0 < s < 0.01 for s in res["samples"])

@@ -10,7 +10,6 @@ import time
 import pytest
 
 from tensorbench.timing import (
-    PLACEMENTS,
     ROTATION,
     Timing,
     calibrate,
@@ -18,10 +17,8 @@ from tensorbench.timing import (
     hold_outputs,
     measure,
     measure_call,
-    placements,
     pool,
     sample,
-    sample_copies,
 )
 
 WORK_S = 0.02
@@ -118,39 +115,6 @@ def test_samples_rotate_the_allocation_phase() -> None:
         timed.append(seen_now[-1])
     assert timed == [i % ROTATION + 1 for i in range(2 * ROTATION)]
     assert hold_outputs(call, 5, warm_s=1.0) == []  # slow calls: nothing held (memory)
-
-
-def test_samples_rotate_over_prepared_copies_and_each_copy_over_every_phase() -> None:
-    """A short point's copies take turns sample by sample; copy k's j-th sample holds j % ROTATION
-    + 1 outputs, so every copy sees every allocation phase, and slow points get one copy."""
-    timed: list[tuple[int, int]] = []  # (copy, outputs held while the timed call ran)
-    held: list[int] = [0]
-
-    def make(k: int):
-        def call() -> object:
-            timed.append((k, held[0]))
-            held[0] += 1
-
-            class Out:
-                def __del__(self) -> None:
-                    held[0] -= 1
-
-            return Out()
-
-        return call
-
-    copies = [make(k) for k in range(PLACEMENTS)]
-    sample_copies(copies, number=1, samples=PLACEMENTS * ROTATION, warm_s=1e-6)
-    last_of_each_sample = []  # the timed call is the last of each sample's calls
-    for i in range(PLACEMENTS * ROTATION):
-        k, j = i % PLACEMENTS, i // PLACEMENTS
-        calls = timed[: j % ROTATION + 2]
-        del timed[: j % ROTATION + 2]
-        assert {c for c, _ in calls} == {k}
-        last_of_each_sample.append((k, calls[-1][1]))
-    for k in range(PLACEMENTS):
-        assert sorted(h for c, h in last_of_each_sample if c == k) == list(range(1, ROTATION + 1))
-    assert placements(1e-6) == PLACEMENTS and placements(1.0) == 1
 
 
 def test_held_outputs_move_numpy_buffers_across_a_cache_line() -> None:

@@ -189,51 +189,31 @@ def _prepare_case(spec: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 
 
 def time_point(harness: Any, support: Any, point: dict[str, Any], req: dict[str, Any]) -> dict:
-    """Prepare (validate) one point and sample it; skips and failures become the status.
-
-    A short point is prepared ``harness.placements`` times and its samples rotate over the
-    copies (``harness.sample_copies``): the process then averages over where inputs landed.
-    """
+    """Prepare (validate) one point and sample it; skips and failures become the status."""
     out: dict[str, Any] = {**point, "status": "ok", "reason": None}
-    inject = float(os.environ.get(INJECT_ENV) or 0)
-
-    def prepared_call() -> Any:
+    try:
         if "case" in point:
             case, facts = _prepare_case(point["case"])
             out.update(facts)
         else:
             case = _prepare(support, point["bench"], point["params"])
-        call = getattr(case, "timed_call", None) or case.run
-        return harness.extra_work(call, inject) if inject else call
-
-    try:
-        call = prepared_call()
     except NotImplementedError as exc:  # asv's skip (asv_runner's SkipNotImplemented is one)
         return {**out, "status": "skip", "reason": str(exc)}
     except Exception as exc:  # a wrong result or a crash: this point fails, the rest go on
         return {**out, "status": "fail", "reason": f"{type(exc).__name__}: {exc}"}
+    call = getattr(case, "timed_call", None) or case.run
+    inject = float(os.environ.get(INJECT_ENV) or 0)
+    if inject:
+        call = harness.extra_work(call, inject)
     number, warm = harness.calibrate(call, req["sample_time"])
-    calls, shifts = [call], []
-    for k in range(1, harness.placements(warm)):
-        shifts.append(bytearray(16 * (5 * k % 16) + 8))  # the next copy's buffers land elsewhere
-        calls.append(prepared_call())
-        harness.calibrate(calls[-1], req["sample_time"])  # warm-up only; number stays the first's
-    n = max(int(req["samples"]), 2 * len(calls))
+    n = int(req["samples"])
     if req.get("target_s"):  # a time budget instead of a count: `tensorbench time`
         n = harness.plan_samples(warm * number, req["target_s"], n, int(req["max_samples"]))
-    samples = harness.sample_copies(calls, number, n, warm)
-    del shifts
+    samples = harness.sample(call, number, n, warm)
     import statistics  # not at the top: see the note on sys.path by the imports
 
     median = statistics.median(samples)
-    return {
-        **out,
-        "samples": samples,
-        "number": number,
-        "median": median,
-        "inject": inject,
-        "copies": len(calls),
-    }
+    return {**out, "samples": samples, "number": number, "median": median, "inject": inject}
 
 
 def main() -> None:
