@@ -99,6 +99,8 @@ FULL_CALLS_MAX = 2_000_000
 UNSTABLE = {
     "dgl-mxnet:cpu": "DGL on MXNet's counts vary 2-9 % between runs under valgrind (its engine "
     "threads interleave differently each run), too much for a sub-percent gate",
+    "dgl-torch:cpu": "DGL on torch's counts vary 2.5-29 % between runs under valgrind (its "
+    "graph kernels' threads interleave differently each run), too much for a sub-percent gate",
 }
 STARTUP_TIMEOUT_S = 600.0  # importing a framework under valgrind (torch: about a minute)
 POINT_TIMEOUT_S = 600.0  # added to a process's limit per point it holds
