@@ -40,6 +40,8 @@ def native_mode(backend: str, workload: str) -> str:
 
 # One result series: a benchmark at one parameter combination in one environment on one machine.
 SERIES_KEYS = ["machine", "env", "benchmark", "param_key"]
+# Beside the results: the changes people have explained (tensorbench.analysis.acknowledgements).
+ACK_FILE = "acknowledged.toml"
 
 
 def param_key(names: Iterable[str], texts: Iterable[str]) -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .analysis.asvformat import _literal, _workload_name
+from .analysis.asvformat import _literal
 from .paths import param_key
 
 # Sustained GFLOP/s per framework on a CPU in the synthetic model (x20 on a GPU): plausible,
@@ -47,6 +48,42 @@ def _synth_time(workload: str, backend: str, size: int, threads: int | None = No
     return (_synth_flops(workload, size) / (speed * efficiency * 1e9) + 2e-6) * amdahl
 
 
+@dataclass(frozen=True)
+class SyntheticEnv:
+    """One machine/environment pair of a synthetic history: which commits it ran, how noisy
+    its runs are, and its host episodes."""
+
+    machine: str
+    env: str = "virtualenv-py3.11"
+    every: int = 1  # runs every n-th commit, from a random offset
+    share: float = 1.0  # of those, this share, at random
+    noise: float = 0.01  # run-to-run coefficient of variation
+    blips: int = 0  # host episodes: 1-4 consecutive runs, every benchmark 8-25 % slower
+
+    def schedule(self, commits: int, rng: np.random.Generator) -> np.ndarray:
+        """The commit positions this environment ran."""
+        ran = np.arange(int(rng.integers(self.every)) if self.every > 1 else 0, commits, self.every)
+        return ran if self.share >= 1 else ran[rng.random(ran.size) < self.share]
+
+
+# Four machines, seven environments, run as CI runs them: some every commit, some every 2nd or
+# 3rd, some at random; noisy hosts and quiet ones (the shape of a real 1,772-commit history).
+SEVEN_ENVS = (
+    SyntheticEnv("m1", "py3.11", noise=0.01, blips=4),
+    SyntheticEnv("m1", "py3.12", every=2, noise=0.02, blips=4),
+    SyntheticEnv("m2", "py3.11", every=3, noise=0.03, blips=4),
+    SyntheticEnv("m2", "py3.12", share=0.6, noise=0.05, blips=4),
+    SyntheticEnv("m3", "py3.11", noise=0.08, blips=4),
+    SyntheticEnv("m3", "py3.12", share=0.8, noise=0.06, blips=4),
+    SyntheticEnv("m4", "py3.11", share=0.6, noise=0.04, blips=4),
+)
+
+# Shared code changes (`steps`): sizes drawn from these, two thirds of them slowdowns, never
+# within this many commits of either end (a change needs points on both sides to be found).
+_STEP_SIZES = (0.03, 0.05, 0.08, 0.12, 0.2, 0.35)
+_STEP_EDGE = 10
+
+
 def write_synthetic_results(
     dest: str | Path,
     *,
@@ -58,6 +95,8 @@ def write_synthetic_results(
     machines: tuple[str, ...] = ("laptop",),
     threads: tuple[int, ...] = (),
     env: str = "virtualenv-py3.11",
+    envs: tuple[SyntheticEnv, ...] = (),
+    steps: float = 0.0,
     regression: float = 1.3,
     seed: int = 0,
 ) -> Path:
@@ -68,127 +107,219 @@ def write_synthetic_results(
     backend gets ``regression`` times slower from two thirds of the way through the commits.
     ``threads`` adds ``bench_array.<Workload>Threads.time_<workload>_threads`` (first
     workload, largest size) over those thread counts. CUDA backends are skipped, with a reason,
-    on machines whose name lacks "gpu". Returns ``dest``.
+    on machines whose name lacks "gpu".
+
+    ``envs`` replaces ``machines`` x ``env`` (every commit, 1 % noise) with machine/environment
+    pairs of their own schedule, noise and host episodes (`SyntheticEnv`). ``steps`` adds
+    shared code changes: on average that many per benchmark and parameters (Poisson), each seen
+    from its commit on by every environment that ran it, each machine by its own factor
+    (0.8-1.25 of the change in log scale). Returns ``dest``.
     """
     rng = np.random.default_rng(seed)
     root = Path(dest)
     root.mkdir(parents=True, exist_ok=True)
-    names = [f"bench_array.{w.title().replace('_', '')}.time_{w}" for w in workloads]
-    grids: dict[str, tuple[list[str], list[list[str]]]] = {
-        name: (
+    grids = _synthetic_grids(workloads, backends, sizes, dtypes, threads)
+    benchmarks = _synthetic_benchmarks(grids)
+    (root / "benchmarks.json").write_text(json.dumps({**benchmarks, "version": 2}))
+    hashes = [hashlib.sha1(f"{seed}:{i}".encode()).hexdigest() for i in range(commits)]
+    envs = envs or tuple(SyntheticEnv(m, env) for m in machines)
+    # the schedules, episodes and shared changes draw from their own generators, so that the
+    # run-to-run noise (``rng``) of a default database is what it always was
+    shared = _shared_steps(grids, commits, steps, np.random.default_rng([seed, 1]))
+    machine_names = list(dict.fromkeys(e.machine for e in envs))
+    for m_i, machine in enumerate(machine_names):
+        (root / machine).mkdir(exist_ok=True)
+        facts = _machine_facts(machine, m_i)
+        (root / machine / "machine.json").write_text(json.dumps(facts))
+    slowest = list(grids)[len(workloads) - 1]  # the last workload: it gets the regression
+    for e_i, where in enumerate(envs):
+        side = np.random.default_rng([seed, 2, e_i])
+        m_i = machine_names.index(where.machine)
+        base, skip = _synthetic_base(grids, where.machine, (m_i + 1) ** 0.5)
+        ran = where.schedule(commits, side)
+        host = _host_level(where, ran, commits, side)
+        # each machine sees a shared change by its own factor
+        own = {k: np.exp(np.log(v) * side.uniform(0.8, 1.25, v.shape)) for k, v in shared.items()}
+        level = {k: np.cumprod(v, axis=0) for k, v in own.items()}
+        for c_i in ran.tolist():
+            results: dict[str, list] = {}
+            for w_i, (name, (_, _, params)) in enumerate(grids.items()):
+                value = base[name] * (1 + where.noise * rng.standard_normal(base[name].size))
+                value *= 1 + (w_i % len(workloads)) / 4
+                if host[c_i] != 1.0:
+                    value *= host[c_i]
+                if name in level:
+                    value *= level[name][c_i]
+                if name == slowest and c_i >= (2 * commits) // 3:
+                    value[: value.size // len(backends)] *= regression  # first backend regresses
+                started = _T0 + c_i * _DAY + 60_000 * (w_i + 1)
+                results[name] = _synthetic_row(value, params, benchmarks[name]["version"], started)
+            data = _synthetic_file(hashes[c_i], _T0 + c_i * _DAY, where, results, skip)
+            name = f"{hashes[c_i][:8]}-{where.env}.json"
+            (root / where.machine / name).write_text(json.dumps(data))
+    return root
+
+
+_T0 = 1_735_689_600_000  # 2025-01-01 UTC, in ms like asv
+_DAY = 86_400_000
+_COLUMNS = ["result", "params", "version", "started_at", "duration"]
+_COLUMNS += ["stats_ci_99_a", "stats_ci_99_b", "stats_q_25", "stats_q_75"]
+_COLUMNS += ["stats_number", "stats_repeat"]
+
+
+def _synthetic_grids(
+    workloads: tuple[str, ...],
+    backends: tuple[str, ...],
+    sizes: tuple[int, ...],
+    dtypes: tuple[str, ...],
+    threads: tuple[int, ...],
+) -> dict[str, tuple[str, list[str], list[list[str]]]]:
+    """benchmark name -> (the workload it times, param_names, params as asv's reprs)."""
+    grids = {
+        f"bench_array.{w.title().replace('_', '')}.time_{w}": (
+            w,
             ["backend", "size", "dtype"],
             [[repr(b) for b in backends], [str(s) for s in sizes], [repr(d) for d in dtypes]],
         )
-        for name in names
+        for w in workloads
     }
     if threads:
         w = workloads[0]
         grids[f"bench_array.{w.title().replace('_', '')}Threads.time_{w}_threads"] = (
+            w,
             ["backend", "size", "dtype", "threads"],
             [[repr(b) for b in backends], [str(max(sizes))], [repr(dtypes[0])]]
             + [[str(t) for t in threads]],
         )
-    benchmarks: dict[str, Any] = {
+    return grids
+
+
+def _synthetic_benchmarks(grids: dict[str, tuple]) -> dict[str, Any]:
+    """benchmarks.json's entries."""
+    return {
         name: {
             "name": name,
             "type": "time",
             "unit": "seconds",
-            "param_names": names_,
+            "param_names": names,
             "params": params,
             "version": hashlib.sha256(name.encode()).hexdigest(),
         }
-        for name, (names_, params) in grids.items()
+        for name, (_, names, params) in grids.items()
     }
-    benchmarks["version"] = 2
-    (root / "benchmarks.json").write_text(json.dumps(benchmarks))
-    hashes = [hashlib.sha1(f"{seed}:{i}".encode()).hexdigest() for i in range(commits)]
-    t0 = 1_735_689_600_000  # 2025-01-01 UTC, in ms like asv
-    day = 86_400_000
-    columns = ["result", "params", "version", "started_at", "duration"]
-    columns += ["stats_ci_99_a", "stats_ci_99_b", "stats_q_25", "stats_q_75"]
-    columns += ["stats_number", "stats_repeat"]
-    for m_i, machine in enumerate(machines):
-        folder = root / machine
-        folder.mkdir(exist_ok=True)
-        machine_facts = {
-            "machine": machine,
-            "arch": "x86_64",
-            "cpu": f"Synthetic CPU {m_i + 1}",
-            "num_cpu": "2",
-            "os": "Linux 6.1",
-            "ram": "8GB",
-            "version": 1,
-        }
-        (folder / "machine.json").write_text(json.dumps(machine_facts))
-        slow = (m_i + 1) ** 0.5
-        has_gpu = "gpu" in machine
-        # per benchmark: base times in product order, and the points skipped here
-        base: dict[str, np.ndarray] = {}
-        skip: dict[str, dict[str, str]] = {}
-        for name, (pnames, params) in grids.items():
-            times, reasons = [], {}
-            combos: list[tuple] = [()]
-            for values in params:
-                combos = [c + (v,) for c in combos for v in values]
-            for combo in combos:
-                values = {k: _literal(v) for k, v in zip(pnames, combo, strict=True)}
-                times.append(
-                    _synth_time(
-                        _workload_name(name).removesuffix("_threads"),
-                        values["backend"],
-                        values["size"],
-                        values.get("threads"),
-                    )
-                )
-                if ":cuda" in values["backend"] and not has_gpu:
-                    key = param_key(pnames, combo)
-                    reasons[key] = "no CUDA device on this machine"
-                    times[-1] = math.nan
-            base[name] = np.array(times) * slow
-            skip[name] = reasons
-        for c_i, commit in enumerate(hashes):
-            date = t0 + c_i * day
-            results: dict[str, list] = {}
-            for w_i, (name, (_, params)) in enumerate(grids.items()):
-                value = base[name] * (1 + 0.01 * rng.standard_normal(base[name].size))
-                value *= 1 + (w_i % len(names)) / 4
-                if name == names[-1] and c_i >= (2 * commits) // 3:
-                    value[: value.size // len(backends)] *= regression  # first backend regresses
-                values = [float(f"{v:.6g}") if math.isfinite(v) else math.nan for v in value]
-                results[name] = [
-                    values,
-                    params,
-                    benchmarks[name]["version"],
-                    date + 60_000 * (w_i + 1),
-                    1.5,
-                    [float(f"{v * 0.98:.5g}") for v in values],
-                    [float(f"{v * 1.02:.5g}") for v in values],
-                    [float(f"{v * 0.99:.5g}") for v in values],
-                    [float(f"{v * 1.01:.5g}") for v in values],
-                    [10] * len(values),
-                    [5] * len(values),
-                ]
-            data = {
-                "commit_hash": commit,
-                "env_name": env,
-                "date": date,
-                "params": {"machine": machine, "python": "3.11"},
-                "python": "3.11",
-                "requirements": {"numpy": "2.1.3", "torch": "2.5.1", "jax": "0.4.35"},
-                "env_vars": {"OMP_NUM_THREADS": "2"},
-                "result_columns": columns,
-                "results": results,
-                "durations": {},
-                "tensorbench": {
-                    "suites": ["synthetic"],
-                    "threads": 2,
-                    "facts": {"numpy": {"blas": "openblas 0.3.27"}},
-                    "skip_reasons": {k: v for k, v in skip.items() if v},
-                },
-                "version": 2,
-            }
-            (folder / f"{commit[:8]}-{env}.json").write_text(json.dumps(data))
-    return root
+
+
+def _machine_facts(machine: str, index: int) -> dict[str, Any]:
+    return {
+        "machine": machine,
+        "arch": "x86_64",
+        "cpu": f"Synthetic CPU {index + 1}",
+        "num_cpu": "2",
+        "os": "Linux 6.1",
+        "ram": "8GB",
+        "version": 1,
+    }
+
+
+def _synthetic_base(
+    grids: dict[str, tuple], machine: str, slow: float
+) -> tuple[dict[str, np.ndarray], dict[str, dict[str, str]]]:
+    """Per benchmark: base times in asv's product order on this machine, and the points it
+    skips (CUDA on a machine whose name lacks "gpu"), with the reason."""
+    base: dict[str, np.ndarray] = {}
+    skip: dict[str, dict[str, str]] = {}
+    for name, (workload, pnames, params) in grids.items():
+        times, reasons = [], {}
+        combos: list[tuple] = [()]
+        for values in params:
+            combos = [c + (v,) for c in combos for v in values]
+        for combo in combos:
+            values = {k: _literal(v) for k, v in zip(pnames, combo, strict=True)}
+            times.append(
+                _synth_time(workload, values["backend"], values["size"], values.get("threads"))
+            )
+            if ":cuda" in values["backend"] and "gpu" not in machine:
+                reasons[param_key(pnames, combo)] = "no CUDA device on this machine"
+                times[-1] = math.nan
+        base[name] = np.array(times) * slow
+        skip[name] = reasons
+    return base, skip
+
+
+def _shared_steps(
+    grids: dict[str, tuple], commits: int, steps: float, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """benchmark -> (commits x points) factors: 1 except at a shared change's commit."""
+    out: dict[str, np.ndarray] = {}
+    if steps <= 0 or commits <= 2 * _STEP_EDGE:
+        return out
+    for name, (_, _, params) in grids.items():
+        n = int(np.prod([len(v) for v in params]))
+        factors = np.ones((commits, n))
+        for j in range(n):
+            for _ in range(rng.poisson(steps)):
+                size = rng.choice(_STEP_SIZES)
+                at = int(rng.integers(_STEP_EDGE, commits - _STEP_EDGE))
+                factors[at, j] *= 1 + size if rng.random() < 2 / 3 else 1 / (1 + size)
+        out[name] = factors
+    return out
+
+
+def _host_level(
+    where: SyntheticEnv, ran: np.ndarray, commits: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Per commit: how much slower this environment's host ran everything (its episodes)."""
+    level = np.ones(commits)
+    for _ in range(where.blips if ran.size > 2 * _STEP_EDGE else 0):
+        i = int(rng.integers(_STEP_EDGE, ran.size - _STEP_EDGE))
+        level[ran[i : i + int(rng.integers(1, 5))]] *= rng.uniform(1.08, 1.25)
+    return level
+
+
+def _synthetic_row(values: np.ndarray, params: list, version: str, started: int) -> list:
+    """One benchmark's row of a result file (asv format 2, `_COLUMNS`)."""
+    out = [float(f"{v:.6g}") if math.isfinite(v) else math.nan for v in values]
+    return [
+        out,
+        params,
+        version,
+        started,
+        1.5,
+        [float(f"{v * 0.98:.5g}") for v in out],
+        [float(f"{v * 1.02:.5g}") for v in out],
+        [float(f"{v * 0.99:.5g}") for v in out],
+        [float(f"{v * 1.01:.5g}") for v in out],
+        [10] * len(out),
+        [5] * len(out),
+    ]
+
+
+def _synthetic_file(
+    commit: str,
+    date: int,
+    where: SyntheticEnv,
+    results: dict[str, list],
+    skip: dict[str, dict[str, str]],
+) -> dict[str, Any]:
+    return {
+        "commit_hash": commit,
+        "env_name": where.env,
+        "date": date,
+        "params": {"machine": where.machine, "python": "3.11"},
+        "python": "3.11",
+        "requirements": {"numpy": "2.1.3", "torch": "2.5.1", "jax": "0.4.35"},
+        "env_vars": {"OMP_NUM_THREADS": "2"},
+        "result_columns": _COLUMNS,
+        "results": results,
+        "durations": {},
+        "tensorbench": {
+            "suites": ["synthetic"],
+            "threads": 2,
+            "facts": {"numpy": {"blas": "openblas 0.3.27"}},
+            "skip_reasons": {k: v for k, v in skip.items() if v},
+        },
+        "version": 2,
+    }
 
 
 def write_asv_shaped_results(

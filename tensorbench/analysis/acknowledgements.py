@@ -13,14 +13,12 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
+from ..paths import ACK_FILE
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - the tomli backport has the same API
     import tomli as tomllib
-
-
-ACK_FILE = "acknowledged.toml"  # beside the results: changes people have explained
 
 
 def ack_path(results_dir: str | Path) -> Path:

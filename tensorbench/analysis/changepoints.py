@@ -1,11 +1,13 @@
 """Change points of one series: rank-CUSUM candidates, Mann-Whitney merge, one-sided Huber
 placement, Hodges-Lehmann effects and the threshold rule (steps 3-7 of the method in
-`tensorbench.analysis.regressions`). numpy only (scipy for exact small-sample p-values)."""
+`tensorbench.analysis.regressions`, run by its per-series step, `perseries`). numpy only."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache, lru_cache
+from statistics import NormalDist
 
 import numpy as np
 
@@ -20,7 +22,7 @@ _HUBER_C = 1.0
 # Confidence of the shift interval: a change is reported unless the data are this sure that it
 # is below the threshold (99 %, as asv's stats_ci_99).
 _CONF = 0.99
-_EXACT_N = 20  # up to this many points in all, Mann-Whitney p-values are exact (scipy)
+_EXACT_N = 20  # up to this many points in all, Mann-Whitney p-values are exact
 _REFINE_SPAN = 2  # placement fits this many windows either side (up to the neighbours)
 _REFINE_BAND = 16  # and moves a change at most this far per pass
 
@@ -82,17 +84,15 @@ def _scan(x: np.ndarray, min_size: int) -> tuple[int, float]:
     return j + 1, float(z[j])
 
 
-def _compare(left: np.ndarray, right: np.ndarray, conf: float | None = None) -> tuple[float, ...]:
-    """Mann-Whitney p-value (two-sided) and the Hodges-Lehmann shift (right - left) with its
-    distribution-free (Moses) interval at ``conf`` (default `_CONF`).
+def rank_pvalue(left: np.ndarray, right: np.ndarray) -> float:
+    """The two-sided Mann-Whitney p-value of `_compare`, alone."""
+    return _u_test(left, right)[0]
 
-    The normal approximation with tie and continuity corrections is computed here (the same
-    figure as scipy.stats.mannwhitneyu(method="asymptotic"), without its per-call overhead);
-    small tie-free samples get scipy's exact p-value instead.
-    """
+
+def _u_test(left: np.ndarray, right: np.ndarray) -> tuple[float, float, float]:
+    """(two-sided p-value, U's mean, U's variance) of the right sample against the left."""
     n1, n2 = left.size, right.size
-    both = np.concatenate([left, right])
-    r, ties = _ranks(both)
+    r, ties = _ranks(np.concatenate([left, right]))
     n = n1 + n2
     u = r[n1:].sum() - n2 * (n2 + 1) / 2.0  # U of the right sample
     mu = n1 * n2 / 2.0
@@ -100,12 +100,22 @@ def _compare(left: np.ndarray, right: np.ndarray, conf: float | None = None) -> 
     if var <= 0:
         p = 1.0
     elif n <= _EXACT_N and ties == 0:
-        from scipy.stats import mannwhitneyu
-
-        p = float(mannwhitneyu(right, left, method="exact").pvalue)
+        p = exact_pvalue(u, n1, n2)
     else:
         z = max(abs(u - mu) - 0.5, 0.0) / math.sqrt(var)
         p = math.erfc(z / math.sqrt(2.0))
+    return p, mu, var
+
+
+def _compare(left: np.ndarray, right: np.ndarray, conf: float | None = None) -> tuple[float, ...]:
+    """Mann-Whitney p-value (two-sided) and the Hodges-Lehmann shift (right - left) with its
+    distribution-free (Moses) interval at ``conf`` (default `_CONF`).
+
+    The normal approximation with tie and continuity corrections is computed here (the same
+    figure as scipy.stats.mannwhitneyu(method="asymptotic"), without its per-call overhead);
+    small tie-free samples get the exact p-value (`exact_pvalue`).
+    """
+    p, mu, var = _u_test(left, right)
     d = np.subtract.outer(right, left).ravel()
     m = d.size
     z_ci = _norm_ppf(0.5 + (_CONF if conf is None else conf) / 2.0)
@@ -119,10 +129,41 @@ def _compare(left: np.ndarray, right: np.ndarray, conf: float | None = None) -> 
     return p, float(shift), float(part[lo_i]), float(part[hi_i])
 
 
+@lru_cache(maxsize=8)
 def _norm_ppf(q: float) -> float:
-    from scipy.special import ndtri
+    return NormalDist().inv_cdf(q)
 
-    return float(ndtri(q))
+
+@cache
+def _u_tail(n1: int, n2: int) -> np.ndarray:
+    """P(U >= u) for u = 0 .. n1 n2 under the null (no ties): the exact distribution of the
+    Mann-Whitney U of samples of n1 and n2, from the recursion over which sample holds the
+    largest value (a right sample's largest adds n2 pairs it beats, a left one's none)."""
+    prev = [np.ones(1) for _ in range(n2 + 1)]  # no right values: U = 0 however many left
+    for m in range(1, n1 + 1):
+        cur = [np.ones(1)]
+        for k in range(1, n2 + 1):
+            counts = np.zeros(m * k + 1)
+            counts[k : k + prev[k].size] += prev[k]  # the largest is the m-th right value
+            counts[: cur[k - 1].size] += cur[k - 1]  # the largest is a left value
+            cur.append(counts)
+        prev = cur
+    counts = prev[n2]
+    return np.cumsum(counts[::-1])[::-1] / counts.sum()
+
+
+def exact_pvalues(u: np.ndarray, n1: int, n2: int) -> np.ndarray:
+    """`exact_pvalue` of many U values of samples of the same sizes."""
+    big = np.rint(np.maximum(u, n1 * n2 - u)).astype(int)
+    return np.minimum(1.0, 2.0 * _u_tail(n2, n1)[big])
+
+
+def exact_pvalue(u: float, n1: int, n2: int) -> float:
+    """Two-sided exact Mann-Whitney p-value of U = ``u`` (right sample of ``n2`` against left
+    of ``n1``, no ties): twice the tail beyond the larger of U and n1 n2 - U, at most 1 (the
+    figure of scipy.stats.mannwhitneyu(method="exact"), without scipy's per-call overhead)."""
+    big = int(round(max(u, n1 * n2 - u)))
+    return min(1.0, 2.0 * float(_u_tail(n2, n1)[big]))
 
 
 def detect_changes(

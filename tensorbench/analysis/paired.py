@@ -47,7 +47,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 VERDICTS = ("same", "slower", "faster", "inconclusive")
 DEFAULT_SAME_WITHIN = 0.02
@@ -134,6 +133,8 @@ def log_interval(
     if x.size < 2:
         return mean, -math.inf, math.inf
     sem = float(np.std(x, ddof=1)) / math.sqrt(x.size)
+    from scipy import stats  # here: importing scipy.stats costs every command 0.5 s or more
+
     t = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1))
     return mean, mean - t * sem, mean + t * sem
 

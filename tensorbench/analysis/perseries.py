@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ import pandas as pd
 from ..paths import SERIES_KEYS
 from .acknowledgements import Acknowledgement
 from .changepoints import Change, _events, detect_changes
+from .modelstore import Model, detector_digest
 from .noisemodel import Noise, noise_model
 
 KINDS = ("regression", "improvement", "below threshold", "outlier")
@@ -69,27 +70,44 @@ class Settings:
     acks: tuple[Acknowledgement, ...]
     since_order: int | None = None  # only changes whose first bad commit is at or after ...
     since_date: pd.Timestamp | None = None  # ... this commit order, or this date
+    models: Models = field(default_factory=lambda: Models())
 
 
 class Points:
-    """Every series' points, one per (series, commit), as flat arrays in series and commit
-    order; a series is the slice ``[a, b)`` of them (`series_bounds`)."""
+    """Every series' points, one per (series, commit), in series and commit order: the rows
+    ``pos`` of ``frame`` (the results table itself, or its re-runs merged). ``series`` lists
+    each series as (first position, end position, its identifying columns)."""
 
-    def __init__(self, pts: pd.DataFrame) -> None:
-        self.values = pts["value"].to_numpy(dtype=float)
-        self.orders = pts["commit_order"].to_numpy()
-        self.commits = pts["commit"].to_numpy()
-        self.dates = pts["commit_date"]  # indexed only for reported rows: converting all is slow
-        self.meta = {k: pts[k].to_numpy() for k in (*SERIES_KEYS, "kind", "unit", "params")}
-        sid = pts.groupby(SERIES_KEYS, sort=False, dropna=False).ngroup().to_numpy()
+    _META = (*SERIES_KEYS, "kind", "unit", "params")
+
+    def __init__(self, frame: pd.DataFrame, pos: np.ndarray, sid: np.ndarray) -> None:
+        """``sid`` numbers the series of the points ``pos``."""
+        self.values = frame["value"].to_numpy(dtype=float)[pos]
+        self.orders = frame["commit_order"].to_numpy()[pos]
+        # commits and dates only at the few positions rows report: converting all is slow
+        self._commits, self._dates, self._pos = frame["commit"], frame["commit_date"], pos
         starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
-        self.bounds = list(zip(starts, np.r_[starts[1:], sid.size], strict=True))
+        stops = np.r_[starts[1:], sid.size]
+        at = pos[starts]
+        meta = {k: frame[k].iloc[at] if k in frame else [None] * at.size for k in self._META}
+        firsts = pd.DataFrame({k: list(v) for k, v in meta.items()}).to_dict("records")
+        self.series = list(zip(starts.tolist(), stops.tolist(), firsts, strict=True))
+
+    def commit(self, i: int) -> str:
+        return str(self._commits.iat[self._pos[i]])
+
+    def commits(self, i: int, j: int) -> list[str]:
+        """The commits of positions ``i`` to ``j`` (excluded)."""
+        return [str(c) for c in self._commits.iloc[self._pos[i:j]]]
+
+    def date(self, i: int) -> pd.Timestamp:
+        return self._dates.iat[self._pos[i]]
 
     def recent(self, i: int, s: Settings) -> bool:
         """Whether point ``i`` is at or after ``since``."""
         if s.since_order is not None and self.orders[i] < s.since_order:
             return False
-        return s.since_date is None or not self.dates.iloc[i] < s.since_date
+        return s.since_date is None or not self.date(i) < s.since_date
 
 
 @dataclass
@@ -109,13 +127,8 @@ class _Series:
     keep: np.ndarray  # positions of the points the change search saw (outliers left out)
     window: int
 
-    @property
-    def x(self) -> np.ndarray:
-        return self.x_all[self.keep]
-
-    @property
-    def y(self) -> np.ndarray:
-        return self.y_all[self.keep]
+    def __post_init__(self) -> None:
+        self.x, self.y = self.x_all[self.keep], self.y_all[self.keep]
 
     @property
     def tail(self) -> int:
@@ -137,13 +150,16 @@ class _Series:
             return float(np.expm1(v)) if self.positive else v
 
 
-def series_rows(points: Points, a: int, b: int, s: Settings) -> list[dict[str, Any]]:
-    """The rows of the series ``[a, b)`` of ``points``: its outliers (if wanted) and changes.
+def series_rows(
+    points: Points, a: int, b: int, first: dict[str, Any], s: Settings
+) -> list[dict[str, Any]]:
+    """The rows of the series ``[a, b)`` of ``points`` (identified by ``first``): its
+    outliers (if wanted) and changes.
 
     A change row held back only by the noise floor gets ``_promotable`` (corroboration in
     another environment may make it a regression or improvement: the ranking step decides).
     """
-    ser = _series(points, a, b, s)
+    ser = _series(points, a, b, first, s)
     if ser is None:
         return []
     model = ser.noise.model
@@ -162,7 +178,7 @@ def series_rows(points: Points, a: int, b: int, s: Settings) -> list[dict[str, A
     return rows
 
 
-def _series(points: Points, a: int, b: int, s: Settings) -> _Series | None:
+def _series(points: Points, a: int, b: int, first: dict[str, Any], s: Settings) -> _Series | None:
     """A series on its working scale, with its noise model and change points (None: too
     short, or values beyond float range once scaled)."""
     if b - a < 2 * s.min_size:
@@ -176,9 +192,8 @@ def _series(points: Points, a: int, b: int, s: Settings) -> _Series | None:
         x_all = np.log(y_all) if positive else y_all / scale
     if not np.all(np.isfinite(x_all)):
         return None
-    first = {k: v[a] for k, v in points.meta.items()}
     worse = -1 if higher_is_better(str(first["kind"]), first["unit"]) else 1
-    noise, changes = series_model(x_all, s.alpha, s.min_size, s.window, worse > 0)
+    noise, changes = s.models.get(x_all, s.alpha, s.min_size, s.window, worse > 0)
     thr = math.log1p(s.threshold) if positive else s.threshold
     keep = np.flatnonzero(~noise.outliers)
     return _Series(
@@ -249,8 +264,8 @@ def _change_row(
     if (label == "regression" or promotable) and before and c.stop < ser.tail:
         still = latest / before if ser.worse > 0 else before / latest if latest else math.inf
         resolved = bool(still < 1 + s.threshold)
-    range_commits = [str(h) for h in points.commits[i0 + 1 : i1 + 1]]
     benchmark = str(ser.first["benchmark"])
+    range_commits = points.commits(i0 + 1, i1 + 1) if s.acks else []
     ack = next((k for k in s.acks if any(k.matches(benchmark, h) for h in range_commits)), None)
     return _row(points, ser.first, label, direction, i0, i1) | {
         "before": before,
@@ -281,10 +296,11 @@ def _row(
         "params": first["params"],
         "kind": kind,
         "direction": direction,
-        "last_good_commit": str(points.commits[i0]),
-        "first_bad_commit": str(points.commits[i1]),
-        "last_good_date": points.dates.iloc[i0],
-        "first_bad_date": points.dates.iloc[i1],
+        "last_good_commit": points.commit(i0),
+        "first_bad_commit": points.commit(i1),
+        "last_good_date": points.date(i0),
+        "first_bad_date": points.date(i1),
+        "_orders": (int(points.orders[i0]), int(points.orders[i1])),
         "resolved": False,
         "acknowledged": False,
         "reason": "",
@@ -292,23 +308,45 @@ def _row(
     }
 
 
-# Noise models and change points by series fingerprint (its working-scale values and the
-# detector's settings): a rescan (another threshold, a new result file for some series)
-# redoes only the series whose values changed. Bounded: cleared when it grows past this.
-_SERIES_MEMO: dict[bytes, tuple[Noise, list[Change]]] = {}
+# Noise models and change points by series fingerprint (its working-scale values, the
+# detector's settings and code): a rescan (another threshold, a new result file for some
+# series) redoes only the series whose values changed. Bounded: cleared when it grows past this.
+_SERIES_MEMO: dict[bytes, Model] = {}
 _SERIES_MEMO_MAX = 1_000_000
 
 
-def series_model(
-    x_all: np.ndarray, alpha: float, min_size: int, window: int, noise_up: bool
-) -> tuple[Noise, list[Change]]:
-    """`noise_model` of a series and `detect_changes` of its points that are not outliers."""
-    h = hashlib.blake2b(x_all.tobytes(), digest_size=16)
-    h.update(repr((alpha, min_size, window, noise_up)).encode())
-    key = h.digest()
-    found = _SERIES_MEMO.get(key)
-    if found is not None:
+class Models:
+    """Where a scan takes each series' model from: this process's memo, then ``stored`` (a
+    `modelstore` file's), else computed. ``used`` collects what the scan used and ``fresh``
+    counts the models it computed, so a caller knows whether to store them."""
+
+    def __init__(self, stored: dict[bytes, Model] | None = None) -> None:
+        self.stored = stored or {}
+        self.used: dict[bytes, Model] = {}
+        self.fresh = 0
+
+    def get(
+        self, x_all: np.ndarray, alpha: float, min_size: int, window: int, noise_up: bool
+    ) -> Model:
+        """`noise_model` of a series and `detect_changes` of its points that are not
+        outliers."""
+        h = hashlib.blake2b(x_all.tobytes(), digest_size=16)
+        h.update(repr((alpha, min_size, window, noise_up)).encode())
+        h.update(detector_digest())
+        key = h.digest()
+        found = _SERIES_MEMO.get(key) or self.stored.get(key)
+        if found is None:
+            found = _series_model(x_all, alpha, min_size, window, noise_up)
+            self.fresh += 1
+        if len(_SERIES_MEMO) >= _SERIES_MEMO_MAX:
+            _SERIES_MEMO.clear()
+        _SERIES_MEMO[key] = self.used[key] = found
         return found
+
+
+def _series_model(
+    x_all: np.ndarray, alpha: float, min_size: int, window: int, noise_up: bool
+) -> Model:
     noise = noise_model(x_all)
     x = x_all[~noise.outliers]
     changes = (
@@ -316,7 +354,4 @@ def series_model(
         if x.size >= 2 * min_size
         else []
     )
-    if len(_SERIES_MEMO) >= _SERIES_MEMO_MAX:
-        _SERIES_MEMO.clear()
-    _SERIES_MEMO[key] = (noise, changes)
     return noise, changes

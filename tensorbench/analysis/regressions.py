@@ -103,10 +103,11 @@ import pandas as pd
 
 from ..errors import InputError
 from ..paths import SERIES_KEYS
+from . import modelstore
 from .acknowledgements import _as_acks, ack_path, load_acknowledged
 from .changepoints import DEFAULT_ALPHA, DEFAULT_MIN_SIZE, DEFAULT_WINDOW, _compare
-from .corroboration import corroborate as corroborate_rows
-from .perseries import KINDS, Points, Settings, higher_is_better, series_rows
+from .corroboration import Series, corroborate_series, series_label, working_series
+from .perseries import KINDS, Models, Points, Settings, higher_is_better, series_rows
 from .ranking import rank
 
 __all__ = ["COLUMNS", "KINDS", "compare_commits", "find_regressions", "higher_is_better"]
@@ -192,6 +193,7 @@ def find_regressions(
         raise ValueError(f"unknown kinds {sorted(wanted - set(KINDS))}; known: {KINDS}")
     if acknowledged is None and results_dir is not None:
         acknowledged = load_acknowledged(ack_path(results_dir))
+    store = modelstore.store_path(results_dir) if results_dir is not None else None
     if table is None or len(table) == 0:
         return _empty()
     since_order, since_date = _resolve_since(table, since)
@@ -205,26 +207,57 @@ def find_regressions(
         acks=tuple(_as_acks(acknowledged)),
         since_order=since_order,
         since_date=since_date,
+        models=Models(modelstore.load(store) if store is not None else None),
     )
-    pts = _points(table)
-    if pts.empty:
+    frame, pos, sid = _points(table)
+    if pos.size == 0:
         return _empty()
-    points = Points(pts)
-    rows = [row for a, b in points.bounds for row in series_rows(points, a, b, settings)]
+    points = Points(frame, pos, sid)
+    rows = [
+        row for a, b, first in points.series for row in series_rows(points, a, b, first, settings)
+    ]
+    if store is not None and settings.models.fresh:
+        modelstore.save(store, settings.models.used)
     if not rows:
         return _empty()
     promotable = np.array([bool(r.get("_promotable", False)) for r in rows])
-    out = pd.DataFrame(rows, columns=COLUMNS)
-    if corroborate:
-        out = corroborate_rows(out, pts, threshold)
-    else:
-        out["corroboration"] = 0
-        out["corroborated_by"] = [[] for _ in range(len(out))]
-        out["not_seen_by"] = [[] for _ in range(len(out))]
-        out["agreement"] = "unchecked"
+    out = _agreement(rows, points, threshold) if corroborate else _unchecked(rows)
     out = rank(out, promotable, wanted)
     out.attrs["detector"] = DETECTOR
     return out
+
+
+def _agreement(rows: list[dict[str, Any]], points: Points, threshold: float) -> pd.DataFrame:
+    """The rows with what the other environments say (`corroboration`)."""
+    order = {}  # commit -> its order, for the commits rows name (corroboration compares ranges)
+    for r in rows:
+        order[r["last_good_commit"]], order[r["first_bad_commit"]] = r["_orders"]
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    return corroborate_series(out, _other_series(points, out), order, threshold)
+
+
+def _unchecked(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    out["corroboration"] = 0
+    out["corroborated_by"] = [[] for _ in range(len(out))]
+    out["not_seen_by"] = [[] for _ in range(len(out))]
+    out["agreement"] = "unchecked"
+    return out
+
+
+def _other_series(points: Points, rows: pd.DataFrame) -> dict[tuple, list[Series]]:
+    """The series of every benchmark and parameters that changed somewhere, from the points
+    the per-series step already has."""
+    wanted = set(zip(rows["benchmark"], rows["param_key"], strict=True))
+    series: dict[tuple, list[Series]] = {}
+    for a, b, first in points.series:
+        key = (first["benchmark"], first["param_key"])
+        if key in wanted:
+            label = series_label(first["machine"], first["env"])
+            series.setdefault(key, []).append(
+                working_series(label, points.orders[a:b], points.values[a:b])
+            )
+    return series
 
 
 def _empty() -> pd.DataFrame:
@@ -233,15 +266,24 @@ def _empty() -> pd.DataFrame:
     return out
 
 
-def _points(table: pd.DataFrame) -> pd.DataFrame:
-    """One finite point per (series, commit), sorted by series and commit order."""
-    ok = table["value"].notna() & np.isfinite(table["value"].astype(float))
+def _points(table: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One finite point per (series, commit): a frame, the positions of its rows that are the
+    points in series and commit order, and the number of each point's series."""
+    value = table["value"].to_numpy(dtype=float, na_value=np.nan)
+    ok = np.isfinite(value)
     if "status" in table:
-        ok &= table["status"].eq("ok")
-    t = table.loc[ok, [*SERIES_KEYS, "commit", "commit_order", "commit_date", "value", "kind"]]
-    t = t.assign(unit=table.loc[ok, "unit"] if "unit" in table else None)
-    t = t.assign(params=table.loc[ok, "params"] if "params" in table else None)
+        ok &= table["status"].eq("ok").to_numpy(dtype=bool, na_value=False)
+    idx = np.flatnonzero(ok)
+    sid = table.groupby(SERIES_KEYS, sort=True, observed=True, dropna=False).ngroup().to_numpy()
+    sid, orders = sid[idx], table["commit_order"].to_numpy()[idx]
+    at = np.lexsort((orders, sid))
+    sid, orders, pos = sid[at], orders[at], idx[at]
+    if not np.any((sid[1:] == sid[:-1]) & (orders[1:] == orders[:-1])):
+        return table, pos, sid
     # Re-runs of one commit: their median is the commit's point.
+    t = table.iloc[idx][[*SERIES_KEYS, "commit", "commit_order", "commit_date", "value", "kind"]]
+    t = t.assign(unit=table["unit"].iloc[idx] if "unit" in table else None)
+    t = t.assign(params=table["params"].iloc[idx] if "params" in table else None)
     t = t.groupby([*SERIES_KEYS, "commit_order"], sort=True, as_index=False, dropna=False).agg(
         commit=("commit", "first"),
         commit_date=("commit_date", "first"),
@@ -250,7 +292,8 @@ def _points(table: pd.DataFrame) -> pd.DataFrame:
         unit=("unit", "first"),
         params=("params", "first"),
     )
-    return t
+    sid = t.groupby(SERIES_KEYS, sort=False, dropna=False).ngroup().to_numpy()
+    return t, np.arange(len(t)), sid
 
 
 def _resolve_since(

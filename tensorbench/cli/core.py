@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..backends import BACKENDS, Skip, parse_device
-from ..cases import Case, ValidationError, all_cases, prepare
 from ..errors import ExternalError, InputError
 from ..paths import MODES
-from ..timing import Timing
-from ..workloads import DTYPES, WORKLOADS
+
+if TYPE_CHECKING:
+    from ..cases import Case
+
+# The measuring modules (cases, workloads, backends, timing) are imported by the commands that
+# use them: every `tensorbench` command builds this parser, and importing them costs a command
+# like `regressions` half a second.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,6 +64,8 @@ def _check_names(kind: str, given: list[str] | None, valid: Any) -> None:
 
 
 def _check_devices(devices: list[str] | None) -> None:
+    from ..backends import parse_device
+
     for d in devices or ():
         try:
             parse_device(d)
@@ -70,7 +75,9 @@ def _check_devices(devices: list[str] | None) -> None:
 
 def validate_case_names(case: Case) -> None:
     """Raise InputError naming the valid choices for any unknown name or bad value in ``case``."""
+    from ..backends import BACKENDS
     from ..graphs import RMAT_SCALES
+    from ..workloads import WORKLOADS
 
     _check_names("workload", [case.workload], WORKLOADS)
     _check_names("backend", [case.backend], BACKENDS)
@@ -146,6 +153,10 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from ..backends import BACKENDS
+    from ..cases import Case
+    from ..workloads import WORKLOADS
+
     rows = []
     for wl in WORKLOADS.values():
         for be in BACKENDS:
@@ -176,6 +187,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def check_case(case: Case) -> dict[str, Any]:
     """One row of `check`: status ok / skip / fail, relative error, reason."""
+    from ..backends import Skip
+    from ..cases import ValidationError, prepare
+
     row: dict[str, Any] = {
         "workload": case.workload,
         "backend": case.backend,
@@ -199,6 +213,10 @@ def check_case(case: Case) -> dict[str, Any]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from ..backends import BACKENDS
+    from ..cases import all_cases
+    from ..workloads import DTYPES, WORKLOADS
+
     _check_names("workload", args.workload, WORKLOADS)
     _check_names("backend", args.backend, BACKENDS)
     _check_names("dtype", args.dtype, DTYPES)
@@ -250,8 +268,9 @@ def time_case(case: Case, target_s: float = 1.0, processes: int = 3) -> dict[str
 
     from .. import threads
     from ..asv.worker import CasePoint, Side, WorkerError, run_worker
+    from ..cases import prepare
     from ..sysinfo import backend_facts
-    from ..timing import pool
+    from ..timing import Timing, pool
 
     prepared = prepare(case)
     timing = prepared.time(target_s=target_s)
@@ -294,6 +313,9 @@ def time_case(case: Case, target_s: float = 1.0, processes: int = 3) -> dict[str
 
 
 def cmd_time(args: argparse.Namespace) -> int:
+    from ..backends import Skip
+    from ..cases import Case, ValidationError
+
     params = {"graph": args.graph} if args.graph else {}
     case = Case(args.workload, args.backend, args.device, args.dtype, args.size, params, args.mode)
     validate_case_names(case)

@@ -18,10 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..analysis.acknowledgements import ACK_FILE
 from ..errors import InputError
+from ..paths import ACK_FILE, SERIES_KEYS
 from ..paths import RESULTS_DIR as DEFAULT_RESULTS  # the project's own, wherever run from
-from ..paths import SERIES_KEYS
 from . import paired
 
 
@@ -298,7 +297,12 @@ def cmd_regressions(args: argparse.Namespace) -> int:
     for w in acknowledged_warnings(acks_file, acks, db.table):
         _warn(w)
     found = find_regressions(
-        db.table, threshold=args.threshold, since=args.since, acknowledged=acks, kinds=KINDS
+        db.table,
+        threshold=args.threshold,
+        since=args.since,
+        acknowledged=acks,
+        results_dir=args.results,  # the per-series models kept beside the results
+        kinds=KINDS,
     )
     if args.min_corroboration:
         found = found[found["corroboration"] >= args.min_corroboration]
