@@ -302,3 +302,134 @@ def test_file_system_faults(
     for rel, reason in want["skipped"].items():
         hits = [r for p, r in listed if p == rel]
         assert len(hits) == 1 and reason in hits[0], (rel, listed)
+
+
+# --------------------------------------------------------------------------------------------
+# Content, not only size and mtime
+
+
+@pytest.fixture
+def digested(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The result files whose content the reader hashed to check a cached entry."""
+    seen: list[str] = []
+    import tensorbench.analysis.results as results
+
+    real = results.file_digest
+
+    def spy(path: str) -> str | None:
+        seen.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(results, "file_digest", spy)
+    return seen
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files count as settled at once (no racy window), as they are a while after a run."""
+    monkeypatch.setattr(resultcache, "RACY_NS", 0)
+
+
+def _same_size_edit(path: Path) -> float:
+    """Rewrite one value in place, same size, and put the old mtime back (as rsync -a,
+    cp -p or tar -x leave a file); returns the new value."""
+    raw = path.read_bytes()
+    d = json.loads(raw)
+    row = next(r for r in d["results"].values() if isinstance(r, list) and r[0] and r[0][0])
+    old = repr(row[0][0]).encode()
+    new = old[:-1] + (b"1" if old[-1:] != b"1" else b"2")
+    assert raw.count(old) >= 1
+    st = path.stat()
+    path.write_bytes(raw.replace(old, new, 1))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    return float(new)
+
+
+def test_same_size_edit_with_the_old_mtime_is_read_again(
+    tmp_path: Path, parsed: list[str], settled: None
+) -> None:
+    root = shaped(tmp_path)
+    load_results(root)
+    path = sorted((root / "m2").glob("*-*.json"))[2]
+    value = _same_size_edit(path)
+    parsed.clear()
+    warm = load_results(root)
+    assert parsed == [path.name]  # the change time gave it away
+    assert value in set(warm.table["value"])
+    same(load_results(root, cache=False), warm)
+
+
+def test_a_copy_with_the_old_stat_and_the_same_content_is_not_parsed(
+    tmp_path: Path, parsed: list[str], digested: list[str], settled: None
+) -> None:
+    root = shaped(tmp_path)
+    load_results(root)
+    path = sorted((root / "m1").glob("*-*.json"))[1]
+    st = path.stat()
+    copy = path.with_suffix(".tmp")
+    copy.write_bytes(path.read_bytes())
+    os.replace(copy, path)  # a new inode, as rsync writes it
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    parsed.clear()
+    warm = load_results(root)
+    assert parsed == [] and digested == [path.name]  # checked by content, kept
+    same(load_results(root, cache=False), warm)
+    digested.clear()
+    parsed.clear()
+    load_results(root)
+    assert digested == [] and parsed == []  # and its new stat is trusted from then on
+
+
+def test_nothing_changed_reads_no_result_file(
+    tmp_path: Path, parsed: list[str], digested: list[str], settled: None
+) -> None:
+    root = shaped(tmp_path)
+    load_results(root)
+    parsed.clear()
+    load_results(root)
+    assert parsed == [] and digested == []
+
+
+def test_files_written_moments_before_are_checked_by_content(
+    tmp_path: Path, parsed: list[str], digested: list[str]
+) -> None:
+    # a coarse clock (FAT: 2 s) can hide a second write in the same tick: such files are
+    # checked by digest until they are older than that window
+    root = shaped(tmp_path)
+    load_results(root)
+    n = len(list(root.glob("*/*-*.json")))
+    parsed.clear()
+    load_results(root)
+    assert parsed == [] and len(digested) == n
+
+
+@pytest.mark.parametrize(
+    ("entry", "stat", "trusted", "verdict"),
+    [
+        ({"racy": False}, {}, True, "same"),
+        ({"racy": True}, {}, True, "check"),
+        ({"racy": False}, {"ctime": 9}, True, "check"),
+        ({"racy": False}, {"ino": 9}, True, "check"),
+        ({"racy": False}, {"mtime": 9}, True, "check"),
+        ({"racy": False}, {"size": 9}, True, "changed"),
+        ({"racy": False, "digest": None}, {"ctime": 9}, True, "changed"),
+        ({"racy": False}, {}, False, "check"),  # Windows: the change time is the creation time
+    ],
+    ids=[
+        "unchanged",
+        "racy",
+        "ctime",
+        "inode",
+        "mtime",
+        "size",
+        "no digest",
+        "stat not trusted",
+    ],
+)
+def test_judge(monkeypatch: pytest.MonkeyPatch, entry, stat, trusted: bool, verdict: str) -> None:
+    monkeypatch.setattr(resultcache, "STAT_TRUSTED", trusted)
+    base = {"size": 1, "mtime": 2, "ctime": 3, "ino": 4, "digest": "d"}
+    now = {"size": 1, "mtime": 2, "ctime": 3, "ino": 4} | stat
+    got = resultcache.judge(base | entry, now["size"], now["mtime"], now["ctime"], now["ino"])
+    assert got == verdict

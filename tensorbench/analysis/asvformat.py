@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..paths import param_key
+from .resultcache import content_digest
 
 try:  # several times faster than json on asv's files; json remains for NaN and errors
     import orjson
@@ -89,7 +90,10 @@ class _BadFile(ValueError):
 
 def _read_json(path: str) -> Any:
     with open(path, "rb") as f:
-        raw = f.read()
+        return _parse_json(f.read())
+
+
+def _parse_json(raw: bytes) -> Any:
     # asv writes NaN (skipped) and Infinity, which orjson rejects; json's error messages (with
     # line numbers) are the ones users see, so anything orjson refuses goes through json.
     if orjson is not None and b"NaN" not in raw and b"Infinity" not in raw:
@@ -474,6 +478,7 @@ class _FileResult:
     date: float
     facts: dict[str, Any]
     arrays: dict[str, np.ndarray]
+    digest: str = ""  # of the bytes parsed: the cache checks a suspect file's content by it
 
 
 def _header(d: Any) -> dict:
@@ -523,7 +528,9 @@ def _is_ms_timestamp(value: Any) -> bool:
 
 def _read_result_file(path: str, machine: str, ctx: _Context) -> _FileResult | None:
     try:
-        d = _header(_read_json(path))
+        with open(path, "rb") as f:
+            raw = f.read()
+        d = _header(_parse_json(raw))
     except (OSError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         ctx.skipped.append(SkippedFile(path, _reason(exc)))
         return None
@@ -576,12 +583,16 @@ def _read_result_file(path: str, machine: str, ctx: _Context) -> _FileResult | N
         date=float(date) if date is not None else math.nan,
         facts=facts,
         arrays=arrays,
+        digest=content_digest(raw),
     )
 
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, json.JSONDecodeError):
-        return f"invalid JSON (truncated or corrupt): {exc.msg} at line {exc.lineno}"
+        # json's own messages may end in "at" ("Unterminated string starting at")
+        where = f"line {exc.lineno}, column {exc.colno}"
+        said = exc.msg if exc.msg.endswith(" at") else f"{exc.msg} at"
+        return f"invalid JSON (truncated or corrupt): {said} {where}"
     if isinstance(exc, OSError):
         return f"cannot read: {exc.strerror or exc}"
     if isinstance(exc, RecursionError):

@@ -22,12 +22,18 @@ MAX_RESULT_BYTES = 256 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Listed:
-    """One readable result file: path relative to the results folder, and its cache key."""
+    """One readable result file: path relative to the results folder, and its cache key.
+
+    ``ctime_ns`` and ``ino`` are there because size and mtime alone can lie: ``rsync -a``,
+    ``cp -p`` and ``tar -x`` restore the old mtime on new content, but none of them can set
+    the change time, and they write a new inode."""
 
     rel: str
     path: str
     size: int
     mtime_ns: int
+    ctime_ns: int = 0
+    ino: int = 0
 
 
 @dataclass
@@ -116,7 +122,14 @@ def list_results(
                 )
                 continue
             folder.files.append(
-                Listed(f"{entry.name}/{sub.name}", sub.path, fst.st_size, fst.st_mtime_ns)
+                Listed(
+                    f"{entry.name}/{sub.name}",
+                    sub.path,
+                    fst.st_size,
+                    fst.st_mtime_ns,
+                    fst.st_ctime_ns,
+                    fst.st_ino,
+                )
             )
         if folder.has_machine_json or folder.files:
             folders.append(folder)  # else not a machine folder at all (e.g. html output)

@@ -7,13 +7,28 @@ folder's absolute path. The asv files stay the source of truth: deleting the cac
 nothing.
 
 What it holds: every row :mod:`.asvformat` parsed, with the result file it came from and that
-file's size and mtime (ns), the facts of each file and the reasons any of it was skipped, and
-the (benchmark, params) blocks that number the parameter combinations. A file whose size or
-mtime changed is read again, a new one is read, a deleted one is dropped. The cache is trusted
-only when its format, the tensorbench version, the reader's source and the folder all match,
-and when its columns are consistent; anything else (a truncated or foreign file included) is
-ignored and rewritten. Writes go to a temporary file in the same directory and are renamed
-over the old cache, so two readers of one folder never see (or leave) half a cache.
+file's size, mtime, change time, inode and a digest of its content, the facts of each file and
+the reasons any of it was skipped, and the (benchmark, params) blocks that number the
+parameter combinations. A new file is read, a deleted one is dropped, and a known one is
+judged by :func:`judge`:
+
+- size and mtime alone cannot be trusted: ``rsync -a``, ``cp -p`` and ``tar -x`` put new
+  content under the old mtime (and often the old size). None of them can set the change time,
+  and they write a new inode, so a file is taken from the cache without reading it only when
+  size, mtime, change time and inode all match;
+- a file whose stat changed but whose size did not (those copies, ``touch``, a checkout) is
+  read and its digest compared: the same content keeps its cached rows;
+- a file modified within :data:`RACY_NS` of the listing that cached it may have changed again
+  within one tick of a coarse file-system clock without its stat showing it (git's "racily
+  clean" index entries): it is checked by digest until it is older than that;
+- where the change time means something else (Windows: creation time), every file is checked
+  by digest.
+
+The cache is trusted only when its format, the tensorbench version, the reader's source and
+the folder all match, and when its columns are consistent; anything else (a truncated or
+foreign file included) is ignored and rewritten. Writes go to a temporary file in the same
+directory and are renamed over the old cache, so two readers of one folder never see (or
+leave) half a cache.
 
 Why Arrow IPC rather than Parquet or DuckDB (docs/dashboard-scale.md has the figures): on a
 250k-point database the LZ4 IPC file is as small as zstd Parquet (11 MB) and reads in a
@@ -39,11 +54,56 @@ try:
 except ImportError:  # pragma: no cover - a core dependency
     orjson = None
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _META_KEY = b"tensorbench.cache"
 _FLOATS = ("value", "ci_low", "ci_high", "q25", "q75", "started_at", "work_flops", "work_edges")
 _TEXTS = ("version", "reason")
 CACHE_ENV = "TENSORBENCH_CACHE_DIR"
+
+# FAT's 2 s timestamps are the coarsest clock in common use; ext4 and NTFS tick far finer.
+RACY_NS = 2_000_000_000
+# Where st_ctime is the change time (POSIX) it cannot be set by any tool; on Windows it is the
+# creation time, which an in-place edit keeps, so there every file is checked by content.
+STAT_TRUSTED = os.name != "nt"
+_STAT_KEYS = frozenset({"size", "mtime", "ctime", "ino", "racy"})
+
+
+def content_digest(raw: bytes) -> str:
+    """The digest the cache keeps of a result file's bytes (SHA-256, 64 bits kept: it tells
+    one file's versions apart, it is not a security measure)."""
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def file_digest(path: str) -> str | None:
+    """:func:`content_digest` of the file at ``path``; None when it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            return content_digest(f.read())
+    except OSError:
+        return None
+
+
+def is_racy(mtime_ns: int, ctime_ns: int, listed_at_ns: int) -> bool:
+    """Whether a file stat'ed at ``listed_at_ns`` could still change without its stat showing
+    it (modified within :data:`RACY_NS` of that moment)."""
+    return max(mtime_ns, ctime_ns) >= listed_at_ns - RACY_NS
+
+
+def judge(entry: dict[str, Any], size: int, mtime_ns: int, ctime_ns: int, ino: int) -> str:
+    """What a cached ``entry`` is worth for a file with this stat: ``"same"`` (use the cached
+    rows as they are), ``"check"`` (compare the content's digest first) or ``"changed"``
+    (parse the file again)."""
+    if entry.get("size") != size:
+        return "changed"
+    if (
+        STAT_TRUSTED
+        and entry.get("racy") is False
+        and entry.get("mtime") == mtime_ns
+        and entry.get("ctime") == ctime_ns
+        and entry.get("ino") == ino
+    ):
+        return "same"
+    return "check" if entry.get("digest") else "changed"
 
 
 def _reader_key() -> str:
@@ -147,6 +207,8 @@ def read_cache(path: Path, root: Path) -> Cached | None:
         for entry in files.values():
             lo, hi = entry["rows"] if entry.get("commit") is not None else (0, 0)
             if not 0 <= lo <= hi <= n or not isinstance(entry["skipped"], list):
+                return None
+            if not _STAT_KEYS <= entry.keys():  # the reader compares these without a lookup
                 return None
         return Cached(blocks=blocks, files=files, arrays=arrays)
     except Exception:  # noqa: BLE001 - any failure to read it means: do not trust it

@@ -12,9 +12,12 @@ Basic usage::
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import subprocess
+import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, TensorbenchWarning
 from ..paths import native_mode
+from . import resultcache
 from .asvformat import (
     _STATUS,
     RESULT_COLUMNS,
@@ -34,15 +38,27 @@ from .asvformat import (
     _read_machine,
     _read_result_file,
 )
-from .listing import list_results
-from .resultcache import cache_path, read_cache, write_cache
+from .listing import Listed, list_results
+from .resultcache import (
+    cache_path,
+    file_digest,
+    is_racy,
+    judge,
+    read_cache,
+    write_cache,
+)
 
 __all__ = [
     "COLUMNS",
     "RESULT_COLUMNS",
+    "InvalidValues",
+    "InvalidValuesWarning",
     "ResultsDB",
     "SkippedFile",
+    "exclude_invalid",
     "fingerprint",
+    "invalid_message",
+    "skipped_warnings",
     "framework_versions",
     "load_results",
     "placeholders",
@@ -85,13 +101,29 @@ COLUMNS = (
 )
 
 
+class InvalidValuesWarning(TensorbenchWarning):
+    """A results folder holds values that cannot be measurements; they were left out."""
+
+
+@dataclass(frozen=True)
+class InvalidValues:
+    """The values of one result file left out as impossible: ``values`` whole results (their
+    rows are not in the table) and ``intervals`` results whose interval, quartiles or samples
+    were dropped (the value itself was fine)."""
+
+    path: str
+    values: int
+    intervals: int = 0
+
+
 @dataclass
 class ResultsDB:
     """Everything read from one asv results directory.
 
     ``table`` has :data:`COLUMNS`; ``envs`` one row per (machine, env) with the facts the
     newest result file recorded (python, requirements, env_vars, params) and how many commits
-    it covers; ``order_source`` says whether ``commit_order`` follows git or commit dates.
+    it covers; ``order_source`` says whether ``commit_order`` follows git or commit dates;
+    ``invalid`` the files whose impossible values were left out (:func:`exclude_invalid`).
     """
 
     table: pd.DataFrame
@@ -101,17 +133,19 @@ class ResultsDB:
     envs: pd.DataFrame = field(default_factory=pd.DataFrame)
     results_dir: str = ""
     order_source: str = "date"
+    invalid: list[InvalidValues] = field(default_factory=list)
 
 
-def fingerprint(results_dir: str | Path) -> tuple[tuple[str, int, int], ...]:
+def fingerprint(results_dir: str | Path) -> tuple[tuple[str, int, int, int, int], ...]:
     """A cheap key that changes when any JSON file under ``results_dir`` changes.
 
-    (relative path, mtime in ns, size) for every ``*.json`` at the top and one folder down,
-    sorted. Pass it to a cache (``st.cache_data``) next to the directory so that a new or
-    rewritten result file invalidates the cached table.
+    (relative path, mtime, change time (both ns), inode, size) for every ``*.json`` at the top
+    and one folder down, sorted. Pass it to a cache (``st.cache_data``) next to the directory
+    so that a new or rewritten result file invalidates the cached table; the change time and
+    inode catch what ``rsync -a`` or ``cp -p`` do (new content under the old mtime and size).
     """
     root = Path(results_dir)
-    out: list[tuple[str, int, int]] = []
+    out: list[tuple[str, int, int, int, int]] = []
     try:
         top = list(os.scandir(root))
     except OSError:
@@ -121,15 +155,17 @@ def fingerprint(results_dir: str | Path) -> tuple[tuple[str, int, int], ...]:
             if entry.is_dir():
                 for sub in os.scandir(entry.path):
                     if sub.name.endswith(".json") and sub.is_file():
-                        st = sub.stat()
-                        out.append((f"{entry.name}/{sub.name}", st.st_mtime_ns, st.st_size))
+                        out.append(_stat_key(f"{entry.name}/{sub.name}", sub.stat()))
             elif entry.name.endswith(".json"):
-                st = entry.stat()
-                out.append((entry.name, st.st_mtime_ns, st.st_size))
+                out.append(_stat_key(entry.name, entry.stat()))
         except OSError:
             continue  # vanished while scanning; the next call sees the new state
     out.sort()
     return tuple(out)
+
+
+def _stat_key(name: str, st: os.stat_result) -> tuple[str, int, int, int, int]:
+    return (name, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size)
 
 
 def _git_order(repo: Path, commits: set[str]) -> dict[str, int] | None:
@@ -221,6 +257,7 @@ class _FileMeta:
     commit: str
     date: float
     facts: dict[str, Any]
+    path: str = ""
 
 
 _ROW_ARRAYS = (
@@ -375,8 +412,10 @@ def load_results(
     reached twice, symlink loops, unreadable folders, files too large to be results) are
     listed in ``skipped``, each once. With ``cache`` the rows are kept in a columnar cache
     beside the folder (`tensorbench.analysis.resultcache`) and only new or changed files are
-    parsed; the table is the same either way. Raises :class:`InputError` when
-    ``results_dir`` is not a directory.
+    parsed; the table is the same either way. Values that cannot be measurements are left out
+    (:func:`exclude_invalid`), listed in ``invalid`` and announced by one
+    :class:`InvalidValuesWarning`. Raises :class:`InputError` when ``results_dir`` is not a
+    directory.
     """
     root = Path(results_dir)
     if not root.is_dir():
@@ -385,6 +424,8 @@ def load_results(
     benchmarks = _read_benchmarks(root, skipped)
     versions = {k: v.get("version") for k, v in benchmarks.items()}
     ctx = _Context(benchmarks=benchmarks, versions=versions, skipped=skipped)
+    listed_at = time.time_ns()  # before any stat: what a file's timestamps are judged against
+    trust_stat = resultcache.STAT_TRUSTED
     folders = list_results(root, skipped)
     where = cache_path(root) if cache else None
     cached = read_cache(where, root) if where is not None else None
@@ -406,7 +447,29 @@ def load_results(
         machines[machine] = facts
         for f in folder.files:
             old = cached.files.get(f.rel) if cached is not None else None
-            if old is not None and old["size"] == f.size and old["mtime"] == f.mtime_ns:
+            if old is None:
+                verdict = "changed"
+            elif (  # the common case, inline: judge() below says the same, per call slower
+                trust_stat
+                and old["racy"] is False
+                and old["mtime"] == f.mtime_ns
+                and old["ctime"] == f.ctime_ns
+                and old["ino"] == f.ino
+                and old["size"] == f.size
+            ):
+                verdict = "same"
+            else:
+                verdict = judge(old, f.size, f.mtime_ns, f.ctime_ns, f.ino)
+            if verdict == "check":  # same size, stat changed or not to be trusted: the content
+                if file_digest(f.path) == old["digest"]:
+                    verdict = "same"
+                    stat = _stat_entry(f, listed_at)
+                    if any(old.get(k) != v for k, v in stat.items()):
+                        old = old | stat
+                        changed = True  # keep the new stat, so that the next load trusts it
+                else:
+                    verdict = "changed"
+            if verdict == "same":
                 skipped.extend(SkippedFile(f.path, reason) for reason in old["skipped"])
                 cache_files[f.rel] = old
                 if old["commit"] is None:
@@ -416,26 +479,37 @@ def load_results(
                 changed = True
                 before = len(skipped)
                 result = _read_result_file(f.path, machine, ctx)
-                entry = {
-                    "size": f.size,
-                    "mtime": f.mtime_ns,
+                entry = _stat_entry(f, listed_at) | {
                     "skipped": [s.reason for s in skipped[before:]],
                     "commit": None,
                 }
                 cache_files[f.rel] = entry
                 if result is None:
+                    # its digest lets an unreadable file that is still racy skip the parse
+                    entry["digest"] = file_digest(f.path)
                     continue
                 entry.update(
-                    env=result.env, commit=result.commit, date=result.date, facts=result.facts
+                    env=result.env,
+                    commit=result.commit,
+                    date=result.date,
+                    facts=result.facts,
+                    digest=result.digest,
                 )
                 parts.append((f.rel, "new", result.arrays))
             meta = cache_files[f.rel]
             metas.append(
-                _FileMeta(machine, meta["env"], meta["commit"], meta["date"], meta["facts"])
+                _FileMeta(machine, meta["env"], meta["commit"], meta["date"], meta["facts"], f.path)
             )
     if cached is not None and set(cached.files) - set(cache_files):
         changed = True  # files deleted since
     rows = _assemble(parts, cached.arrays if cached is not None else None)
+    if changed:  # new rows to check; cached rows were checked when parsed (and pass again)
+        rows, found = exclude_invalid(rows, ctx.combos, [rel for rel, _, _ in parts])
+        counts = {i.path: [i.values, i.intervals] for i in found}
+        for rel, kind, _ in parts:
+            if kind == "new":
+                if rel in counts:  # kept only where there were some: most files have none
+                    cache_files[rel]["invalid"] = counts[rel]
     if where is not None and changed:
         bounds = np.searchsorted(rows["file"], np.arange(len(parts) + 1))
         for i, (rel, _, _) in enumerate(parts):
@@ -454,15 +528,34 @@ def load_results(
     order, source = _commit_order(
         [f.commit for f in metas], dates, Path(repo) if repo is not None else None
     )
+    invalid = [
+        InvalidValues(meta.path, *cache_files[rel]["invalid"])
+        for (rel, _, _), meta in zip(parts, metas, strict=True)
+        if "invalid" in cache_files[rel]
+    ]
+    if invalid:
+        warnings.warn(InvalidValuesWarning(invalid_message(invalid)), stacklevel=2)
     return ResultsDB(
         table=_build_table(metas, rows, ctx.combos, order, versions),
         skipped=_once(skipped),
+        invalid=invalid,
         machines=machines,
         benchmarks=benchmarks,
         envs=_envs_table(metas),
         results_dir=str(root),
         order_source=source,
     )
+
+
+def _stat_entry(f: Listed, listed_at: int) -> dict[str, Any]:
+    """What the cache keeps of a file's stat (see :func:`.resultcache.judge`)."""
+    return {
+        "size": f.size,
+        "mtime": f.mtime_ns,
+        "ctime": f.ctime_ns,
+        "ino": f.ino,
+        "racy": is_racy(f.mtime_ns, f.ctime_ns, listed_at),
+    }
 
 
 def _once(skipped: list[SkippedFile]) -> list[SkippedFile]:
@@ -501,6 +594,116 @@ def _assemble(
         out[key] = column if in_order else column[index]
     out["file"] = np.repeat(np.arange(len(parts)), counts)
     return out
+
+
+# A time or a peak memory of zero or less is no measurement. A time of one call below a
+# picosecond (under one CPU cycle) or beyond 1e7 s (four months; asv's timeouts are minutes) is
+# none either, and values like that overflow the rates and ratios computed from them. mem_
+# measures the size of a returned object, which can be zero (real databases hold 0 bytes), not
+# less. A track_ value may be anything finite (a count, a score, a difference).
+TIME_RANGE = (1e-12, 1e7)
+INVALID_WHY = "infinite, a time or memory of zero or less, or no plausible time"
+_STATS = ("ci_low", "ci_high", "q25", "q75")
+
+
+def _plausible(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Per value: finite and within [low, high] (low > 0 means strictly positive too)."""
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(values) & (values >= low) & (values <= high)
+
+
+def exclude_invalid(
+    rows: dict[str, np.ndarray], combos: _Combos, paths: list[str]
+) -> tuple[dict[str, np.ndarray], list[InvalidValues]]:
+    """Leave out every value that cannot be a measurement, and say where they were.
+
+    The one place this is decided, so that every table, chart, report and the gate see the
+    same data: a measured result (status ok) whose value is not finite, is zero or negative
+    for a time or memory size, or is not a plausible time (:data:`TIME_RANGE`) is dropped;
+    an impossible interval bound, quartile or sample of a result that is kept is dropped from
+    that result (NaN, no samples; a bound below the lowest plausible value only becomes NaN,
+    uncounted). ``rows["file"]`` indexes ``paths``. Returns the rows and per file the counts,
+    in file order (empty when nothing was wrong).
+    """
+    n = len(rows["value"])
+    if n == 0:
+        return rows, []
+    kinds = np.asarray(combos.kind, dtype=object)
+    is_time = kinds == "time"
+    lowest = {"time": TIME_RANGE[0], "peakmem": np.nextafter(0.0, 1.0), "mem": 0.0}
+    low_c = np.array([lowest.get(k, -np.inf) for k in kinds], dtype=float)
+    high_c = np.where(is_time, TIME_RANGE[1], np.inf)
+    low, high = low_c[rows["combo"]], high_c[rows["combo"]]
+    measured = rows["status"] == 0
+    bad = measured & ~_plausible(rows["value"], low, high)
+    stat_bad = np.zeros(n, dtype=bool)
+    stats: dict[str, np.ndarray] = {}
+    for name in _STATS:
+        column = rows[name]
+        wrong = ~np.isnan(column) & ~_plausible(column, low, high)
+        if wrong.any():
+            stats[name] = wrong
+            # Only a bound that is infinite or too large is broken. One at or below zero says
+            # that the interval reaches zero: asv's format-1 intervals (a normal approximation
+            # over 2 repeats) do that in real databases. It cannot be drawn on a log axis, so
+            # it becomes unknown (the charts then draw to the value), without a warning.
+            with np.errstate(invalid="ignore"):
+                stat_bad |= wrong & ~(np.isfinite(column) & (column < low))
+    samples_bad = _bad_samples(rows["samples"], low, high)
+    cleared = (stat_bad | samples_bad) & measured & ~bad
+    if not bad.any() and not cleared.any() and not stats:
+        return rows, []
+    out = dict(rows)
+    for name, wrong in stats.items():
+        out[name] = np.where(wrong, np.nan, rows[name])
+    if samples_bad.any():
+        out["samples"] = rows["samples"].copy()
+        out["samples"][samples_bad] = None
+    keep = ~bad
+    out = {k: v[keep] for k, v in out.items()}
+    n_files = len(paths)
+    dropped = np.bincount(rows["file"][bad], minlength=n_files)
+    fixed = np.bincount(rows["file"][cleared], minlength=n_files)
+    invalid = [
+        InvalidValues(paths[i], int(dropped[i]), int(fixed[i]))
+        for i in np.flatnonzero(dropped + fixed)
+    ]
+    return out, invalid
+
+
+def _bad_samples(samples: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Per row: it has samples and one of them is not plausible (all rows checked at once)."""
+    n = len(samples)
+    bad = np.zeros(n, dtype=bool)
+    where = np.flatnonzero(np.fromiter((s is not None for s in samples), bool, n))
+    if not len(where):
+        return bad
+    lengths = np.fromiter((len(samples[i]) for i in where), np.int64, len(where))
+    # np.array, not fromiter: a None among the samples becomes NaN (implausible), not an error
+    flat = np.array(list(itertools.chain.from_iterable(samples[i] for i in where)), dtype=float)
+    fine = _plausible(flat, np.repeat(low[where], lengths), np.repeat(high[where], lengths))
+    owner = np.repeat(np.arange(len(where)), lengths)
+    fine_count = np.bincount(owner, weights=fine, minlength=len(where))
+    bad[where] = fine_count < lengths
+    return bad
+
+
+def invalid_message(invalid: list[InvalidValues], shown: int = 5) -> str:
+    """One line saying how many values were left out, why, and from which files."""
+    values = sum(i.values for i in invalid)
+    intervals = sum(i.intervals for i in invalid)
+    what = [f"{values} invalid value(s) left out"] if values else []
+    if intervals:
+        what.append(f"the intervals or samples of {intervals} result(s) dropped")
+    files = ", ".join(f"{i.path} ({i.values + i.intervals})" for i in invalid[:shown])
+    more = f" and {len(invalid) - shown} more file(s)" if len(invalid) > shown else ""
+    return f"{' and '.join(what)} ({INVALID_WHY}): {files}{more}"
+
+
+def skipped_warnings(skipped: list[SkippedFile]) -> list[str]:
+    """One warning line per file (or benchmark in it) the reader skipped, as every command
+    prints them: ``skipped PATH: REASON``."""
+    return [f"skipped {s.path}: {s.reason}" for s in skipped]
 
 
 def placeholders(table: pd.DataFrame) -> pd.Series:
