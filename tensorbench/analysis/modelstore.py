@@ -45,7 +45,8 @@ def store_path(root: str | Path) -> Path:
     from .resultcache import cache_path
 
     cache = cache_path(Path(root))
-    return cache.with_name(cache.name.replace("-cache.arrow", "-models.npz"))
+    name = cache.name.replace("-cache.arrow", "-models.npz")
+    return cache.with_name(name if name != cache.name else f"{cache.name}.models.npz")
 
 
 Model = tuple[Noise, list[Change]]
