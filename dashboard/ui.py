@@ -12,7 +12,7 @@ import streamlit as st
 from loading import current_db, memo, results_dir
 
 from tensorbench.analysis.rates import select
-from tensorbench.analysis.results import ResultsDB
+from tensorbench.analysis.results import ResultsDB, invalid_message
 from tensorbench.charts import chart_bytes, style
 from tensorbench.errors import InputError
 
@@ -40,7 +40,10 @@ def database() -> ResultsDB:
 
 
 def skipped_warning(db: ResultsDB) -> None:
-    """The files (or benchmarks inside them) that could not be read, in one warning."""
+    """Values left out as impossible (the sentence every command prints), and the files (or
+    benchmarks inside them) that could not be read, in one warning each."""
+    if db.invalid:
+        st.warning(invalid_message(db.invalid))
     if not db.skipped:
         return
     lines = "\n".join(f"- `{Path(s.path).name}`: {s.reason}" for s in db.skipped[:50])

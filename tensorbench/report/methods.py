@@ -6,12 +6,14 @@ with the workloads) are stated; where a fact is not recorded the text says so.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pandas as pd
 
-from ..analysis.results import ResultsDB
+from ..analysis.results import ResultsDB, invalid_message
 from .content import Paragraph, Section, Table
 from .facts import asv_settings
 
@@ -184,4 +186,9 @@ def methods_section(
             f"`tensorbench report --results {name} --out report`."
         )
     )
+    if db.invalid:  # the sentence every command prints on stderr, paths from the folder's name
+        named = [
+            replace(i, path=f"{name}/{os.path.relpath(i.path, db.results_dir)}") for i in db.invalid
+        ]
+        section.add(Paragraph(f"Not a measurement: {invalid_message(named)}."))
     return section
