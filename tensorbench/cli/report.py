@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..errors import InputError
@@ -21,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="asv results directory")
-    p.add_argument("--out", type=Path, required=True, help="PATH: writes PATH.html and PATH.pdf")
+    # a string, not a Path: Path("") is ".", and an empty --out must be named as such
+    p.add_argument("--out", required=True, help="PATH: writes PATH.html and PATH.pdf")
     p.add_argument("--machine", action="append", help="repeatable; default all")
     p.add_argument("--commit", default=None, help="hash prefix: the database as of that commit")
     p.add_argument("--workloads", nargs="+", default=None, metavar="W", help="default all")
@@ -47,13 +49,16 @@ def _tolerances() -> dict[str, dict[str, float]]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from ..report import build_report, write_report
+    from ..report import build_report, output_paths, write_report
     from ..workloads import roofline_model, work_model
 
     if not args.results.is_dir():
         raise InputError(f"results directory not found: {args.results}")
-    if not args.out.parent.is_dir():
-        raise InputError(f"output folder not found: {args.out.parent}")
+    html_path, _ = output_paths(args.out)  # before minutes of work: '', '.', '/' name no file
+    if not html_path.parent.is_dir():
+        raise InputError(f"output folder not found: {html_path.parent}")
+    if args.slides is not None and args.slides.exists() and not args.slides.is_dir():
+        raise InputError(f"--slides {args.slides}: is a file; name a folder")
     if not (0 <= args.threshold < 10):
         raise InputError(f"--threshold must be in [0, 10), got {args.threshold}")
     report = build_report(
@@ -66,10 +71,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         tolerances=_tolerances(),
         threshold=args.threshold,
     )
+    for line in report.facts.get("skipped", ()):
+        print(f"tensorbench: warning: {line}", file=sys.stderr)
     written = write_report(
         report, args.out, pdf=not args.no_pdf, slides=args.slides, page_size=args.page_size
     )
-    shown = [p for p in written if p.parent != args.slides]
+    shown = [p for p in written if args.slides is None or p.parent != args.slides]
     for path in shown:
         print(f"wrote {path}")
     if args.slides is not None:

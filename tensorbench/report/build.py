@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis.rates import WorkModel
-from ..analysis.results import ResultsDB, load_results
+from ..analysis.results import ResultsDB, load_results, skipped_warnings
 from ..errors import InputError
 from . import facts as facts_mod
 from .content import Figure, Heading, Paragraph, Report, Section, Table
@@ -264,5 +264,6 @@ def build_report(
         "verdicts": len(verdicts),
         "open_regressions": len(open_),
         "sections": [s.slug for s in sections],
+        "skipped": skipped_warnings(db.skipped),  # the CLI repeats them on stderr
     }
     return report
