@@ -184,6 +184,10 @@ def heatmap_chart(
         return empty_chart("no tensorbench results to compare")
     if cell.empty:
         return empty_chart(f"no {baseline} results to compare against")
+    if cell["label"].astype(str).str.startswith(baseline).all():
+        # the baseline's own column of 1x would read as a result: there is nothing to compare
+        devices = f" on {', '.join(map(str, np.atleast_1d(device)))}" if device else ""
+        return empty_chart(f"no results{devices} to compare with {baseline}")
     if "mode" in cell.columns:  # eager | compiled, named beside the backend
         named = cell["mode"].astype(str) != ""
         cell["label"] = cell["label"].where(~named, cell["label"] + " · " + cell["mode"])

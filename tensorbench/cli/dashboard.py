@@ -128,9 +128,13 @@ def _check_size(args: argparse.Namespace, table: Any) -> None:
     )
     sizes = sorted({float(v) for v in rows["size"].dropna()})
     if float(args.size) not in sizes:
-        what = args.workload or args.benchmark or "these filters"
+        what = (
+            f"{args.workload or args.benchmark} results"
+            if args.workload or args.benchmark
+            else "results"
+        )
         valid = ", ".join(f"{v:g}" for v in sizes) or "none"
-        raise InputError(f"--size {args.size:g}: no {what} results at that size (sizes: {valid})")
+        raise InputError(f"--size {args.size:g}: no {what} at that size (sizes: {valid})")
 
 
 def _choose(kind: str, given: Any, present: list[str]) -> None:
@@ -146,10 +150,12 @@ def build_chart(args: argparse.Namespace) -> Any:
     from .. import charts
     from ..analysis.rates import machine_peaks, select
     from ..analysis.regressions import find_regressions as find_changes
-    from ..analysis.results import load_results
+    from ..analysis.results import load_results, skipped_warnings
     from ..workloads import work_model
 
-    db = load_results(args.results)
+    db = load_results(args.results)  # warns (one line) when it left impossible values out
+    for line in skipped_warnings(db.skipped):
+        print(f"tensorbench: warning: {line}", file=sys.stderr)
     table = db.table
     if table.empty:
         raise InputError(f"no asv results under {args.results}")
