@@ -6,6 +6,7 @@ import argparse
 import json
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -285,6 +286,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise InputError(f"--factor must be > 1.0, got {args.factor}")
     if args.config is not None and not args.config.is_file():
         raise InputError(f"--config {args.config}: no such file")
+    if args.python is not None and not Path(args.python).is_file():
+        raise InputError(f"--python {args.python}: no such interpreter")
     ours = args.config is None
     repo = project(args) if ours else None
     config = args.config or repo / "asv.conf.json"
@@ -293,13 +296,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if (args.suite or ours)
         else None
     )
+    # The results are kept for the user when the run succeeds; whatever else ends it (asv
+    # failing, an error, Ctrl-C) must not leave the folder and its worktrees behind.
+    folder = Path(tempfile.mkdtemp(prefix="tensorbench-compare-"))
+    kept = False
     try:
         rows, results_dir = compare(
-            args.base, args.head, args.factor, config, args.python, args.bench, suite
+            args.base, args.head, args.factor, config, args.python, args.bench, suite, folder
         )
+        kept = True
     except AsvError as exc:  # could not benchmark: neither "slower" (1) nor bad input (2)
         print(f"tensorbench: error: {exc}", file=sys.stderr)
         return 3
+    finally:
+        if not kept:
+            shutil.rmtree(folder, ignore_errors=True)
     if args.json:
         print(rows.to_json(orient="records", default_handler=str))
     elif len(rows):
