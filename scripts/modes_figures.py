@@ -1,4 +1,4 @@
-"""Eager vs compiled, STREAM triad and the roofline on this machine: the figures of issue 13.
+"""Eager vs compiled, STREAM triad and the roofline here: the figures behind README's "Modes".
 
 Each case runs in a fresh process (``--case``), so the first call pays a cold trace + compile
 (inductor's on-disk caches off) and nothing of another case is warm. Prints one table per

@@ -21,4 +21,7 @@ echo "== pytest (.venv)"
 echo "== pytest (.venv-mxnet, -m mxnet)"
 status=0
 .venv-mxnet/bin/python -m pytest -p no:cacheprovider -m mxnet "$@" || status=$?
-[ "$status" = 0 ] || [ "$status" = 5 ] || exit "$status"  # 5: none selected by extra args
+# pytest's 5 (no test selected) passes only when extra arguments narrowed the selection (-k conv):
+# the mxnet environment always has tests of its own, and none means they were lost.
+if [ "$status" = 5 ] && [ "$#" -gt 0 ]; then status=0; fi
+exit "$status"

@@ -5,7 +5,7 @@ Python API::
     import tensorbench
     out = tensorbench.compute("matmul", "torch", size=512)   # validated, as NumPy
 
-Imports are lazy: ``tensorbench.results`` (the dashboard's reader) must not load every
+Imports are lazy: the dashboard's reader (``tensorbench.analysis.results``) must not load every
 workload and backend module.
 """
 

@@ -30,6 +30,28 @@ collect_ignore = [
 ]
 
 
+# MXNet and DGL on MXNet live in .venv-mxnet, where only the tests marked `mxnet` run.
+MXNET_ENV_BACKENDS = {"mxnet", "dgl-mxnet"}
+
+
+def backend_params(*names: str) -> list:
+    """``names`` as pytest parameters, every one of them: those of .venv-mxnet marked
+    `mxnet`, and one that does not import here an explicit skip with its reason. Leaving
+    unavailable backends out instead would make a broken torch or jax install vanish from the
+    run without a trace (tests/test_environment.py says which ones each environment must have).
+    """
+    from tensorbench.backends import BACKENDS
+
+    params = []
+    for name in names:
+        marks = [pytest.mark.mxnet] if name in MXNET_ENV_BACKENDS else []
+        reason = BACKENDS[name].unavailable_reason()
+        if reason:
+            marks.append(pytest.mark.skip(reason=f"{name}: {reason}"))
+        params.append(pytest.param(name, marks=marks, id=name))
+    return params
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """../shared/data, or skip the test where it is not present."""

@@ -7,20 +7,16 @@ import dataclasses
 
 import numpy as np
 import pytest
+from conftest import backend_params
 
 from tensorbench import compute
-from tensorbench.backends import BACKENDS, Skip
+from tensorbench.backends import Skip
 from tensorbench.cases import Case, ValidationError, prepare, relative_error
 from tensorbench.workloads import WORKLOADS
 from tensorbench.workloads import matmul as matmul_mod
 
 ARRAY_WORKLOADS = ("matmul", "conv2d", "dispatch", "mlp_step")
-# MXNet lives in .venv-mxnet, where only tests marked `mxnet` run.
-CPU_BACKENDS = [
-    pytest.param(b, marks=pytest.mark.mxnet) if b == "mxnet" else b
-    for b in ("numpy", "torch", "mxnet", "jax")
-    if BACKENDS[b].available()
-]
+CPU_BACKENDS = backend_params("numpy", "torch", "mxnet", "jax")
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

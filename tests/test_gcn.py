@@ -9,6 +9,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
+from conftest import backend_params
 
 from tensorbench import compute, graphs
 from tensorbench.backends import BACKENDS, Skip
@@ -16,18 +17,7 @@ from tensorbench.cli import main
 from tensorbench.workloads import WORKLOADS
 from tensorbench.workloads import gcn as _gcn
 
-MXNET_ONLY = {"mxnet", "dgl-mxnet"}  # these live in .venv-mxnet, where `-m mxnet` tests run
-
-
-def backends(*names: str) -> list:
-    return [
-        pytest.param(b, marks=pytest.mark.mxnet) if b in MXNET_ONLY else b
-        for b in names
-        if BACKENDS[b].available()
-    ]
-
-
-CPU_BACKENDS = backends("numpy", "torch", "jax", "dgl-torch", "pyg", "mxnet", "dgl-mxnet")
+CPU_BACKENDS = backend_params("numpy", "torch", "jax", "dgl-torch", "pyg", "mxnet", "dgl-mxnet")
 SCALE = 7
 PARAMS = {**_gcn.DEFAULTS}
 

@@ -107,4 +107,11 @@ def test_gpu_check_dry_run_writes_the_documented_layout(tmp_path: Path) -> None:
     assert {r["backend"] for r in lines} == {"torch", "cupy"}
     assert "== info" in (out / "gpu_check.log").read_text()
     assert sorted((REPO / "results").rglob("*")) == before  # a dry run leaves results/ alone
-    assert res.returncode in (0, 1)  # 1 only if the CPU cross-check was noisy
+    # Exit 1 is allowed for one reason only: the CPU cross-check timed torch outside its
+    # tolerance (this host drifts); every other step succeeded and the rows say which was off.
+    failed = {name for name, step in summary["steps"].items() if step["exit"] not in (0, None)}
+    if res.returncode == 1:
+        assert failed == {"crosscheck"}, summary["steps"]
+        assert any(r.get("within_tolerance") is False for r in lines), lines
+    else:
+        assert res.returncode == 0 and not failed, (res.returncode, summary["steps"])

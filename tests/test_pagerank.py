@@ -9,20 +9,14 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
+from conftest import backend_params
 
 from tensorbench import compute, graphs
-from tensorbench.backends import BACKENDS
 from tensorbench.cli import main
 from tensorbench.workloads import WORKLOADS
 from tensorbench.workloads.pagerank import ConvergenceError
 
-# MXNet and DGL-on-MXNet live in .venv-mxnet, where only tests marked `mxnet` run.
-MXNET_ONLY = {"mxnet", "dgl-mxnet"}
-CPU_BACKENDS = [
-    pytest.param(b, marks=pytest.mark.mxnet) if b in MXNET_ONLY else b
-    for b in ("numpy", "torch", "jax", "dgl-torch", "mxnet", "dgl-mxnet")
-    if BACKENDS[b].available()
-]
+CPU_BACKENDS = backend_params("numpy", "torch", "jax", "dgl-torch", "mxnet", "dgl-mxnet")
 EDGE_CASE = "0 1\n1 2\n2 0\n2 2\n3 0\n3 3\n4 2\n0 5\n"  # 1 cycle, loops on 2 and 3; 5 dangling
 
 

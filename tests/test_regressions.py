@@ -308,7 +308,10 @@ def test_real_databases(shared_data: Path, name: str, capsys: pytest.CaptureFixt
         pytest.skip(f"{path} absent")
     rc = main(["regressions", "--results", str(path), "--json"])
     out = json.loads(capsys.readouterr().out)
-    assert rc in (0, 1) and rc == int(any(o["fails_gate"] for o in out))
+    # both hold open regressions (6 and 49 rows when this was written): a scan that finds
+    # nothing would make every check below pass vacuously
+    assert out, f"no regressions found in {name}"
+    assert rc == 1 and any(o["fails_gate"] for o in out)
     # the threshold rule: nothing under the default 5 % is a regression; corroboration carried
     assert all(o["kind"] == "regression" and o["ratio"] >= 1.05 for o in out)
     assert all(o["corroboration"] == len(o["corroborated_by"]) for o in out)
@@ -356,7 +359,7 @@ def test_any_series_gives_a_well_formed_table(values: list[float], kind_unit: tu
 
 
 # ------------------------------------------------------------------------------------------
-# outliers, the threshold rule, noise models (issues 16 and 17)
+# outliers, the threshold rule, noise models
 
 ALL_KINDS = ("regression", "improvement", "below threshold", "outlier")
 
