@@ -1,5 +1,6 @@
-"""The reliability sweep (issue 16): every bad input and fault ends in exit 2 with one line,
-a skip with its reason, or the correct result; never a traceback, never a lost file.
+"""The reliability sweeps: every bad input and fault ends in exit 2 with one line, a skip
+with its reason, or the correct result; never a traceback, never a lost file, never a stale or
+silent output (report, results cache and charts included).
 
 Most cases run the CLI in-process (``main([...])``); a few run it as a subprocess to prove
 that nothing reaches the terminal but the one line. No case runs asv for real.
@@ -8,7 +9,9 @@ that nothing reaches the terminal but the one line. No case runs asv for real.
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -20,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tensorbench import paths, threads
 from tensorbench.asv import machine
@@ -717,3 +722,416 @@ def test_a_closed_pipe_is_not_a_traceback() -> None:
     err = proc.stderr.read()
     proc.wait(timeout=60)
     assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+# -- report, results cache, charts: the second sweep -----------------------------------------
+# Each case asserts the exit code, the single stderr line and the files left behind.
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (relative path -> bytes): what a command left behind."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and ".tensorbench-" not in p.name  # the reader's caches beside results
+    }
+
+
+def _temp_folders(*folders: Path) -> list[Path]:
+    return [p for f in folders for p in f.rglob(".tensorbench-report-*")]
+
+
+def _copy(results: Path, dest: Path) -> Path:
+    shutil.copytree(results, dest)
+    return dest
+
+
+@pytest.mark.parametrize("pdf", [[], ["--no-pdf"]], ids=["with pdf", "no pdf"])
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        ("", "--out '': empty; give a path such as out/report"),
+        (".", "--out '.': names a folder, not a file; give a path such as out/report"),
+        ("/", "--out '/': names a folder, not a file"),
+        ("sub", "--out 'sub': names a folder, not a file"),
+        ("sub/", "--out 'sub/': names a folder, not a file"),
+    ],
+)
+def test_report_out_that_names_no_file(
+    results: Path, tmp_path: Path, capsys, monkeypatch, out: str, message: str, pdf: list[str]
+) -> None:
+    monkeypatch.chdir(_mkdir(tmp_path / "cwd"))
+    (Path("sub")).mkdir()
+    code, stdout, err = cli(capsys, "report", "--results", str(results), "--out", out, *pdf)
+    assert code == 2 and stdout == ""
+    assert one_line(err).startswith(f"tensorbench: error: {message}")
+    assert _files(tmp_path / "cwd") == {}  # nothing written, not even into sub/
+
+
+@pytest.fixture(scope="module")
+def committed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project's results/ (its cache is written beside the copy)."""
+    return _copy(REPO / "results", tmp_path_factory.mktemp("committed") / "results")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        [],
+        ["--workload", "matmul"],
+        ["--backend", "numpy"],
+        ["--backend", "torch:cpu", "--device", "cpu"],
+        ["--dtype", "float32"],
+        ["--workload", "matmul", "--size", "512"],
+        ["--machine", "intel-xeon-2c", "--theme", "screen"],
+    ],
+    ids=lambda o: " ".join(o) or "no options",
+)
+def test_chart_roofline_with_any_options(
+    committed: Path, tmp_path: Path, capsys, options: list[str]
+) -> None:
+    out = tmp_path / "roofline.svg"
+    code, stdout, err = cli(
+        capsys, "chart", "roofline", *options, "--results", str(committed), "--out", str(out)
+    )
+    assert (code, err) == (0, "") and stdout == f"wrote {out}\n"
+    assert out.read_text().lstrip().startswith("<svg") and "NaN" not in out.read_text()
+
+
+INVALID_VALUES = [math.nan, math.inf, -1.0, 0.0, 1e300, -math.inf, 1e-300]
+
+
+def _inject(db: Path, values: list[float], newest: int = 1) -> list[Path]:
+    """Put ``values`` (in turn) into the first measured value of every time_ benchmark of the
+    ``newest`` commits' result files; returns the files edited."""
+    files = sorted(db.glob("*/*-*.json"), key=lambda p: json.loads(p.read_text())["date"])
+    edited = files[-newest:]
+    i = 0
+    for path in edited:
+        d = json.loads(path.read_text())
+        for name, row in d["results"].items():
+            if ".time_" in name:
+                j = next(k for k, v in enumerate(row[0]) if v is not None and v == v)
+                row[0][j] = values[i % len(values)]
+                i += 1
+        path.write_text(json.dumps(d))  # NaN and Infinity, as Python's json writes them
+    return edited
+
+
+def test_invalid_values_are_left_out_the_same_way_in_every_command(
+    results: Path, tmp_path: Path, capsys
+) -> None:
+    db = _copy(results, tmp_path / "db")
+    # two time benchmarks in the newest file: -1 and 0 there; NaN reads as skipped (asv's way)
+    (edited,) = _inject(db, [-1.0, 0.0])
+    line = (
+        "tensorbench: warning: 2 invalid value(s) left out (infinite, a time or memory of zero "
+        f"or less, or no plausible time): {edited} (2)"
+    )
+    out = tmp_path / "out"
+    code, _, err = cli(capsys, "report", "--results", str(db), "--out", str(out), "--no-pdf")
+    assert code == 0 and err.splitlines() == [line]
+    page = (tmp_path / "out.html").read_text(encoding="utf-8")
+    assert "nan×" not in page and "inf×" not in page and "-1,000" not in page
+    assert "Not a measurement: 2 invalid value(s) left out" in page
+    for argv in (
+        ["chart", "heatmap", "--out", str(tmp_path / "h.svg")],
+        ["chart", "compare", "--workload", "matmul", "--out", str(tmp_path / "c.svg")],
+        ["regressions", "--json"],
+    ):
+        code, _, err = cli(capsys, *argv, "--results", str(db))
+        assert code in (0, 1) and err.splitlines() == [line], argv
+    assert "NaN" not in (tmp_path / "h.svg").read_text()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # the reader's warning, raised in the app
+def test_the_dashboard_says_the_same_sentence(
+    results: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+
+    from tensorbench.analysis.results import invalid_message, load_results
+
+    db = _copy(results, tmp_path / "db")
+    _inject(db, [-1.0, math.inf])
+    with pytest.warns(UserWarning):
+        sentence = invalid_message(load_results(db).invalid)
+    monkeypatch.setenv("TENSORBENCH_RESULTS", str(db))
+    at = AppTest.from_file(str(REPO / "dashboard" / "streamlit_app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == [sentence]
+    assert len(at.get("vega_lite_chart")) >= 1  # the rest is still shown
+
+
+def test_every_kind_of_invalid_value_is_left_out(results: Path, tmp_path: Path) -> None:
+    from tensorbench.analysis.results import InvalidValuesWarning, load_results
+
+    db = _copy(results, tmp_path / "db")
+    _inject(db, INVALID_VALUES, newest=4)
+    with pytest.warns(InvalidValuesWarning, match=r"^\d+ invalid value\(s\) left out"):
+        loaded = load_results(db)
+    ok = loaded.table[loaded.table["status"] == "ok"]
+    assert ok["value"].between(1e-12, 1e7).all()
+    # NaN is asv's "skipped"; every other value is counted, per file
+    assert sum(i.values for i in loaded.invalid) == 4 * 2 - sum(
+        1 for k in range(8) if math.isnan(INVALID_VALUES[k % len(INVALID_VALUES)])
+    )
+    with pytest.warns(InvalidValuesWarning):
+        cached = load_results(db)  # the cache keeps the counts: the same warning, warm
+    assert cached.invalid == loaded.invalid
+
+
+def test_heatmap_on_a_device_without_results_writes_nothing(tmp_path: Path, capsys) -> None:
+    from tensorbench.testing import write_synthetic_results
+
+    db = write_synthetic_results(
+        tmp_path / "db", commits=2, backends=("numpy:cpu", "torch:cpu", "torch:cuda")
+    )  # torch:cuda is skipped on this (GPU-less) machine: the device exists, its results do not
+    out = tmp_path / "h.svg"
+    code, stdout, err = cli(
+        capsys, "chart", "heatmap", "--device", "cuda", "--results", str(db), "--out", str(out)
+    )
+    assert code == 2 and stdout == "" and not out.exists()
+    assert one_line(err) == (
+        "tensorbench: error: chart heatmap: no results on cuda to compare with numpy:cpu; "
+        "nothing written"
+    )
+
+
+def test_a_truncated_result_file_is_named_on_stderr(results: Path, tmp_path: Path, capsys):
+    db = _copy(results, tmp_path / "db")
+    oldest = sorted(db.glob("*/*-*.json"), key=lambda p: json.loads(p.read_text())["date"])[0]
+    oldest.write_bytes(oldest.read_bytes()[:300])
+    out = tmp_path / "r"
+    code, _, err = cli(capsys, "report", "--results", str(db), "--out", str(out), "--no-pdf")
+    assert code == 0 and (tmp_path / "r.html").is_file()
+    warning = one_line(err)
+    assert warning.startswith(f"tensorbench: warning: skipped {oldest}: invalid JSON (truncated")
+    for argv in (["chart", "heatmap", "--out", str(tmp_path / "h.svg")], ["regressions"]):
+        code, _, err = cli(capsys, *argv, "--results", str(db))
+        assert code in (0, 1) and one_line(err) == warning, argv
+
+
+def _slides(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir() if p.suffix in (".svg", ".png")}
+
+
+def test_slides_rerun_removes_only_the_stale_slides_it_wrote(
+    results: Path, tmp_path: Path, capsys
+) -> None:
+    slides = tmp_path / "slides"
+    base = ["report", "--results", str(results), "--out", str(tmp_path / "r"), "--no-pdf"]
+    assert cli(capsys, *base, "--slides", str(slides))[0] == 0
+    first = _slides(slides)
+    (slides / "notes.txt").write_text("mine")
+    (slides / "99-my-own-chart.svg").write_text("<svg/>")  # never listed by a report's index
+    code, stdout, err = cli(capsys, *base, "--slides", str(slides), "--workloads", "matmul")
+    assert code == 0 and err == ""
+    index = (slides / "index.html").read_text(encoding="utf-8")
+    listed = set(re.findall(r'href="(\d\d-[^"]+\.(?:svg|png))"', index))
+    assert _slides(slides) == listed | {"99-my-own-chart.svg"}
+    assert len(listed) < len(first) and (slides / "notes.txt").read_text() == "mine"
+    assert f"wrote {len(listed) // 2} slides" in stdout
+    assert _temp_folders(tmp_path) == []
+
+
+@pytest.fixture
+def previous(results: Path, tmp_path: Path, capsys) -> dict[str, bytes]:
+    """An earlier complete output set (r.html, r.pdf, slides/) that a failed run must keep."""
+    base = ["report", "--results", str(results), "--out", str(tmp_path / "r"), "--no-pdf"]
+    assert cli(capsys, *base, "--slides", str(tmp_path / "slides"), "--workloads", "conv2d")[0] == 0
+    (tmp_path / "r.pdf").write_bytes(b"%PDF-1.4 the earlier print")
+    (tmp_path / "afile").write_text("not a folder")
+    return _files(tmp_path)
+
+
+def test_slides_into_an_unwritable_place_write_nothing(
+    results: Path, tmp_path: Path, capsys, previous: dict[str, bytes]
+) -> None:
+    bad = tmp_path / "afile" / "slides"
+    code, stdout, err = cli(
+        capsys, "report", "--results", str(results), "--out", str(tmp_path / "r"),
+        "--no-pdf", "--slides", str(bad),
+    )  # fmt: skip
+    assert code == 2 and stdout == ""
+    assert (
+        one_line(err) == f"tensorbench: error: --slides {bad}: cannot write there (Not a directory)"
+    )
+    assert _files(tmp_path) == previous and _temp_folders(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "line"),
+    [
+        (
+            ExternalError("Chromium crashed while printing"),
+            3,
+            "tensorbench: error: Chromium crashed",
+        ),
+        (KeyboardInterrupt(), 130, "tensorbench: interrupted"),
+    ],
+    ids=["pdf fails", "ctrl-c"],
+)
+def test_a_failed_report_keeps_the_previous_output_set(
+    results: Path, tmp_path: Path, capsys, monkeypatch, previous, fault, code: int, line: str
+) -> None:
+    import tensorbench.report as report
+
+    def printing(html_path, pdf_path, **kwargs):
+        Path(pdf_path).write_bytes(b"%PDF half")  # a part written before the fault
+        raise fault
+
+    monkeypatch.setattr(report, "write_pdf", printing)
+    got, stdout, err = cli(
+        capsys, "report", "--results", str(results), "--out", str(tmp_path / "r"),
+        "--slides", str(tmp_path / "slides"),
+    )  # fmt: skip
+    assert got == code and stdout == "" and one_line(err).startswith(line)
+    assert _files(tmp_path) == previous and _temp_folders(tmp_path) == []
+
+
+def test_chart_history_size_message_without_a_workload(results: Path, tmp_path: Path, capsys):
+    out = tmp_path / "h.svg"
+    code, _, err = cli(
+        capsys, "chart", "history", "--size", "0", "--results", str(results), "--out", str(out)
+    )
+    assert code == 2 and not out.exists()
+    assert one_line(err) == (
+        "tensorbench: error: --size 0: no results at that size (sizes: 64, 256, 1024)"
+    )
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = _mkdir(tmp_path / "tmp")
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_compare_with_a_missing_interpreter(private_tmp: Path, capsys) -> None:
+    code, stdout, err = cli(
+        capsys, "compare", "HEAD~1", "HEAD", "--python", "/nonexistent/python", "--repo", str(REPO)
+    )
+    assert code == 2 and stdout == ""
+    assert one_line(err) == "tensorbench: error: --python /nonexistent/python: no such interpreter"
+    assert list(private_tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "line"),
+    [
+        ("asv", 3, "tensorbench: error: asv run failed for 0123abcd"),
+        (KeyboardInterrupt(), 130, "tensorbench: interrupted"),
+        (RuntimeError("boom"), 3, "tensorbench: internal error: RuntimeError: boom"),
+    ],
+    ids=["asv fails", "ctrl-c", "bug"],
+)
+def test_compare_leaves_no_temporary_folder(
+    private_tmp: Path, capsys, monkeypatch, fault, code: int, line: str
+) -> None:
+    from tensorbench.asv import compare as asvcompare
+    from tensorbench.asv.process import AsvError
+
+    def fails(base, head, factor, config, python, bench, suite, keep):
+        (Path(keep) / "tree-0123abcd").mkdir()  # a worktree and results, half made
+        (Path(keep) / "results").mkdir()
+        raise AsvError("asv run failed for 0123abcd") if fault == "asv" else fault
+
+    monkeypatch.setattr(asvcompare, "compare", fails)
+    got, _, err = cli(capsys, "compare", "HEAD~1", "HEAD", "--repo", str(REPO))
+    assert got == code and one_line(err).startswith(line)
+    assert list(private_tmp.iterdir()) == []
+
+
+# -- random databases full of impossible values ----------------------------------------------
+
+IMPOSSIBLE = [
+    math.nan, math.inf, -math.inf, 0.0, -0.0, -1.0, -1e-9, 1e300, 1e308, 1e-300, 5e-324, 1e9,
+]  # fmt: skip
+# what a drawn chart or a table cell must never show
+NON_FINITE = re.compile(r"\bNaN\b|\bInfinity\b|\bnan\b|\binf\b|nan×|inf×")
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tensorbench.testing import write_synthetic_results
+
+    return write_synthetic_results(
+        tmp_path_factory.mktemp("small") / "results", commits=6, sizes=(64, 256)
+    )
+
+
+def _slots(db: Path) -> list[tuple[Path, str, int, int]]:
+    """Every (file, benchmark, column, position) that holds a number: values and intervals."""
+    out = []
+    for path in sorted(db.glob("*/*-*.json")):
+        d = json.loads(path.read_text())
+        for name, row in d["results"].items():
+            for col in (0, 5, 6, 7, 8):  # result, stats_ci_99_a/b, stats_q_25/75
+                out += [(path, name, col, k) for k in range(len(row[col]))]
+    return out
+
+
+def _run(*argv: str) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(min_value=0), st.sampled_from(IMPOSSIBLE)), min_size=1, max_size=40
+    )
+)
+def test_random_impossible_values_never_raise_nor_draw(
+    small: Path, tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[int, float]]
+) -> None:
+    db = _copy(small, tmp_path_factory.mktemp("random") / "results")
+    slots = _slots(db)
+    changes: dict[Path, list[tuple[str, int, int, float]]] = {}
+    for index, value in edits:
+        path, name, col, k = slots[index % len(slots)]
+        changes.setdefault(path, []).append((name, col, k, value))
+    for path, items in changes.items():
+        d = json.loads(path.read_text())
+        for name, col, k, value in items:
+            d["results"][name][col][k] = value
+        path.write_text(json.dumps(d))
+    out = db.parent / "report"
+    code, _, err = _run("report", "--results", str(db), "--out", str(out), "--no-pdf")
+    assert code == 0 and "Traceback" not in err and "error" not in err, err
+    page = (db.parent / "report.html").read_text(encoding="utf-8")
+    # the methods section says that a NaN output fails validation: prose, not a value
+    page = page.replace("A missing, empty, NaN or wrongly shaped output fails", "")
+    assert NON_FINITE.search(page) is None, NON_FINITE.search(page)
+    for argv in (
+        ["compare", "--workload", "matmul"],
+        ["scaling", "--workload", "conv2d"],
+        ["history", "--workload", "matmul", "--backend", "numpy:cpu", "--size", "64"],
+        ["heatmap"],
+        ["roofline"],
+    ):
+        svg = db.parent / "chart.svg"
+        svg.unlink(missing_ok=True)
+        code, _, err = _run("chart", *argv, "--results", str(db), "--out", str(svg))
+        assert code in (0, 2) and "internal error" not in err and "Traceback" not in err, err
+        if code == 0:
+            assert NON_FINITE.search(svg.read_text()) is None, argv
+        else:  # nothing to draw once the impossible values are out: said, nothing written
+            assert "nothing written" in err or "no results" in err, err
+            assert not svg.exists()
+    code, stdout, err = _run("regressions", "--results", str(db), "--json")
+    assert code in (0, 1) and "Traceback" not in err and "error:" not in err, err
+    assert isinstance(json.loads(stdout), list)
