@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from tensorbench.analysis import corroboration as corr
 from tensorbench.analysis import modelstore, perseries
-from tensorbench.analysis.changepoints import _compare, exact_pvalue, rank_pvalue
+from tensorbench.analysis.changepoints import compare_samples, exact_pvalue, rank_pvalue
 from tensorbench.analysis.regressions import find_regressions
 from tensorbench.analysis.results import load_results
 from tensorbench.testing import SEVEN_ENVS, SyntheticEnv, write_synthetic_results
@@ -34,7 +34,7 @@ def seen_one(orders, x, sd, lg, fb, shift, need) -> bool | None:
         if before.size < corr.MIN_SIDE or after.size < corr.MIN_SIDE:
             continue
         d = float(np.median(np.subtract.outer(after, before)))
-        if d * sign >= need and _compare(before, after)[0] <= corr.ALPHA:
+        if d * sign >= need and compare_samples(before, after)[0] <= corr.ALPHA:
             return True
     if hi == lo:
         return None

@@ -320,19 +320,19 @@ def test_real_databases(shared_data: Path, name: str, capsys: pytest.CaptureFixt
 def test_rank_test_matches_scipy() -> None:
     from scipy.stats import mannwhitneyu
 
-    from tensorbench.analysis.changepoints import _compare
+    from tensorbench.analysis.changepoints import compare_samples
 
     rng = np.random.default_rng(4)
     for n1, n2 in [(30, 40), (50, 3), (8, 9)]:
         a, b = rng.lognormal(0, 0.05, n1), rng.lognormal(0.03, 0.05, n2)
-        p, shift, low, high = _compare(a, b)
+        p, shift, low, high = compare_samples(a, b)
         method = "exact" if n1 + n2 <= 20 else "asymptotic"
         assert p == pytest.approx(mannwhitneyu(b, a, method=method).pvalue, rel=1e-9)
         assert shift == pytest.approx(np.median(np.subtract.outer(b, a)))
         assert low <= shift <= high
     # ties (quantised track values) take the tie-corrected approximation
     a, b = np.array([1.0, 1, 2, 2, 2, 3] * 4), np.array([2.0, 3, 3, 3, 4, 4] * 4)
-    assert _compare(a, b)[0] == pytest.approx(
+    assert compare_samples(a, b)[0] == pytest.approx(
         mannwhitneyu(b, a, method="asymptotic").pvalue, rel=1e-9
     )
 

@@ -109,14 +109,34 @@ def test_methods_come_from_the_records(report) -> None:
     assert "tolerances were not given" in text  # build_report called without tolerances
 
 
-def test_roofline_section_matches_what_charts_provides(report) -> None:
-    from tensorbench import charts
+def test_roofline_section_says_why_it_draws_nothing(report) -> None:
+    assert "No roofline: no machine records a measured ceiling" in texts(
+        section(report, "roofline")
+    )
 
-    roof = section(report, "roofline")
-    if getattr(charts, "roofline_chart", None) is None:
-        assert "No roofline" in texts(roof)  # the synthetic database records no ceiling
-    else:
-        assert any(isinstance(b, (Figure, Paragraph)) for b in roof.blocks)
+
+def test_roofline_section_draws_the_chart_given_a_ceiling_and_a_model(synthetic) -> None:
+    from dataclasses import replace
+
+    from tensorbench.analysis.results import load_results
+    from tensorbench.report.sections import roofline_section
+    from tensorbench.workloads import roofline_model
+
+    db = load_results(synthetic)
+    with_peak = replace(
+        db,
+        machines={
+            m: {**f, "peak_gflops": 500.0, "peak_gbps": 20.0} for m, f in db.machines.items()
+        },
+    )
+    drawn = roofline_section(with_peak, db.table, roofline_model)
+    figures = [b for b in drawn.blocks if isinstance(b, Figure)]
+    assert [f.slug for f in figures] == ["roofline"]
+    spec = figures[0].chart.to_dict()
+    assert "compute 500 GFLOP/s" in str(spec) and "memory 20 GB/s" in str(spec)  # both roofs
+    assert "500 GFLOP/s" in texts(drawn)
+    # without the workloads' model the section says so instead of drawing
+    assert "No roofline chart" in texts(roofline_section(with_peak, db.table, None))
 
 
 def test_html_is_self_contained_and_deterministic(synthetic, page) -> None:

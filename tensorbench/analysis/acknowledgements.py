@@ -127,7 +127,7 @@ def _entry_line(text: str, index: int) -> int:
     return 1
 
 
-def _as_acks(acknowledged: Iterable[Any] | None) -> list[Acknowledgement]:
+def as_acknowledgements(acknowledged: Iterable[Any] | None) -> list[Acknowledgement]:
     out = []
     for a in acknowledged or ():
         if isinstance(a, Acknowledgement):

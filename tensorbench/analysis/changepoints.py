@@ -22,7 +22,7 @@ _HUBER_C = 1.0
 # Confidence of the shift interval: a change is reported unless the data are this sure that it
 # is below the threshold (99 %, as asv's stats_ci_99).
 _CONF = 0.99
-_EXACT_N = 20  # up to this many points in all, Mann-Whitney p-values are exact
+EXACT_N = 20  # up to this many points in all, Mann-Whitney p-values are exact
 _REFINE_SPAN = 2  # placement fits this many windows either side (up to the neighbours)
 _REFINE_BAND = 16  # and moves a change at most this far per pass
 
@@ -85,7 +85,7 @@ def _scan(x: np.ndarray, min_size: int) -> tuple[int, float]:
 
 
 def rank_pvalue(left: np.ndarray, right: np.ndarray) -> float:
-    """The two-sided Mann-Whitney p-value of `_compare`, alone."""
+    """The two-sided Mann-Whitney p-value of `compare_samples`, alone."""
     return _u_test(left, right)[0]
 
 
@@ -99,7 +99,7 @@ def _u_test(left: np.ndarray, right: np.ndarray) -> tuple[float, float, float]:
     var = n1 * n2 / 12.0 * ((n + 1) - ties / (n * (n - 1)))
     if var <= 0:
         p = 1.0
-    elif n <= _EXACT_N and ties == 0:
+    elif n <= EXACT_N and ties == 0:
         p = exact_pvalue(u, n1, n2)
     else:
         z = max(abs(u - mu) - 0.5, 0.0) / math.sqrt(var)
@@ -107,7 +107,9 @@ def _u_test(left: np.ndarray, right: np.ndarray) -> tuple[float, float, float]:
     return p, mu, var
 
 
-def _compare(left: np.ndarray, right: np.ndarray, conf: float | None = None) -> tuple[float, ...]:
+def compare_samples(
+    left: np.ndarray, right: np.ndarray, conf: float | None = None
+) -> tuple[float, ...]:
     """Mann-Whitney p-value (two-sided) and the Hodges-Lehmann shift (right - left) with its
     distribution-free (Moses) interval at ``conf`` (default `_CONF`).
 
@@ -206,7 +208,7 @@ def detect_changes(
         lo = cps[i - 1] if i > 0 else 0
         hi = cps[i + 1] if i + 1 < len(cps) else n
         c = cps[i]
-        return _compare(x[max(lo, c - window) : c], x[c : min(hi, c + window)])
+        return compare_samples(x[max(lo, c - window) : c], x[c : min(hi, c + window)])
 
     for _ in range(4):
         stats = [test(i) for i in range(len(cps))]
@@ -292,7 +294,7 @@ def _best_split(s: np.ndarray, min_size: int, near: int, noise_up: bool = True) 
     return int(best[np.argmin(np.abs(best - near))])
 
 
-def _events(
+def classify_changes(
     x: np.ndarray,
     changes: list[Change],
     worse_sign: int,
@@ -333,7 +335,7 @@ def _events(
             return
         left = max(bounds[members[0]], first.stop - window)
         right = min(bounds[members[-1] + 2], last.stop + window)
-        p, shift, low, high = _compare(x[left : first.stop], x[last.stop : right])
+        p, shift, low, high = compare_samples(x[left : first.stop], x[last.stop : right])
         joined = Change(first.start, last.stop, shift, low, high, p, left, right, len(members))
         if p <= alpha and reaches(joined):
             out.append((joined, label(joined)))

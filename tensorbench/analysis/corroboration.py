@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ..paths import SERIES_KEYS
-from .changepoints import _EXACT_N, exact_pvalues, rank_pvalue
+from .changepoints import EXACT_N, exact_pvalues, rank_pvalue
 
 TOLERANCE = 3  # commits either side
 SIDE = 10  # points a side compared
@@ -167,7 +167,7 @@ def _rank_pvalues(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     ranked = np.take_along_axis(both, order, axis=1)
     plain = ~np.isnan(both).any(axis=1) & ~(ranked[:, 1:] == ranked[:, :-1]).any(axis=1)
     out = np.empty(both.shape[0])
-    if n1 + n2 <= _EXACT_N:
+    if n1 + n2 <= EXACT_N:
         # without ties a value's rank is its place in the sorted row
         u = ((order >= n1) * np.arange(1, n1 + n2 + 1)).sum(axis=1) - n2 * (n2 + 1) / 2.0
         out[plain] = exact_pvalues(u[plain], n1, n2)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..paths import SERIES_KEYS
 from .acknowledgements import Acknowledgement
-from .changepoints import Change, _events, detect_changes
+from .changepoints import Change, classify_changes, detect_changes
 from .modelstore import Model, detector_digest
 from .noisemodel import Noise, noise_model
 
@@ -171,7 +171,7 @@ def series_rows(
         "latest": ser.latest,
     }
     rows = _outlier_rows(points, ser, s, common) if "outlier" in s.wanted else []
-    for c, label in _events(ser.x, ser.changes, ser.worse, ser.effect, s.window, s.alpha):
+    for c, label in classify_changes(ser.x, ser.changes, ser.worse, ser.effect, s.window, s.alpha):
         row = _change_row(points, ser, s, c, label, common["latest"])
         if row is not None:
             rows.append(row | common)

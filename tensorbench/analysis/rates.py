@@ -20,7 +20,7 @@ from ..paths import SERIES_KEYS
 WorkModel = Callable[[Any, Any, Any], tuple[float, float]]
 
 
-def _as_list(value: Any) -> list | None:
+def as_list(value: Any) -> list | None:
     if value is None:
         return None
     if isinstance(value, str) or not isinstance(value, Iterable):
@@ -55,20 +55,20 @@ def select(
         ("env", env),
         ("status", status),
     ):
-        values = _as_list(want)
+        values = as_list(want)
         if values is not None:
             mask &= table[col].isin(values).to_numpy()
-    sizes = _as_list(size)
+    sizes = as_list(size)
     if sizes is not None:
         mask &= table["size"].isin([float(s) for s in sizes]).to_numpy()
-    backends = _as_list(backend)
+    backends = as_list(backend)
     if backends is not None:
         label = table["backend"].astype(str) + ":" + table["device"].astype(str)
         mask &= (table["backend"].isin(backends) | label.isin(backends)).to_numpy()
     return table[mask]
 
 
-def _without_thread_suite(rows: pd.DataFrame) -> pd.DataFrame:
+def without_thread_suite(rows: pd.DataFrame) -> pd.DataFrame:
     """Drop the thread-scaling twins (a `threads` param) so they do not mix with the defaults."""
     return rows[rows["threads"].isna()]
 
@@ -194,14 +194,14 @@ def speedup_summary(
     tensorbench time results; empty when the baseline has none.
     """
     rows = latest(select(table, dtype=dtype, machine=machine, status="ok"))
-    rows = _without_thread_suite(rows[(rows["kind"] == "time") & rows["workload"].notna()])
+    rows = without_thread_suite(rows[(rows["kind"] == "time") & rows["workload"].notna()])
     if rows.empty:
         return None
     # one cell per backend and mode (eager | compiled; "" where the table has no mode)
     mode = rows["mode"].astype(object).fillna("") if "mode" in rows.columns else ""
     rows = rows.assign(label=backend_label(rows), mode=mode)
     if device is not None:
-        rows = rows[rows["device"].isin(_as_list(device)) | (rows["label"] == baseline)]
+        rows = rows[rows["device"].isin(as_list(device)) | (rows["label"] == baseline)]
     keys = ["machine", "workload", "size", "dtype"]
     rows = rows.sort_values("started_at").groupby([*keys, "label", "mode"], observed=True).tail(1)
     if not (rows["label"] == baseline).any():

@@ -104,8 +104,8 @@ import pandas as pd
 from ..errors import InputError
 from ..paths import SERIES_KEYS
 from . import modelstore
-from .acknowledgements import _as_acks, ack_path, load_acknowledged
-from .changepoints import DEFAULT_ALPHA, DEFAULT_MIN_SIZE, DEFAULT_WINDOW, _compare
+from .acknowledgements import ack_path, as_acknowledgements, load_acknowledged
+from .changepoints import DEFAULT_ALPHA, DEFAULT_MIN_SIZE, DEFAULT_WINDOW, compare_samples
 from .corroboration import Series, corroborate_series, series_label, working_series
 from .perseries import KINDS, Models, Points, Settings, higher_is_better, series_rows
 from .ranking import rank
@@ -204,7 +204,7 @@ def find_regressions(
         window=window,
         wanted=frozenset(wanted),
         corroborate=corroborate,
-        acks=tuple(_as_acks(acknowledged)),
+        acks=tuple(as_acknowledgements(acknowledged)),
         since_order=since_order,
         since_date=since_date,
         models=Models(modelstore.load(store) if store is not None else None),
@@ -370,7 +370,7 @@ def compare_commits(table: pd.DataFrame, base: str, head: str, factor: float = 1
         p = math.nan
         sa, sb = r.samples_a, r.samples_b
         if _has_samples(sa) and _has_samples(sb):
-            p = _compare(np.asarray(sa, float), np.asarray(sb, float))[0]
+            p = compare_samples(np.asarray(sa, float), np.asarray(sb, float))[0]
         rows.append(
             {
                 "machine": r.machine,

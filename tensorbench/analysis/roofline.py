@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .modes import mode_label
-from .rates import _without_thread_suite, latest, select
+from .rates import latest, select, without_thread_suite
 
 # (workload, size, params, dtype) -> (FLOPs, bytes moved) one call does; NaN where unknown.
 RooflineModel = Callable[[Any, Any, Any, Any], tuple[float, float]]
@@ -84,7 +84,7 @@ def roofline_points(
     Cases without FLOPs or bytes in the model (graphs, dispatch chains) are left out.
     """
     rows = select(table, dtype=dtype, machine=machine, workload=workload, status="ok")
-    rows = _without_thread_suite(rows[(rows["kind"] == "time") & rows["backend"].notna()])
+    rows = without_thread_suite(rows[(rows["kind"] == "time") & rows["backend"].notna()])
     rows = latest(rows)
     if rows.empty:
         return pd.DataFrame(columns=COLUMNS)

@@ -13,9 +13,9 @@ from ..analysis.rates import (
 )
 from .theme import (
     FRAMEWORK_COLORS,
-    _records,
-    _value_unit,
     empty_chart,
+    records,
+    value_unit,
 )
 from .trends import commit_labels, commit_x
 
@@ -31,7 +31,7 @@ def latest_values_chart(
     if rows.empty:
         return empty_chart(f"no ok results for {benchmark}")
     unit = str(rows["unit"].iloc[0])
-    factor, shown = _value_unit(unit, rows["value"])
+    factor, shown = value_unit(unit, rows["value"])
     df = pd.DataFrame(
         {
             "params": rows["param_key"].astype(str).replace("", "(no parameters)"),
@@ -44,7 +44,7 @@ def latest_values_chart(
             "date": rows["commit_date"],
         }
     )
-    base = alt.Chart(_records(df))
+    base = alt.Chart(records(df))
     log = bool((df["value"] > 0).all() and df["value"].max() / max(df["value"].min(), 1e-300) > 50)
     x = alt.X(
         "value:Q",
@@ -109,7 +109,7 @@ def status_chart(table: pd.DataFrame, *, machine: Any = None) -> alt.TopLevelMix
         )
         .properties(title="results per commit")
     )
-    chart.data = _records(counts)
+    chart.data = records(counts)
     return chart
 
 
@@ -144,5 +144,5 @@ def coverage_chart(table: pd.DataFrame, *, machine: Any = None) -> alt.TopLevelM
         )
         .properties(title="commits measured per machine and environment")
     )
-    chart.data = _records(per[["where", "date", "commit", "n", "ok"]])
+    chart.data = records(per[["where", "date", "commit", "n", "ok"]])
     return chart

@@ -20,28 +20,28 @@ import pandas as pd
 
 from ..analysis.rates import (
     WorkModel,
-    _as_list,
-    _without_thread_suite,
+    as_list,
     backend_label,
     latest,
     select,
     speedup_over,
     speedup_summary,
     with_rates,
+    without_thread_suite,
 )
 from .roofline import MODE_SHAPES
 from .theme import (
-    _ci_band,
-    _device_dash,
-    _device_shape,
-    _framework_scale,
-    _label,
-    _records,
-    _time_rate_columns,
-    _time_unit,
-    _value_unit,
-    _versions,
+    ci_band,
+    device_dash,
+    device_shape,
     empty_chart,
+    framework_scale,
+    records,
+    series_label,
+    time_rate_columns,
+    time_unit,
+    value_unit,
+    versions,
 )
 
 # Points measured while the machine was busy (tensorbench.noise marks the result file) are
@@ -76,9 +76,9 @@ def compare_chart(
     ``work_model`` supplies the work of results whose files did not record it.
     """
     rows = select(table, workload=workload, dtype=dtype, machine=machine, status="ok")
-    rows = _without_thread_suite(rows[rows["kind"] == "time"])
+    rows = without_thread_suite(rows[rows["kind"] == "time"])
     if device is not None:
-        rows = rows[rows["device"].isin(_as_list(device)) | (backend_label(rows) == baseline)]
+        rows = rows[rows["device"].isin(as_list(device)) | (backend_label(rows) == baseline)]
     rows = latest(rows)
     if rows.empty:
         return empty_chart(f"no {workload} results for these filters")
@@ -89,15 +89,15 @@ def compare_chart(
     rows = rows[rows["size"] == float(size)]
     rows = with_rates(rows.sort_values("started_at"), work_model)
     many = rows["machine"].nunique() > 1
-    rows = rows.assign(label=_label(rows, many))
+    rows = rows.assign(label=series_label(rows, many))
     # one point per label: the newest env that measured it
     rows = rows.groupby("label", sort=False).tail(1)
-    factor, unit = _time_unit(rows["value"])
-    facts = _versions(envs, machines)
+    factor, unit = time_unit(rows["value"])
+    facts = versions(envs, machines)
     df = pd.DataFrame(
         {
             "label": rows["label"],
-            **_time_rate_columns(rows, factor),
+            **time_rate_columns(rows, factor),
             "speedup": speedup_over(rows, baseline, on=["machine"]),
             "commit": rows["commit"].astype(str).str[:8],
             "commit_date": rows["commit_date"],
@@ -110,7 +110,7 @@ def compare_chart(
     )
     order = df.sort_values(["machine", "time"])["label"].tolist()
     y = alt.Y("label:N", sort=order, title=None)
-    color = alt.Color("framework:N", scale=_framework_scale(df["framework"]), title="framework")
+    color = alt.Color("framework:N", scale=framework_scale(df["framework"]), title="framework")
     tooltip = [
         alt.Tooltip("label:N", title="backend · mode"),
         alt.Tooltip("time:Q", title=f"time ({unit})", format=".4g"),
@@ -123,7 +123,7 @@ def compare_chart(
         alt.Tooltip("versions:N"),
         alt.Tooltip("busy:N", title="machine busy during the run"),
     ]
-    base_chart = alt.Chart(_records(df))
+    base_chart = alt.Chart(records(df))
     time_title = f"time ({unit}, log) — lower is better"
     time_x = alt.X("time:Q", scale=alt.Scale(type="log"), title=time_title)
     time = alt.layer(
@@ -224,7 +224,7 @@ def heatmap_chart(
 
     def panel(machine_name: str) -> alt.LayerChart:
         mine = cell[cell["machine"].astype(str) == machine_name]
-        base = alt.Chart(_records(mine.astype({"workload": str, "label": str, "machine": str})))
+        base = alt.Chart(records(mine.astype({"workload": str, "label": str, "machine": str})))
         title = machine_name if len(machines) > 1 else f"speedup over {baseline}"
         return alt.layer(
             base.mark_rect().encode(**enc, color=color, tooltip=tooltip),
@@ -272,7 +272,7 @@ def scaling_chart(
         machine=machine,
         status="ok",
     )
-    rows = latest(_without_thread_suite(rows[(rows["kind"] == "time") & rows["size"].notna()]))
+    rows = latest(without_thread_suite(rows[(rows["kind"] == "time") & rows["size"].notna()]))
     if rows.empty:
         return empty_chart(f"no {workload} results for these filters")
     if rows["dtype"].nunique() > 1 and dtype is None:
@@ -281,21 +281,21 @@ def scaling_chart(
     keys = ["machine", "backend", "device", *(["mode"] if "mode" in rows else []), "size"]
     rows = rows.groupby(keys, observed=True).tail(1)
     rows = with_rates(rows, work_model)
-    factor, unit = _time_unit(rows["value"])
+    factor, unit = time_unit(rows["value"])
     df = pd.DataFrame(
         {
             "size": rows["size"],
-            **_time_rate_columns(rows, factor),
-            "series": _label(rows, False),
+            **time_rate_columns(rows, factor),
+            "series": series_label(rows, False),
             "commit": rows["commit"].astype(str).str[:8],
             "busy": _busy(rows),
         }
     )
     x = alt.X("size:Q", scale=alt.Scale(type="log", nice=False, padding=12), title="size (log)")
-    color = alt.Color("framework:N", scale=_framework_scale(df["framework"]), title="framework")
+    color = alt.Color("framework:N", scale=framework_scale(df["framework"]), title="framework")
     # Device: dashed line and a triangle marker for GPUs. Vega-Lite merges the two into one
     # legend (same field); a dash-only legend would draw no symbols next to point marks.
-    shape = _device_shape(df["device"])
+    shape = device_shape(df["device"])
     if df["mode"].nunique() > 1 and df["device"].nunique() == 1:  # eager vs compiled markers
         modes = sorted(set(df["mode"]))
         shape = alt.Shape(
@@ -306,7 +306,7 @@ def scaling_chart(
     many_devices = df["device"].nunique() > 1
     dash = alt.StrokeDash(
         "device:N",
-        scale=_device_dash(df["device"]),
+        scale=device_dash(df["device"]),
         title="device",
         legend=alt.Legend() if many_devices else None,
     )
@@ -334,12 +334,12 @@ def scaling_chart(
                 tooltip=[*tooltip, alt.Tooltip("busy:N", title="machine busy during the run")],
                 opacity=BUSY_OPACITY,
             ),
-            _ci_band(base, x, low, high, color, "series:N"),
+            ci_band(base, x, low, high, color, "series:N"),
         ]
 
     def panels(machine_name: str) -> alt.HConcatChart:
         mine = df[df["machine"] == machine_name]
-        base = alt.Chart(_records(mine))
+        base = alt.Chart(records(mine))
         where = f" · {machine_name}" if len(machines) > 1 else ""
         time_y = alt.Y("time:Q", scale=alt.Scale(type="log"), title=f"time ({unit}, log)")
         out = [
@@ -391,7 +391,7 @@ def param_scaling_chart(
         for p in rows["params"]
     ]
     unit = str(rows["unit"].iloc[0])
-    factor, shown_unit = _value_unit(unit, rows["value"])
+    factor, shown_unit = value_unit(unit, rows["value"])
     df = pd.DataFrame(
         {
             "x": pd.to_numeric(pd.Series(x, index=rows.index), errors="coerce"),
@@ -406,7 +406,7 @@ def param_scaling_chart(
         return empty_chart(f"{x_param} is not numeric for {benchmark}")
     if df["machine"].nunique() > 1:
         df["series"] = (df["machine"] + " · " + df["series"]).str.removesuffix(" · ")
-    base = alt.Chart(_records(df))
+    base = alt.Chart(records(df))
     xs = alt.X("x:Q", scale=alt.Scale(type="log", nice=False, padding=12), title=f"{x_param} (log)")
     color = alt.Color("series:N", title=None)
     return alt.layer(

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..analysis.rates import machine_peaks
 from ..analysis.roofline import RooflineModel, machine_bandwidths, roofline_points
-from .theme import _framework_scale, _records, empty_chart
+from .theme import empty_chart, framework_scale, records
 
 MODE_SHAPES = {"eager": "circle", "compiled": "diamond"}
 
@@ -72,7 +72,7 @@ def roofline_chart(
     if points.empty:
         return empty_chart("no results with a known FLOP and byte count for these filters")
     points = points.assign(case=points["workload"] + " " + points["size"].map("{:g}".format))
-    color = alt.Color("framework:N", scale=_framework_scale(points["framework"]), title="framework")
+    color = alt.Color("framework:N", scale=framework_scale(points["framework"]), title="framework")
     present = sorted(set(points["mode"]))
     shape = alt.Shape(
         "mode:N",
@@ -123,7 +123,7 @@ def roofline_chart(
                 )
             )
         layers.append(
-            alt.Chart(_records(mine))
+            alt.Chart(records(mine))
             .mark_point(filled=True, size=90, opacity=0.85)
             .encode(x=x, y=y, color=color, shape=shape, tooltip=tooltip)
         )

@@ -51,7 +51,7 @@ REGRESSION_COLOR = "#D55E00"
 IMPROVEMENT_COLOR = "#009E73"
 
 
-def _time_unit(seconds: pd.Series | np.ndarray) -> tuple[float, str]:
+def time_unit(seconds: pd.Series | np.ndarray) -> tuple[float, str]:
     """A factor and unit that put typical times between 1 and 1000."""
     values = np.asarray(seconds, dtype=float)
     values = values[np.isfinite(values) & (values > 0)]
@@ -62,9 +62,9 @@ def _time_unit(seconds: pd.Series | np.ndarray) -> tuple[float, str]:
     return 1e9, "ns"
 
 
-def _value_unit(unit: str, values: pd.Series) -> tuple[float, str]:
+def value_unit(unit: str, values: pd.Series) -> tuple[float, str]:
     if unit == "seconds":
-        return _time_unit(values)
+        return time_unit(values)
     if unit == "bytes":
         typical = float(np.nanmedian(values)) if len(values) else 1.0
         for factor, name in ((2**-30, "GiB"), (2**-20, "MiB"), (2**-10, "KiB")):
@@ -74,7 +74,7 @@ def _value_unit(unit: str, values: pd.Series) -> tuple[float, str]:
     return 1.0, unit
 
 
-def _framework_scale(frameworks: Iterable[str]) -> alt.Scale:
+def framework_scale(frameworks: Iterable[str]) -> alt.Scale:
     present = sorted({str(f) for f in frameworks if isinstance(f, str)})
     known = [f for f in FRAMEWORK_COLORS if f in present]
     others = [f for f in present if f not in FRAMEWORK_COLORS]
@@ -84,7 +84,7 @@ def _framework_scale(frameworks: Iterable[str]) -> alt.Scale:
     return alt.Scale(domain=domain, range=colors)
 
 
-def _device_dash(devices: Iterable[str]) -> alt.Scale:
+def device_dash(devices: Iterable[str]) -> alt.Scale:
     """CPU solid, every GPU device dashed (a different dash each)."""
     present = sorted({str(d) for d in devices}, key=lambda d: (d != "cpu", d))
     dashes = [[6, 3], [2, 2], [8, 3, 2, 3]]
@@ -99,7 +99,7 @@ def _device_dash(devices: Iterable[str]) -> alt.Scale:
     return alt.Scale(domain=present, range=out)
 
 
-def _device_shape(devices: Iterable[str]) -> alt.Shape:
+def device_shape(devices: Iterable[str]) -> alt.Shape:
     present = sorted({str(d) for d in devices}, key=lambda d: (d != "cpu", d))
     shapes = ["circle" if d == "cpu" else "triangle-up" for d in present]
     return alt.Shape(
@@ -110,7 +110,7 @@ def _device_shape(devices: Iterable[str]) -> alt.Shape:
     )
 
 
-def _records(df: pd.DataFrame) -> alt.Data:
+def records(df: pd.DataFrame) -> alt.Data:
     """Inline data for Vega-Lite: timestamps as ISO text, categories as text, NaN as null.
 
     Inline values bypass Altair's 5,000-row guard, which would otherwise turn a long history
@@ -159,7 +159,7 @@ def empty_chart(message: str) -> alt.Chart:
     )
 
 
-def _versions(envs: pd.DataFrame | None, machines: Mapping[str, Mapping] | None) -> dict:
+def versions(envs: pd.DataFrame | None, machines: Mapping[str, Mapping] | None) -> dict:
     """(machine, env, framework) -> 'torch 2.3.0 · py3.11 · cpu X · OMP_NUM_THREADS=4'."""
     out: dict[tuple[str, str, str], str] = {}
     if envs is None or len(envs) == 0:
@@ -185,7 +185,7 @@ def _versions(envs: pd.DataFrame | None, machines: Mapping[str, Mapping] | None)
     return out
 
 
-def _label(df: pd.DataFrame, with_machine: bool) -> pd.Series:
+def series_label(df: pd.DataFrame, with_machine: bool) -> pd.Series:
     """``backend:device · mode`` (and the machine first where several are shown)."""
     label = df["backend"].astype(str) + ":" + df["device"].astype(str)
     if "mode" in df.columns:  # eager | compiled, wherever a framework is named
@@ -196,7 +196,7 @@ def _label(df: pd.DataFrame, with_machine: bool) -> pd.Series:
     return label
 
 
-def _time_rate_columns(rows: pd.DataFrame, factor: float) -> dict[str, Any]:
+def time_rate_columns(rows: pd.DataFrame, factor: float) -> dict[str, Any]:
     """Framework, device, machine, time (scaled by ``factor``) with its CI, and the rate with
     its CI: the columns the compare and scaling charts share."""
     return {
@@ -213,7 +213,7 @@ def _time_rate_columns(rows: pd.DataFrame, factor: float) -> dict[str, Any]:
     }
 
 
-def _ci_band(
+def ci_band(
     base: alt.Chart, x: alt.X, low: str, high: str, color: alt.Color, dash: Any
 ) -> alt.Chart:
     return base.mark_area(opacity=0.18).encode(

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 
 from ..analysis.rates import (
-    _as_list,
+    as_list,
     latest,
     select,
 )
@@ -16,10 +16,10 @@ from .theme import (
     FRAMEWORK_COLORS,
     IMPROVEMENT_COLOR,
     REGRESSION_COLOR,
-    _framework_scale,
-    _records,
-    _value_unit,
     empty_chart,
+    framework_scale,
+    records,
+    value_unit,
 )
 
 
@@ -63,12 +63,12 @@ def history_chart(
     """
     rows = select(table, benchmark=benchmark, machine=machine, env=env)
     if param_key is not None:
-        rows = rows[rows["param_key"].isin(_as_list(param_key))]
+        rows = rows[rows["param_key"].isin(as_list(param_key))]
     rows = rows[(rows["status"] == "ok") & rows["value"].notna()]
     if rows.empty:
         return empty_chart(f"no ok results for {benchmark}")
     unit = str(rows["unit"].iloc[0])
-    factor, shown = _value_unit(unit, rows["value"])
+    factor, shown = value_unit(unit, rows["value"])
     series = rows["param_key"].astype(str).replace("", "(no parameters)")
     if rows["machine"].nunique() > 1:
         series = rows["machine"].astype(str) + " · " + series
@@ -146,7 +146,7 @@ def history_chart(
         layers.append(marks)
     # A fixed width: an ordinal commit axis would otherwise take 20 px per commit (6,761 px
     # for conda's 338 commits, a thin strip once scaled to a page); labels are thinned instead.
-    return alt.layer(*layers, data=_records(df)).properties(title=benchmark, width=HISTORY_WIDTH)
+    return alt.layer(*layers, data=records(df)).properties(title=benchmark, width=HISTORY_WIDTH)
 
 
 def _regression_marks(
@@ -156,7 +156,7 @@ def _regression_marks(
         return None
     found = regressions[regressions["benchmark"] == benchmark]
     if param_key is not None:
-        found = found[found["param_key"].isin(_as_list(param_key))]
+        found = found[found["param_key"].isin(as_list(param_key))]
     found = found[found["machine"].isin(set(rows["machine"].astype(str)))]
     if found.empty:
         return None
@@ -266,12 +266,12 @@ def thread_scaling_chart(
         axis=alt.Axis(values=counts, format="d"),
         title="speedup over 1 thread",
     )
-    color = alt.Color("framework:N", scale=_framework_scale(df["framework"]), title="framework")
+    color = alt.Color("framework:N", scale=framework_scale(df["framework"]), title="framework")
     machines = sorted(df["machine"].unique())
 
     def panel(machine_name: str) -> alt.LayerChart:
         ideal = alt.Chart(alt.Data(values=[{"t": 1.0, "s": 1.0}, {"t": top, "s": top}]))
-        base = alt.Chart(_records(df[df["machine"] == machine_name]))
+        base = alt.Chart(records(df[df["machine"] == machine_name]))
         title = "thread scaling" + (f" · {machine_name}" if len(machines) > 1 else "")
         return alt.layer(
             base.mark_line(point=True).encode(

@@ -7,7 +7,7 @@ clock is read, so the same database gives the same report.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,17 +15,18 @@ import pandas as pd
 
 from ..analysis.rates import WorkModel
 from ..analysis.results import ResultsDB, load_results, skipped_warnings
+from ..analysis.roofline import RooflineModel
 from ..errors import InputError
 from . import facts as facts_mod
 from .content import Figure, Heading, Paragraph, Report, Section, Table
 from .methods import methods_section
 from .sections import (
-    _heatmap_section,
-    _param_sections,
-    _regressions_section,
-    _roofline_section,
-    _threads_section,
-    _workload_sections,
+    heatmap_section,
+    param_sections,
+    regressions_section,
+    roofline_section,
+    threads_section,
+    workload_sections,
 )
 from .summary import Verdict, which_framework
 
@@ -221,7 +222,7 @@ def build_report(
     work_model: WorkModel | None = None,
     tolerances: Mapping[str, Mapping[str, float]] | None = None,
     threshold: float = 0.05,
-    roofline_model: Callable[..., tuple[float, float]] | None = None,
+    roofline_model: RooflineModel | None = None,
 ) -> Report:
     """The report of the asv database at ``results_dir`` (see the module docstring).
 
@@ -239,17 +240,17 @@ def build_report(
     name = Path(results_dir).resolve().name
     summary, verdicts = _summary_section(db, table, runs, full_commit)
     sections = [summary, _environments_section(db, table)]
-    sections.append(_heatmap_section(table))
-    sections += _workload_sections(db, table, work_model)
-    threads = _threads_section(table)
+    sections.append(heatmap_section(table))
+    sections += workload_sections(db, table, work_model)
+    threads = threads_section(table)
     if threads is not None:
         sections.append(threads)
     if table["workload"].notna().any():
-        sections.append(_roofline_section(db, table, work_model, roofline_model))
-    params = _param_sections(table)
+        sections.append(roofline_section(db, table, roofline_model))
+    params = param_sections(table)
     if params is not None:
         sections.append(params)
-    regressions, open_ = _regressions_section(table, str(results_dir), threshold)
+    regressions, open_ = regressions_section(table, str(results_dir), threshold)
     sections.append(regressions)
     sections.append(methods_section(db, table, runs, tolerances, threshold, name))
     _unique_slugs(sections)

@@ -4,9 +4,7 @@ thread scaling, charts against a parameter for foreign databases, and open regre
 Each returns a :class:`~.content.Section`, or a plain sentence where the data has nothing.
 """
 
-import inspect
 import math
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -15,6 +13,7 @@ from .. import charts
 from ..analysis.rates import WorkModel, latest, machine_peaks
 from ..analysis.regressions import find_regressions as find_changes
 from ..analysis.results import ResultsDB
+from ..analysis.roofline import RooflineModel
 from .content import Figure, Heading, Paragraph, Section, Table, slugify
 
 BASELINE = "numpy:cpu"
@@ -53,7 +52,7 @@ def _time_rows(table: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
-def _heatmap_section(table: pd.DataFrame) -> Section:
+def heatmap_section(table: pd.DataFrame) -> Section:
     section = Section("heatmap", f"Speedup over {BASELINE}")
     rows = latest(_time_rows(table))
     if rows.empty:
@@ -95,15 +94,7 @@ def _compare_size(rows: pd.DataFrame) -> float:
     return float(max(common) if common else rows["size"].max())
 
 
-def _call_with(func: Callable[..., Any], **available: Any) -> Any:
-    """``func`` called with those of ``available`` it accepts (a chart from another branch)."""
-    accepted = inspect.signature(func).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
-        return func(**available)
-    return func(**{k: v for k, v in available.items() if k in accepted})
-
-
-def _workload_sections(
+def workload_sections(
     db: ResultsDB, table: pd.DataFrame, work_model: WorkModel | None
 ) -> list[Section]:
     section = Section("workloads", "Workloads: comparison and scaling")
@@ -204,11 +195,8 @@ def _workload_sections(
     return [section]
 
 
-def _roofline_section(
-    db: ResultsDB,
-    table: pd.DataFrame,
-    work_model: WorkModel | None,
-    roofline_model: Callable[..., tuple[float, float]] | None = None,
+def roofline_section(
+    db: ResultsDB, table: pd.DataFrame, roofline_model: RooflineModel | None = None
 ) -> Section:
     section = Section("roofline", "Roofline")
     peaks = machine_peaks(table, db.machines)
@@ -220,8 +208,7 @@ def _roofline_section(
             )
         )
     ceilings = ", ".join(f"{m}: {p:.4g} GFLOP/s" for m, p in sorted(peaks.items()))
-    roofline = getattr(charts, "roofline_chart", None)
-    if roofline is None or roofline_model is None:
+    if roofline_model is None:
         return section.add(
             Paragraph(
                 f"Measured ceilings: {ceilings}. No roofline chart: it needs the workloads' "
@@ -230,15 +217,7 @@ def _roofline_section(
             )
         )
     rows = latest(_time_rows(table))
-    chart = _call_with(
-        roofline,
-        table=table,
-        peaks=peaks,
-        machines=db.machines,
-        envs=db.envs,
-        work_model=work_model,
-        model=roofline_model,
-    )
+    chart = charts.roofline_chart(table, model=roofline_model, peaks=peaks, machines=db.machines)
     section.add(Paragraph(f"Measured ceilings: {ceilings}."))
     section.add(
         Figure(
@@ -251,7 +230,7 @@ def _roofline_section(
     return section
 
 
-def _threads_section(table: pd.DataFrame) -> Section | None:
+def threads_section(table: pd.DataFrame) -> Section | None:
     rows = table[(table["kind"] == "time") & table["threads"].notna() & (table["status"] == "ok")]
     if rows.empty:
         return None
@@ -270,7 +249,7 @@ def _threads_section(table: pd.DataFrame) -> Section | None:
     return section
 
 
-def _param_sections(table: pd.DataFrame) -> Section | None:
+def param_sections(table: pd.DataFrame) -> Section | None:
     """Databases that are not tensorbench's: each benchmark against a numeric parameter."""
     if table["workload"].notna().any():
         return None
@@ -322,7 +301,7 @@ def _ratio(r: Any) -> str:
     return f"{r.ratio:.3f} [{r.ratio_low:.3f}, {r.ratio_high:.3f}]"
 
 
-def _regressions_section(
+def regressions_section(
     table: pd.DataFrame, results_dir: str, threshold: float
 ) -> tuple[Section, pd.DataFrame]:
     section = Section("regressions", "Open regressions")
