@@ -12,9 +12,14 @@ processes:
 - scan: `find_regressions` on the table; peak memory (RSS) of the process that loaded and scanned.
 
 Then `tensorbench regressions` as a whole process on 1,000 commits x 100 benchmarks x 3
-parameters (300k points, tensorbench-shaped), against `asv publish` on the same (--asv).
+parameters (300k points, tensorbench-shaped), against `asv publish` on the same (--asv); and on
+a history shaped like a real multi-environment one ("seven-envs": 1,800 commits, 4 machines, 7
+environments with their own schedules, noise and host episodes, shared code changes, ~260k
+points, `write_synthetic_results(envs=SEVEN_ENVS)`), where corroboration does its work: the
+command cold (no results cache, no stored models) and warm, and the Regressions page, each in
+fresh processes, 3 times.
 
-    .venv/bin/python scripts/bench_dashboard.py [--sizes 10k,100k,300k,3M,4.7k-files] [--asv]
+    .venv/bin/python scripts/bench_dashboard.py [--sizes 10k,100k,300k,3M,4.7k-files,seven-envs] [--asv]
 
 Run it alone (`/work/tools/exclusive` here): the figures are wall-clock times.
 """
@@ -51,6 +56,9 @@ TARGETS = {
     "scan 3M": 10.0,
     "peak 3M": 4096.0,
     "regressions 300k": 1.5,
+    "regressions seven-envs cold": 3.0,
+    "regressions seven-envs warm": 1.5,
+    "page seven-envs": 2.0,
 }
 
 LOAD = """
@@ -87,6 +95,25 @@ for page in ["overview", "compare", "scaling", "regressions", "environments"]:
         out[f"{page} {visit}"] = time.perf_counter() - t
         if at.exception:
             out[f"{page} error"] = str(at.exception[0].message)[:200]
+print(json.dumps(out))
+"""
+
+
+REGRESSIONS_PAGE = """
+import json, logging, os, sys, time
+logging.getLogger("streamlit").setLevel(logging.ERROR)
+from streamlit.testing.v1 import AppTest
+os.environ["TENSORBENCH_RESULTS"] = sys.argv[1]
+at = AppTest.from_file("dashboard/streamlit_app.py", default_timeout=600)
+at.run()
+out = {}
+for visit in ("first", "rerun"):
+    t = time.perf_counter()
+    at.switch_page("app_pages/regressions.py")
+    at.run()
+    out[visit] = time.perf_counter() - t
+    if at.exception:
+        out["error"] = str(at.exception[0].message)[:200]
 print(json.dumps(out))
 """
 
@@ -218,9 +245,69 @@ def bench_regressions(where: Path, with_asv: bool) -> None:
     )
 
 
+def bench_seven_envs(where: Path, pages: bool, repeats: int = 3) -> None:
+    from tensorbench.analysis.modelstore import store_path
+    from tensorbench.analysis.resultcache import cache_path
+    from tensorbench.testing import SEVEN_ENVS, write_synthetic_results
+
+    root = where / "seven-envs" / "results"
+    if not root.is_dir():
+        write_synthetic_results(
+            root,
+            commits=1800,
+            workloads=tuple(f"w{i:02d}" for i in range(10)),
+            backends=("numpy:cpu", "torch:cpu", "jax:cpu"),
+            sizes=(512,),
+            envs=SEVEN_ENVS,
+            steps=1.5,
+            seed=1,
+        )
+    files = sum(1 for _ in root.glob("*/*-*.json"))
+    cli = [PY, "-m", "tensorbench.cli", "regressions", "--results", str(root), "--json"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def run() -> float:
+        t = time.perf_counter()
+        subprocess.run(cli, capture_output=True, cwd=REPO, env=env, check=False)
+        return time.perf_counter() - t
+
+    def caches_gone() -> None:
+        cache_path(root).unlink(missing_ok=True)
+        store_path(root).unlink(missing_ok=True)
+
+    cold, warm = [], []
+    for _ in range(repeats):
+        caches_gone()
+        cold.append(run())
+        warm.append(run())
+    print(f"seven-envs: {files:,} files, 1,800 commits, 4 machines, 7 environments")
+    for name, times in (("cold", cold), ("warm", warm)):
+        spread = ", ".join(f"{x:.2f}" for x in times)
+        worst = max(times)
+        print(
+            f"  tensorbench regressions --json, {name}: {spread} s"
+            f"{verdict(f'regressions seven-envs {name}', worst)}"
+        )
+    if not pages:
+        return
+    for state in ("warm", "models not stored"):
+        firsts, reruns = [], []
+        for _ in range(repeats):
+            if state != "warm":
+                store_path(root).unlink(missing_ok=True)
+            _, times = child(REGRESSIONS_PAGE, str(root))
+            firsts.append(times["first"])
+            reruns.append(times["rerun"])
+        print(
+            f"  Regressions page ({state}), first visit: {', '.join(f'{x:.2f}' for x in firsts)} s"
+            f"{verdict('page seven-envs', max(firsts))}; rerun "
+            f"{', '.join(f'{x:.2f}' for x in reruns)} s"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10k,100k,300k,4.7k-files,3M,regressions")
+    parser.add_argument("--sizes", default="10k,100k,300k,4.7k-files,3M,regressions,seven-envs")
     parser.add_argument("--no-pages", action="store_true", help="skip the AppTest page times")
     parser.add_argument("--asv", action="store_true", help="also time asv publish (slow)")
     parser.add_argument("--keep", type=Path, help="keep the generated databases here")
@@ -231,6 +318,8 @@ def main() -> int:
         for name in args.sizes.split(","):
             if name == "regressions":
                 bench_regressions(where, args.asv)
+            elif name == "seven-envs":
+                bench_seven_envs(where, pages=not args.no_pages)
             else:
                 bench_size(where, name, pages=not args.no_pages and name != "3M")
     finally:
