@@ -11,7 +11,8 @@ exactly 5 % and 2 % extra work per call, `tensorbench.timing.extra_work` through
 $TENSORBENCH_INJECT). A round runs them in mirrored order (A1 A2 B5 B2 B2 B5 A2 A1, rotated
 every round: `tensorbench.analysis.paired.mirrored_order`), two processes per side, and the
 comparisons are A2/A1 (A/A), B5/A1 (+5 %) and B2/A2 (+2 %), with the statistics, the verdict
-rule and the adaptive rounds of the CLI (`tensorbench.asv.paired.run_paired`, the CLI's
+rule and the adaptive rounds of the CLI (and, for comparison, the verdicts Student's t gives on
+the same rounds; the JSON keeps every trial's per-round log ratios) (`tensorbench.asv.paired.run_paired`, the CLI's
 defaults unless given). Acceptance, per point: "same" in >= 19/20 A/A trials, "slower" in
 >= 19/20 at +5 % and in >= 15/20 at +2 %.
 
@@ -42,7 +43,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tensorbench.analysis.paired import DEFAULT_SAME_WITHIN
+from tensorbench.analysis.paired import DEFAULT_SAME_WITHIN, paired_result
 from tensorbench.asv.paired import (
     PairedConfig,
     inject_env,
@@ -99,6 +100,9 @@ def main() -> int:
         (point_name(p), c): Counter() for p in points for c in CONFIGS
     }
     ratios: dict[tuple[str, str], list[float]] = {k: [] for k in counts}
+    # the same rounds read with Student's t instead (the interval before the signed-rank one)
+    t_counts: dict[tuple[str, str], Counter] = {k: Counter() for k in counts}
+    log_ratios: dict[tuple[str, str], list[list[float]]] = {k: [] for k in counts}
     rounds: list[int] = []
     processes = 0
     start = time.monotonic()
@@ -120,8 +124,12 @@ def main() -> int:
                 continue
             for c, pair in CONFIGS.items():
                 res = rec.results[pair]
-                counts[(point_name(rec.point), c)][res.verdict] += 1
-                ratios[(point_name(rec.point), c)].append(res.ratio)
+                key = (point_name(rec.point), c)
+                counts[key][res.verdict] += 1
+                ratios[key].append(res.ratio)
+                log_ratios[key].append(list(res.log_ratios))
+                t_res = paired_result(res.log_ratios, config.same_within, method="t")
+                t_counts[key][t_res.verdict] += 1
                 line.append(f"{c} {res.ratio:.3f}/{res.verdict[:4]}/{res.rounds}")
         print(
             f"trial {t + 1}/{args.trials}: {time.monotonic() - t0:.0f} s, {run.rounds} rounds, "
@@ -143,6 +151,12 @@ def main() -> int:
             f"{cnt['inconclusive']:7}  {'yes' if passed else 'NO'} "
             f"(need {verdict} >= {scaled:.0f}/{args.trials})"
         )
+    print("\nthe same rounds read with Student's t (stopping was decided by the default):")
+    for (name, c), cnt in t_counts.items():
+        print(
+            f"{name:40} {c:6} {cnt['same']:5} {cnt['slower']:7} {cnt['faster']:7} "
+            f"{cnt['inconclusive']:7}"
+        )
     print(
         f"wall {wall / 60:.1f} min for {args.trials} trials: {processes} processes "
         f"({per_process:.2f} s each), rounds per trial {min(rounds)}-{max(rounds)}"
@@ -155,6 +169,8 @@ def main() -> int:
         "rounds_per_trial": rounds,
         "counts": {f"{n} {c}": dict(v) for (n, c), v in counts.items()},
         "ratios": {f"{n} {c}": v for (n, c), v in ratios.items()},
+        "t_counts": {f"{n} {c}": dict(v) for (n, c), v in t_counts.items()},
+        "log_ratios": {f"{n} {c}": v for (n, c), v in log_ratios.items()},
         "accepted": ok_all,
     }
     if not args.no_quick_estimate:

@@ -4,7 +4,7 @@
 (`tensorbench.asv.worker.Side`) is an interpreter plus, for a commit, a checkout in a temporary
 ``git worktree``. Each round runs every side's worker processes in mirrored order (A B B A, then
 B A A B: `tensorbench.analysis.paired.mirrored_order`), every process timing all points still
-open; the statistics (per-round log ratios, t-interval, verdict, when a point is settled) are
+open; the statistics (per-round log ratios, their interval, verdict, when a point is settled) are
 `tensorbench.analysis.paired`'s. Why: this host drifts 5-10 % over minutes and fresh processes
 differ (heap layout, thread placement); run A then run B cannot see 5 %, pairs inside one short
 window can (as Chromium's Pinpoint confirms and bisects; pyperf uses many worker processes).
@@ -57,7 +57,7 @@ CALIBRATE_S = 0.25  # tensorbench.timing.CALIBRATE_S: warm-up + calibration per 
 class PairedConfig:
     """How many rounds and samples a paired run takes, and what "same" means."""
 
-    min_rounds: int = 4
+    min_rounds: int = 6  # the signed-rank interval needs 6 (tensorbench.analysis.paired)
     max_rounds: int = 12
     samples: int = 6  # samples per point per process (process-to-process noise dominates)
     sample_time: float = 0.02
@@ -502,7 +502,8 @@ def run_to_json(run: PairedRun, skipped: Sequence[tuple[Point, str]] = ()) -> di
         "wall_s": round(run.wall_s, 1),
         "same_within": run.config.same_within,
         "confidence": run.config.confidence,
-        "interval": "Student t over per-round log ratios",
+        "interval": "per-round log ratios: Hodges-Lehmann estimate and exact signed-rank "
+        "interval from 6 rounds on, Student t below (each comparison's 'interval' says which)",
         "points": pts,
     }
 

@@ -22,7 +22,7 @@ from typing import Any
 from ..errors import InputError
 
 # Defaults: see tensorbench.analysis.paired for the rule and tensorbench.asv.paired for cost.
-MIN_ROUNDS = 4
+MIN_ROUNDS = 6  # the fewest with a finite 95 % signed-rank interval
 MAX_ROUNDS = 12
 
 
