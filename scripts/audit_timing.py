@@ -9,7 +9,7 @@ in-process); the reference is the geometric mean of the two, so drift of the hos
 window cancels instead of reading as harness error.
 
 It prints one line per point (asv median, reference, ratio, asv's calls per sample, how far the
-reference moved from before to after) and
+reference moved from before to after; asv's own output comes first, hidden with --json) and
 exits 1 when a ratio is outside 1 +- tolerance (default 10%), 3 when asv could not run.
 With --with-time it also runs `tensorbench time` on each point (fresh processes, pooled) and
 prints its value and 95 % interval beside asv's and the reference: the three must agree.
@@ -31,7 +31,6 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-ENV_PYTHONS = {"main": REPO / ".venv/bin/python", "mxnet": REPO / ".venv-mxnet/bin/python"}
 GRAPH_DIR = REPO.parent / "shared" / "data" / "graphs"
 BACKENDS = ("numpy", "torch", "jax", "mxnet")
 # The audited points: (grid key, size, dtype). gcn_step_real needs the real Cora graph.
@@ -67,9 +66,16 @@ def suite_file(backend: str, folder: Path, with_graphs: bool) -> Path:
 
 
 def run_asv(
-    backend: str, folder: Path, threads: int, graph_dir: Path | None, audit_log: Path
+    backend: str,
+    folder: Path,
+    threads: int,
+    graph_dir: Path | None,
+    audit_log: Path,
+    quiet: bool = False,
 ) -> dict:
-    """asv on the backend's points here; {(key, backend, size, dtype): (median, number)}."""
+    """asv on the backend's points here; {(key, backend, size, dtype): (median, number)}.
+    ``quiet`` hides asv's progress (stdout carries --json's lines then)."""
+    from tensorbench.asv import process
     from tensorbench.asv.run import read_asv_conf, suite_bench_regex
     from tensorbench.asv.suites import load_suite
 
@@ -94,19 +100,21 @@ def run_asv(
     )
     if graph_dir is not None:
         env["TENSORBENCH_GRAPH_DIR"] = str(graph_dir)
-    asv = [sys.executable, "-m", "asv"]
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "env": env, "cwd": REPO}
-    subprocess.run(
-        [*asv, "machine", "--yes", "--machine", "audit", "--config", str(conf_path)], **quiet
-    )
-    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO)
-    cmd = [*asv, "run", "--config", str(conf_path), "-E", f"existing:{sys.executable}"]
-    cmd += ["--set-commit-hash", head.stdout.strip(), "--machine", "audit", "--show-stderr"]
+    machine = ["machine", "--yes", "--machine", "audit", "--config", str(conf_path)]
+    cmd = ["run", "--config", str(conf_path), "-E", f"existing:{sys.executable}"]
+    cmd += ["--set-commit-hash", process.git("rev-parse", "HEAD", cwd=REPO)]
+    cmd += ["--machine", "audit", "--show-stderr"]
     cmd += ["--bench", suite_bench_regex(load_suite(str(suite_path)))]
-    done = subprocess.run(cmd, **quiet, text=True)
+    try:
+        process.run_asv(machine, cwd=REPO, env=env, quiet=True)
+        code = process.run_asv(cmd, cwd=REPO, env=env, quiet=quiet)
+    except process.AsvError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(3) from None
     files = [p for p in results.glob("audit/*.json") if p.name != "machine.json"]
     if not files:
-        print(done.stderr[-3000:], file=sys.stderr)
+        hint = " (run without --json to see its output)" if quiet else ""
+        print(f"error: asv run exited {code} and wrote no result{hint}", file=sys.stderr)
         raise SystemExit(3)
     from tensorbench.asv.grid import grid_key
 
@@ -138,7 +146,7 @@ def _combos(params: list[list[str]]) -> list[tuple]:
 def audit_backend(backend: str, args: argparse.Namespace, folder: Path) -> list[dict]:
     graph_dir = Path(args.graph_dir) if args.graph_dir and Path(args.graph_dir).is_dir() else None
     log = folder / f"native-{backend}.jsonl"
-    ours = run_asv(backend, folder, args.threads, graph_dir, log)
+    ours = run_asv(backend, folder, args.threads, graph_dir, log, quiet=args.json)
     native: dict[tuple, list[dict]] = {}
     for line in log.read_text().splitlines() if log.exists() else []:
         rec = json.loads(line)
@@ -212,10 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--env-label", default="here", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.env != "here":  # re-run this script in each environment's interpreter
+        from tensorbench.asv.process import env_python
+
         codes = []
         for env in ("main", "mxnet") if args.env == "all" else (args.env,):
             rest = [a for a in (argv or sys.argv[1:]) if a not in ("--env", args.env)]
-            cmd = [str(ENV_PYTHONS[env]), __file__, *rest, "--env-label", env]
+            cmd = [str(env_python(env, REPO)), __file__, *rest, "--env-label", env]
             codes.append(subprocess.run(cmd, cwd=REPO).returncode)
         return max(codes)
 
