@@ -290,8 +290,8 @@ def test_busy_runs_are_greyed_out_not_dropped(synthetic_results, tmp_path):
 def test_every_chart_kind_draws_the_committed_results(kind: str, tmp_path) -> None:
     """Each kind the CLI offers draws the project's own results (roofline once had no entry in
     the CLI's option table and always ended in an internal error)."""
+    from tensorbench.analysis.chartrows import CHART_KINDS
     from tensorbench.cli import main
-    from tensorbench.cli.dashboard import CHART_KINDS
     from tensorbench.paths import RESULTS_DIR
 
     assert kind in CHART_KINDS

@@ -10,7 +10,7 @@ from .coverage import coverage_chart, latest_values_chart, status_chart
 from .export import EXPORT_FORMATS, chart_bytes, save_chart
 from .figures import compare_chart, heatmap_chart, param_scaling_chart, scaling_chart
 from .roofline import roofline_chart
-from .theme import FRAMEWORK_COLORS, empty_chart, style
+from .theme import FRAMEWORK_COLORS, empty_chart, empty_chart_message, style
 from .trends import history_chart, thread_scaling_chart
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "compare_chart",
     "coverage_chart",
     "empty_chart",
+    "empty_chart_message",
     "heatmap_chart",
     "history_chart",
     "latest_values_chart",

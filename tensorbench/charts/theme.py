@@ -159,6 +159,15 @@ def empty_chart(message: str) -> alt.Chart:
     )
 
 
+def empty_chart_message(chart: Any) -> str | None:
+    """The message of a chart :func:`empty_chart` made, else None (a chart with something)."""
+    values = getattr(getattr(chart, "data", None), "values", None)
+    if isinstance(values, list) and len(values) == 1 and isinstance(values[0], dict):
+        if set(values[0]) == {"message"}:
+            return str(values[0]["message"])
+    return None
+
+
 def versions(envs: pd.DataFrame | None, machines: Mapping[str, Mapping] | None) -> dict:
     """(machine, env, framework) -> 'torch 2.3.0 · py3.11 · cpu X · OMP_NUM_THREADS=4'."""
     out: dict[tuple[str, str, str], str] = {}
