@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tensorbench.analysis.evaluation import scoring
+from tensorbench.analysis.evaluation import crossenv, scoring
 from tensorbench.analysis.evaluation.asvdetector import (
     asv_on_table,
     asv_regressions,
@@ -107,6 +107,66 @@ def test_merged_concatenates_per_series() -> None:
     assert a == {("x", 0): [1], ("x", 1): [2]}  # inputs untouched
 
 
+def env_table(runs: dict[tuple[str, str], range]) -> pd.DataFrame:
+    """One benchmark's flat series per (machine, env), over the commit orders each ran."""
+    frames = [
+        pd.DataFrame(
+            {
+                "machine": m,
+                "env": e,
+                "benchmark": "b.time_x",
+                "param_key": "",
+                "commit": [f"{i:040x}" for i in ran],
+                "commit_order": list(ran),
+                "value": 1.0,
+                "status": "ok",
+            }
+        )
+        for (m, e), ran in runs.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def flagged_rows(*rows: tuple[str, int, int, str]) -> pd.DataFrame:
+    """Detector rows: (machine, last good order, first bad order, direction), env "e"."""
+    return pd.DataFrame(
+        [
+            {
+                "machine": m,
+                "env": "e",
+                "benchmark": "b.time_x",
+                "param_key": "",
+                "last_good_commit": f"{lg:040x}",
+                "first_bad_commit": f"{fb:040x}",
+                "direction": d,
+            }
+            for m, lg, fb, d in rows
+        ]
+    )
+
+
+def test_agreement_counts_checkable_and_corroborated_rows_by_hand() -> None:
+    table = env_table({("a", "e"): range(100), ("b", "e"): range(100), ("c", "e"): range(40)})
+    rows = flagged_rows(
+        ("a", 49, 50, "worse"),  # b's range [53, 54] starts within 3 of it: corroborated
+        ("b", 52, 54, "worse"),  # and a's corroborates b's; first bad commits 4 apart
+        ("a", 79, 80, "worse"),  # b ran 80 steadily and flagged nothing there
+        ("c", 37, 38, "worse"),  # a and b ran 38 with 3 runs either side, flagged nothing
+        ("a", 19, 20, "better"),  # b's only partner there is the other direction
+        ("b", 19, 21, "worse"),
+    )
+    got = crossenv.agreement(rows, rows, table)
+    assert got["flagged"] == 6 and got["checkable"] == 6
+    assert got["mask_corr"].tolist() == [True, True, False, False, False, False]
+    assert got["corroborated"] == 2 and got["share"] == pytest.approx(2 / 6)
+    # "point": first bad commits 50 and 54 are more than AGREE_TOL (3) apart
+    assert got["corroborated_point"] == 0
+    # a row only c could check, after c stopped running, is not checkable
+    late = flagged_rows(("a", 69, 70, "worse"))
+    alone = env_table({("a", "e"): range(100), ("c", "e"): range(40)})
+    assert crossenv.agreement(late, late, alone)["checkable"] == 0
+
+
 # ------------------------------------------------------------------------------------------
 # asv's detector, one wrapper
 
@@ -187,6 +247,13 @@ def test_small_set_is_written_and_read_back_whole(small_evaluation: dict) -> Non
     assert len(table) == 20 * 8 * N_COMMITS
     assert (table["status"] == "ok").all() and table["value"].gt(0).all()
     assert table["commit_order"].nunique() == N_COMMITS
+    # the writer's columns read back where asv puts them: value = the samples' median, and
+    # the 99 % interval around it
+    c = cells[0]
+    point = table[(table["benchmark"] == c.name) & (table["commit_order"] == 17)]
+    point = point[point["param_key"] == "replicate=3"].iloc[0]
+    assert point.value == pytest.approx(np.median(c.samples[3, 17]))
+    assert point.ci_low < point.value < point.ci_high
 
 
 def test_both_detectors_find_the_large_steps_and_raise_no_alarm_on_flat_series(
