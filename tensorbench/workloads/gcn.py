@@ -465,17 +465,9 @@ def _dgl_mxnet(be, device, inputs, params):
             conv.weight.set_data(be.asarray(inputs[k], device))
             convs.append(conv)
         b1, b2 = BETAS
-        trainer = mx.gluon.Trainer(
-            [c.weight for c in convs],
-            "adam",
-            {
-                "learning_rate": params["lr"],
-                "wd": params["weight_decay"],
-                "beta1": b1,
-                "beta2": b2,
-                "epsilon": EPS,
-            },
-        )
+        settings = {"learning_rate": params["lr"], "wd": params["weight_decay"]}
+        settings.update(beta1=b1, beta2=b2, epsilon=EPS)
+        trainer = mx.gluon.Trainer([c.weight for c in convs], "adam", settings)
     p = float(params["dropout"])
     mx.random.seed(int(params["seed"]))
     loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
