@@ -148,6 +148,15 @@ def _bench_module():
         sys.path.remove(str(REPO))
 
 
+def test_warm_up_is_set_by_the_estimate_not_the_clock() -> None:
+    """Every run warms a point up with the same number of calls: 200 for cheap calls, fewer for
+    dear ones (400 M instructions in all), at least one."""
+    assert instructions.warmup_calls(1_400_000) == 200
+    assert instructions.warmup_calls(7_000_000) == 57
+    assert instructions.warmup_calls(5e9) == 1
+    assert instructions.warmup_calls(0) == 200
+
+
 def test_track_benchmark_skips_with_a_reason_without_a_count(tmp_path, monkeypatch) -> None:
     mod = _bench_module()
     bench = mod.InstructionsMatmul()

@@ -10,7 +10,8 @@ instructions of the point's timed callable only (the one asv times: ``case.timed
 How only the timed calls are counted: callgrind client requests. This process runs with
 instrumentation off (``--instr-atstart=no``: importing torch costs no counting), prepares and
 validates a point with ``tensorbench.asv_support.setup_case`` exactly as asv's benchmark process
-does, then switches instrumentation on, counts one call (the warm-up and the estimate), and
+does, then switches instrumentation on, counts one call (the estimate), runs up to 200 calls
+uncounted (some calls' counts creep over a process's first hundred), and
 counts two regions, of 1 and of 1 + N calls (each: zero the counters, make the calls with the
 garbage collector off as ``timeit`` and asv do, dump the counters with a label). Instructions
 per call = (second - first) / N: the difference holds N calls and nothing else. The client requests are callgrind's own macros from ``<valgrind/callgrind.h>`` (shipped
@@ -95,6 +96,14 @@ MAX_CALLS = 50
 # call over calls 3-16, 1.444 M over 17-66, 1.449 M over 67-166), so N must not depend on an
 # estimate that a small change of the code moves: the same point always gets the same N.
 FULL_CALLS_MAX = 2_000_000
+# Between the estimate and the counted regions a point runs uninstrumented (Valgrind's core
+# only, several times faster than callgrind's counting) for warmup_calls(estimate) calls: up to
+# WARMUP_CALLS, fewer for dear calls (WARMUP_INSTRUCTIONS in all), so the creep above has
+# flattened before anything is counted. The number depends on the estimate, an instruction count,
+# never on the clock: every run warms a point up alike (a time budget gave JAX's gcn_step 37
+# warm-up calls in one run and 32 in the next, and counts 1.4 % apart).
+WARMUP_CALLS = 200
+WARMUP_INSTRUCTIONS = 400_000_000
 # Points whose counts are not reproducible under valgrind: no instruction gate for them.
 UNSTABLE = {
     "dgl-mxnet:cpu": "DGL on MXNet's counts vary 2-9 % between runs under valgrind (its engine "
@@ -266,6 +275,11 @@ def _is_skip(exc: BaseException) -> bool:
     return isinstance(exc, NotImplementedError)
 
 
+def warmup_calls(estimate: float) -> int:
+    """Uncounted calls before the counted regions: ``WARMUP_INSTRUCTIONS`` worth, 1 to 200."""
+    return max(1, min(WARMUP_CALLS, int(WARMUP_INSTRUCTIONS // max(estimate, 1.0))))
+
+
 def measure_point(cg: _Callgrind, bench: str, params: list[Any], inject: float) -> dict[str, Any]:
     """Prepare one grid point as asv would and count its timed call (one record)."""
     from tensorbench import asv_support
@@ -281,11 +295,14 @@ def measure_point(cg: _Callgrind, bench: str, params: list[Any], inject: float) 
     fn = getattr(case, "timed_call", case.run)  # what asv times (run on older commits)
     cg.lib.tb_start_instrumentation()
     try:
-        # The estimate's call is also the warm-up: the counted calls follow a call that left
-        # whatever lazy state a first call after validation sets up.
         estimate = cg.count(fn, 1)
         calls = calls_for(estimate, inject)
         extra = math.ceil(inject * calls) if inject else 0
+        cg.lib.tb_stop_instrumentation()
+        rec["warmup_calls"] = warmup = warmup_calls(estimate)
+        for _ in range(warmup):
+            fn()
+        cg.lib.tb_start_instrumentation()
         # Two regions, of 1 and of 1 + N (+ injected) calls: their difference is N calls with
         # no per-region cost (the loop, ctypes, and work a framework does once per region,
         # ~95k instructions in MXNet), which would otherwise weigh 1/N on the figure
