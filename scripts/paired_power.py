@@ -136,6 +136,10 @@ def main() -> int:
             f"{run.processes} processes; " + ", ".join(line),
             flush=True,
         )
+        if args.json:  # after every trial: a run stopped early keeps the trials it finished
+            partial = {"trials_done": t + 1, "wall_s": time.monotonic() - start}
+            partial |= _tallies(counts, ratios, t_counts, log_ratios, rounds, processes)
+            args.json.write_text(json.dumps(partial, indent=2))
     wall = time.monotonic() - start
     per_process = wall / max(processes, 1)
     print()
@@ -166,18 +170,26 @@ def main() -> int:
         "wall_s": wall,
         "processes": processes,
         "seconds_per_process": per_process,
-        "rounds_per_trial": rounds,
-        "counts": {f"{n} {c}": dict(v) for (n, c), v in counts.items()},
-        "ratios": {f"{n} {c}": v for (n, c), v in ratios.items()},
-        "t_counts": {f"{n} {c}": dict(v) for (n, c), v in t_counts.items()},
-        "log_ratios": {f"{n} {c}": v for (n, c), v in log_ratios.items()},
         "accepted": ok_all,
     }
+    report |= _tallies(counts, ratios, t_counts, log_ratios, rounds, processes)
     if not args.no_quick_estimate:
         report["quick_estimate"] = quick_estimate(args.python, config)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 0 if ok_all else 1
+
+
+def _tallies(counts, ratios, t_counts, log_ratios, rounds, processes) -> dict:  # noqa: ANN001
+    """The verdict counts, ratios and raw per-round log ratios so far, keyed "point config"."""
+    return {
+        "processes": processes,
+        "rounds_per_trial": rounds,
+        "counts": {f"{n} {c}": dict(v) for (n, c), v in counts.items()},
+        "ratios": {f"{n} {c}": v for (n, c), v in ratios.items()},
+        "t_counts": {f"{n} {c}": dict(v) for (n, c), v in t_counts.items()},
+        "log_ratios": {f"{n} {c}": v for (n, c), v in log_ratios.items()},
+    }
 
 
 def quick_estimate(python: str, config: PairedConfig) -> dict:
