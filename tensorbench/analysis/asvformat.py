@@ -24,35 +24,34 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..paths import param_key
+from .asvfile import (
+    KNOWN_RESULT_COLUMNS,
+    MS_MAX,
+    MS_MIN,
+    RESULT_COLUMNS,
+    BadResultFile,
+    ResultFile,
+    is_ms_timestamp,
+    parse_json,
+    read_json,
+    read_result_file,
+    validated,
+    write_result_file,
+)
 from .resultcache import content_digest
 
-try:  # several times faster than json on asv's files; json remains for NaN and errors
-    import orjson
-except ImportError:  # pragma: no cover - a core dependency, absent only in odd installs
-    orjson = None
-
-# The result columns asv 0.6 writes, in its order (asv/results.py, Results.save); anything else
-# is foreign.
-RESULT_COLUMNS = (
-    "result",
-    "params",
-    "version",
-    "started_at",
-    "duration",
-    "stats_ci_99_a",
-    "stats_ci_99_b",
-    "stats_q_25",
-    "stats_q_75",
-    "stats_number",
-    "stats_repeat",
-    "samples",
-    "profile",
-)
-
-KNOWN_RESULT_COLUMNS = frozenset(RESULT_COLUMNS)
+# The format's public names are reachable here too: asvformat reads a whole results folder,
+# asvfile owns one file's format.
+__all__ = [
+    "KNOWN_RESULT_COLUMNS",
+    "RESULT_COLUMNS",
+    "ResultFile",
+    "SkippedFile",
+    "read_result_file",
+    "write_result_file",
+]
 
 _KIND_BY_TYPE = {"time": "time", "peakmemory": "peakmem", "memory": "mem", "track": "track"}
 
@@ -82,26 +81,6 @@ class SkippedFile:
 
 class _BadEntry(ValueError):
     """One benchmark entry in a result file is malformed."""
-
-
-class _BadFile(ValueError):
-    """A result file is not a readable asv result file."""
-
-
-def _read_json(path: str) -> Any:
-    with open(path, "rb") as f:
-        return _parse_json(f.read())
-
-
-def _parse_json(raw: bytes) -> Any:
-    # asv writes NaN (skipped) and Infinity, which orjson rejects; json's error messages (with
-    # line numbers) are the ones users see, so anything orjson refuses goes through json.
-    if orjson is not None and b"NaN" not in raw and b"Infinity" not in raw:
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(raw)
 
 
 def _literal(text: str, _cache: dict[str, Any] = {}) -> Any:  # noqa: B006 - deliberate memo
@@ -236,52 +215,6 @@ class _Combos:
         return start, len(combos)
 
 
-def _v1_to_v2(d: dict) -> dict:
-    """Result format 1 (asv < 0.5) in format 2's shape, after asv's Results.update_to_2."""
-    stats_keys = (
-        ("stats_ci_99_a", lambda z: z["ci_99"][0]),
-        ("stats_ci_99_b", lambda z: z["ci_99"][1]),
-        ("stats_q_25", lambda z: z.get("q_25")),
-        ("stats_q_75", lambda z: z.get("q_75")),
-    )
-    columns = ["result", "params", "version", "started_at"] + [k for k, _ in stats_keys]
-    columns.append("samples")
-    started = d.get("started_at") or {}
-    versions = d.get("benchmark_version") or {}
-    rows: dict[str, list] = {}
-    for name, value in d["results"].items():
-        if not isinstance(value, dict):
-            value = {"result": [value], "params": []}
-        result = value.get("result")
-        if not isinstance(result, list):
-            result = [result]
-        stats = value.get("stats")
-        if stats is not None and not isinstance(stats, list):
-            stats = [stats]
-        row: list[Any] = [
-            result,
-            value.get("params") or [],
-            versions.get(name) if isinstance(versions, dict) else None,
-            started.get(name) if isinstance(started, dict) else None,
-        ]
-        for _, getter in stats_keys:
-            if stats is None:
-                row.append(None)
-            else:
-                try:
-                    row.append([getter(z) if isinstance(z, dict) else None for z in stats])
-                except (KeyError, IndexError, TypeError):
-                    row.append(None)
-        row.append(value.get("samples"))
-        rows[name] = row
-    out = {k: d[k] for k in ("commit_hash", "date", "params", "python", "requirements")}
-    out["env_name"] = d.get("env_name") or ""
-    out["env_vars"] = d.get("env_vars") or {}
-    out["result_columns"] = columns
-    out["results"] = rows
-    return out
-
-
 def _as_column(value: Any, n: int, what: str) -> list:
     """A per-combination column of an entry: None -> n Nones; otherwise a list of length n."""
     if value is None:
@@ -372,8 +305,8 @@ class _FileRows:
             raise _BadEntry(f"result has {len(result)} values for {n} parameter combinations")
         if (
             started is not None
-            and not (type(started) is int and _MS_MIN <= started <= _MS_MAX)
-            and not _is_ms_timestamp(started)
+            and not (type(started) is int and MS_MIN <= started <= MS_MAX)
+            and not is_ms_timestamp(started)
         ):
             raise _BadEntry("started_at is not a timestamp in ms")
         # Validate every column before extending any, so a bad entry leaves no partial rows.
@@ -481,56 +414,11 @@ class _FileResult:
     digest: str = ""  # of the bytes parsed: the cache checks a suspect file's content by it
 
 
-def _header(d: Any) -> dict:
-    if not isinstance(d, dict):
-        raise _BadFile(f"not an asv result file (top level is a {type(d).__name__})")
-    version = d.get("version")
-    if version == 1:
-        try:
-            d = _v1_to_v2(d)
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise _BadFile(f"result format 1 file missing or malformed {exc}") from None
-    elif version != 2:
-        raise _BadFile(f"not an asv result file (format version {version!r}; 1 and 2 are read)")
-    for key, types in (
-        ("commit_hash", str),
-        ("results", dict),
-        ("result_columns", list),
-    ):
-        if key not in d:
-            raise _BadFile(f"not an asv result file (missing key {key!r})")
-        if not isinstance(d[key], types):
-            raise _BadFile(f"{key!r} is a {type(d[key]).__name__}")
-    if not all(isinstance(c, str) for c in d["result_columns"]):
-        raise _BadFile("'result_columns' is not a list of strings")
-    unknown = [c for c in d["result_columns"] if c not in KNOWN_RESULT_COLUMNS]
-    if unknown:
-        raise _BadFile(f"unknown result column {unknown[0]!r}")
-    date = d.get("date")
-    if date is not None and not _is_ms_timestamp(date):
-        raise _BadFile(f"'date' is not a timestamp in ms: {str(date)[:40]!r}")
-    return d
-
-
-# Timestamps pandas can hold (years 1677-2262), in ms; NaN stands for "unknown".
-_MS_MIN = pd.Timestamp.min.value // 1_000_000 + 1
-
-_MS_MAX = pd.Timestamp.max.value // 1_000_000 - 1
-
-
-def _is_ms_timestamp(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return _MS_MIN <= value <= _MS_MAX
-
-
 def _read_result_file(path: str, machine: str, ctx: _Context) -> _FileResult | None:
     try:
         with open(path, "rb") as f:
             raw = f.read()
-        d = _header(_parse_json(raw))
+        d = validated(parse_json(raw))
     except (OSError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         ctx.skipped.append(SkippedFile(path, _reason(exc)))
         return None
@@ -598,7 +486,7 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
         return "JSON nested too deeply"
     if isinstance(exc, TypeError | ValueError | OverflowError) and not isinstance(
-        exc, _BadFile | _BadEntry
+        exc, BadResultFile | _BadEntry
     ):
         return f"value of the wrong type ({exc})"
     return str(exc)
@@ -609,7 +497,7 @@ def _read_benchmarks(root: Path, skipped: list[SkippedFile]) -> dict[str, dict]:
     if not path.is_file():
         return {}
     try:
-        d = _read_json(str(path))
+        d = read_json(path)
     except (OSError, ValueError, RecursionError) as exc:
         skipped.append(SkippedFile(str(path), _reason(exc)))
         return {}
@@ -628,7 +516,7 @@ def _read_machine(folder: Path, skipped: list[SkippedFile]) -> tuple[str, dict]:
     if not path.is_file():
         return folder.name, {}
     try:
-        d = _read_json(str(path))
+        d = read_json(path)
     except (OSError, ValueError, RecursionError) as exc:
         skipped.append(SkippedFile(str(path), _reason(exc)))
         return folder.name, {}

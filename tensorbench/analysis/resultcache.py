@@ -113,7 +113,7 @@ def _reader_key() -> str:
     version = str(getattr(sys.modules.get("tensorbench"), "__version__", ""))
     h = hashlib.sha1(version.encode())
     here = Path(__file__).parent
-    for name in ("asvformat.py", "results.py", "resultcache.py", "listing.py"):
+    for name in ("asvfile.py", "asvformat.py", "results.py", "resultcache.py", "listing.py"):
         try:
             h.update((here / name).read_bytes())
         except OSError:
