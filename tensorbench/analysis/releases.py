@@ -1,0 +1,275 @@
+"""Framework releases as an axis: which release is fastest, and which step between two releases
+changed a workload.
+
+A release run times the suite at one commit in one environment per release of a framework
+(torch 2.11, 2.12, ...); every result file records the versions it ran with (asv's
+``requirements`` and tensorbench's own facts, `results.framework_versions`). Here those
+environments become an ordered axis, per machine and commit: the series of one point (benchmark
+and parameters) over the releases of one framework, ordered by version (2.10 after 2.9,
+pre-releases before their release: PEP 440 via ``packaging``, as pip orders them).
+
+A change between consecutive releases is the ratio of the two values with an interval: each
+value carries asv's 99 % interval (with tensorbench's between-process part where the file has
+it), and the log ratio's half-width is the two half-widths added in quadrature. It is flagged
+when the ratio is at least ``threshold`` away from 1 and its interval excludes 1. What else
+differed between the two environments (another framework's version, the BLAS) is listed with
+the change: a release step that also changed NumPy is not torch's alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+from packaging.version import InvalidVersion, Version
+
+from ..errors import InputError
+
+__all__ = [
+    "ReleaseChange",
+    "ReleaseSet",
+    "parse_releases",
+    "release_axis",
+    "release_changes",
+    "sort_versions",
+    "version_key",
+]
+
+# Frameworks a release axis can vary (the pip name: what `pip install NAME==VERSION` takes).
+FRAMEWORKS = ("torch", "numpy", "jax", "scipy", "dgl", "mxnet")
+
+
+@dataclass(frozen=True)
+class ReleaseSet:
+    """One framework and the releases to run it at, in version order."""
+
+    framework: str
+    versions: tuple[str, ...]
+
+    def requirement(self, version: str) -> str:
+        """The pip requirement of one release: ``torch==2.12``."""
+        return f"{self.framework}=={version}"
+
+
+def version_key(version: str) -> Version:
+    """The ordering key of a release (PEP 440); an unreadable one is bad input naming it."""
+    try:
+        return Version(str(version).strip())
+    except InvalidVersion:
+        raise InputError(
+            f"{version!r} is not a release version (e.g. 2.12, 1.26.4, 2.0.0rc1)"
+        ) from None
+
+
+def sort_versions(versions: Iterable[str]) -> list[str]:
+    """Versions in release order: 2.9 < 2.10, 2.0.0rc1 < 2.0.0; duplicates (2.1 = 2.1.0) once."""
+    seen: dict[Version, str] = {}
+    for v in versions:
+        seen.setdefault(version_key(v), str(v).strip())
+    return [seen[k] for k in sorted(seen)]
+
+
+def parse_releases(texts: Sequence[str]) -> list[ReleaseSet]:
+    """``["torch=2.11,2.12", "numpy=1.26,2.1"]`` -> one `ReleaseSet` per framework.
+
+    Several frameworks form a list, not a product: each is varied alone, the others staying as
+    the base environment has them (a product of 4 torch x 3 NumPy releases would be 12
+    environments, most of which no user runs).
+    """
+    sets: dict[str, ReleaseSet] = {}
+    for text in texts:
+        name, sep, rest = str(text).partition("=")
+        name = name.strip().lower()
+        if not sep or not name or not rest.strip():
+            raise InputError(
+                f"--releases {text!r}: expected FRAMEWORK=V1,V2 (e.g. torch=2.11,2.12)"
+            )
+        if name not in FRAMEWORKS:
+            raise InputError(
+                f"--releases {text!r}: unknown framework {name!r} (one of {', '.join(FRAMEWORKS)})"
+            )
+        if name in sets:
+            raise InputError(f"--releases names {name} twice")
+        versions = sort_versions(v for v in rest.split(",") if v.strip())
+        if len(versions) < 2:
+            raise InputError(f"--releases {text!r}: give at least two releases to compare")
+        sets[name] = ReleaseSet(name, tuple(versions))
+    return list(sets.values())
+
+
+def _env_versions(versions: pd.DataFrame) -> dict[tuple[str, str], dict[str, str]]:
+    """(machine, env) -> {package: version}; tensorbench's facts win over asv's pins (they are
+    what imported, where a pin may be empty)."""
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    if versions.empty:
+        return out
+    ordered = versions.assign(_rank=(versions["source"] == "tensorbench facts").astype(int))
+    for row in ordered.sort_values("_rank").itertuples(index=False):
+        pkgs = out.setdefault((row.machine, row.env), {})
+        if row.version != "(unpinned)" or row.package not in pkgs:
+            pkgs[row.package] = row.version
+    return out
+
+
+def release_axis(table: pd.DataFrame, versions: pd.DataFrame, framework: str) -> pd.DataFrame:
+    """The ok timing rows of every environment that records ``framework``'s version, with a
+    ``release`` column, ordered by machine, commit, benchmark, parameters and release.
+
+    ``versions`` is `results.framework_versions` of the database's envs. Environments whose
+    version of the framework is not a release version (a local build, "(unpinned)") are left
+    out: they have no place on the axis.
+    """
+    env_versions = _env_versions(versions)
+    release: dict[tuple[str, str], str] = {}
+    for key, pkgs in env_versions.items():
+        v = pkgs.get(framework)
+        if v is None:
+            continue
+        try:
+            version_key(v)
+        except InputError:
+            continue
+        release[key] = v
+    cols = [*table.columns, "release"]
+    if table.empty or not release:
+        return pd.DataFrame(columns=cols)
+    rows = table[(table["status"] == "ok") & (table["kind"] == "time")]
+    keys = list(zip(rows["machine"].astype(str), rows["env"].astype(str), strict=True))
+    rows = rows.assign(release=[release.get(k) for k in keys])
+    rows = rows[rows["release"].notna()]
+    rows = rows.assign(_order=[version_key(v) for v in rows["release"]])
+    rows = rows.sort_values(
+        ["machine", "commit", "benchmark", "param_key", "_order"], kind="stable"
+    )
+    return rows.drop(columns="_order").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class ReleaseChange:
+    """One step between consecutive releases of a framework, for one point."""
+
+    framework: str
+    before: str
+    after: str
+    machine: str
+    commit: str
+    benchmark: str
+    param_key: str
+    label: str  # "conv2d 32 float32 eager" style: what the point is
+    ratio: float  # after / before; > 1: the newer release is slower
+    low: float
+    high: float
+    also_changed: tuple[str, ...] = field(default=())  # "numpy 2.1.0 -> 2.2.0", ...
+
+    @property
+    def slower(self) -> bool:
+        return self.ratio > 1
+
+    def describe(self) -> str:
+        """``torch 2.14 -> 2.15: conv2d 32 float32 eager +12 % [8, 16]``."""
+        pct = (self.ratio - 1) * 100
+        lo, hi = (self.low - 1) * 100, (self.high - 1) * 100
+        text = (
+            f"{self.framework} {self.before} -> {self.after}: {self.label} {pct:+.0f} % "
+            f"[{lo:+.0f}, {hi:+.0f}]"
+        )
+        if self.also_changed:
+            text += f" (also changed: {', '.join(self.also_changed)})"
+        return text
+
+
+def _half_width(value: float, low: float, high: float) -> float:
+    """Half the log width of a value's interval; NaN when the file recorded none usable."""
+    if not (low > 0 and high > 0 and high >= low and value > 0):
+        return math.nan
+    return (math.log(high) - math.log(low)) / 2
+
+
+def _present(value: object) -> bool:
+    return value is not None and str(value) not in ("", "nan", "None")
+
+
+def _label(row: dict) -> str:
+    """``conv2d torch:cpu 32 float32 eager``: workload, backend:device, size, dtype, mode."""
+    parts = [str(row.get("workload") or row["benchmark"])]
+    backend, device = row.get("backend"), row.get("device")
+    if _present(backend):
+        parts.append(f"{backend}:{device}" if _present(device) else str(backend))
+    size = row.get("size")
+    if _present(size):
+        parts.append(str(int(size)) if isinstance(size, float) and size.is_integer() else str(size))
+    parts += [str(row[k]) for k in ("dtype", "mode") if _present(row.get(k))]
+    return " ".join(parts)
+
+
+def release_changes(
+    table: pd.DataFrame,
+    versions: pd.DataFrame,
+    framework: str,
+    threshold: float = 0.05,
+) -> list[ReleaseChange]:
+    """Every change between consecutive releases of ``framework`` above ``threshold`` whose
+    interval excludes 1, largest first.
+
+    A point missing at a release (skipped, failed) is compared across the gap: its neighbours
+    on the axis are the releases that ran it. Where a value has no interval the change is not
+    flagged (nothing says it is more than noise).
+    """
+    axis = release_axis(table, versions, framework)
+    if axis.empty:
+        return []
+    env_versions = _env_versions(versions)
+    out: list[ReleaseChange] = []
+    for _, rows in axis.groupby(
+        ["machine", "commit", "benchmark", "param_key"], observed=True, sort=False
+    ):
+        prev = None
+        for row in rows.drop_duplicates("release", keep="last").to_dict("records"):
+            if prev is not None:
+                change = _step(prev, row, framework, env_versions, threshold)
+                if change is not None:
+                    out.append(change)
+            prev = row
+    out.sort(key=lambda c: -abs(math.log(c.ratio)))
+    return out
+
+
+def _step(
+    a: dict,
+    b: dict,
+    framework: str,
+    env_versions: dict[tuple[str, str], dict[str, str]],
+    threshold: float,
+) -> ReleaseChange | None:
+    va, vb = float(a["value"]), float(b["value"])
+    ha = _half_width(va, float(a["ci_low"]), float(a["ci_high"]))
+    hb = _half_width(vb, float(b["ci_low"]), float(b["ci_high"]))
+    if not (va > 0 and vb > 0) or math.isnan(ha) or math.isnan(hb):
+        return None
+    log_ratio = math.log(vb / va)
+    half = math.hypot(ha, hb)
+    if abs(log_ratio) < math.log1p(threshold) or abs(log_ratio) <= half:
+        return None
+    before = env_versions.get((str(a["machine"]), str(a["env"])), {})
+    after = env_versions.get((str(b["machine"]), str(b["env"])), {})
+    also = tuple(
+        f"{p} {before.get(p, '-')} -> {after.get(p, '-')}"
+        for p in sorted(set(before) | set(after))
+        if p != framework and before.get(p) != after.get(p)
+    )
+    return ReleaseChange(
+        framework=framework,
+        before=str(a["release"]),
+        after=str(b["release"]),
+        machine=str(a["machine"]),
+        commit=str(a["commit"]),
+        benchmark=str(a["benchmark"]),
+        param_key=str(a["param_key"]),
+        label=_label(b),
+        ratio=math.exp(log_ratio),
+        low=math.exp(log_ratio - half),
+        high=math.exp(log_ratio + half),
+        also_changed=also,
+    )

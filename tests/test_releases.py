@@ -1,0 +1,157 @@
+"""Framework releases as an axis: version order, release sets, and release-to-release changes
+found in a results database written as asv writes one."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from tensorbench.analysis.asvfile import write_result_file
+from tensorbench.analysis.releases import (
+    ReleaseSet,
+    parse_releases,
+    release_axis,
+    release_changes,
+    sort_versions,
+)
+from tensorbench.analysis.results import framework_versions, load_results
+from tensorbench.errors import InputError
+
+BENCH = "bench_array.Conv2d.time_conv2d"
+PARAMS = [["'numpy:cpu'", "'torch:cpu'"], ["32"], ["'float32'"]]
+COMMIT = "c" * 40
+
+
+def test_versions_sort_as_releases_not_as_text() -> None:
+    got = sort_versions(["2.10", "2.9", "2.10.0rc1", "2.1", "2.1.0", "1.26.4"])
+    assert got == ["1.26.4", "2.1", "2.9", "2.10.0rc1", "2.10"]
+    with pytest.raises(InputError, match="'latest' is not a release version"):
+        sort_versions(["2.1", "latest"])
+
+
+def test_release_sets_are_parsed_per_framework_in_version_order() -> None:
+    sets = parse_releases(["torch=2.12,2.10,2.11", "NumPy=2.1,1.26"])
+    assert sets == [
+        ReleaseSet("torch", ("2.10", "2.11", "2.12")),
+        ReleaseSet("numpy", ("1.26", "2.1")),
+    ]
+    assert sets[0].requirement("2.11") == "torch==2.11"
+    for bad, message in [
+        ("torch", "expected FRAMEWORK=V1,V2"),
+        ("tensorflow=2.1,2.2", "unknown framework 'tensorflow'"),
+        ("torch=2.1", "at least two releases"),
+        ("torch=2.1,two", "'two' is not a release version"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            parse_releases([bad])
+    with pytest.raises(InputError, match="names torch twice"):
+        parse_releases(["torch=2.1,2.2", "torch=2.3,2.4"])
+
+
+def write_release_db(root: Path, torch_ms: dict[str, float], numpy_by_release=None) -> Path:
+    """One machine, one commit, one environment per torch release; conv2d 32 float32 on NumPy
+    (1.0 ms everywhere) and on torch (``torch_ms`` per release), each with a +-1 % interval."""
+    numpy_by_release = numpy_by_release or {}
+    (root / "m1").mkdir(parents=True)
+    (root / "m1" / "machine.json").write_text(
+        json.dumps({"machine": "m1", "cpu": "Synthetic", "num_cpu": "2", "version": 1})
+    )
+    (root / "benchmarks.json").write_text(
+        json.dumps(
+            {
+                BENCH: {
+                    "name": BENCH,
+                    "type": "time",
+                    "unit": "seconds",
+                    "param_names": ["backend", "size", "dtype"],
+                    "params": PARAMS,
+                    "version": "1",
+                },
+                "version": 2,
+            }
+        )
+    )
+    for i, (release, ms) in enumerate(torch_ms.items()):
+        numpy = numpy_by_release.get(release, "2.1.3")
+        env = f"virtualenv-py3.11-numpy{numpy}-torch{release}"
+        values = [1.0e-3, ms * 1e-3]
+        header = {
+            "commit_hash": COMMIT,
+            "env_name": env,
+            "date": 1_700_000_000_000,
+            "params": {"machine": "m1", "python": "3.11"},
+            "python": "3.11",
+            "requirements": {"numpy": numpy, "torch": release},
+            "env_vars": {},
+            "durations": {},
+        }
+        row = {
+            "result": values,
+            "params": PARAMS,
+            "version": "1",
+            "started_at": 1_700_000_000_000 + i,
+            "duration": 1.0,
+            "stats_ci_99_a": [v * 0.99 for v in values],
+            "stats_ci_99_b": [v * 1.01 for v in values],
+        }
+        write_result_file(root / "m1" / f"{COMMIT[:8]}-{env}.json", header, {BENCH: row})
+    return root
+
+
+def test_a_known_release_step_is_found_with_its_interval(tmp_path: Path) -> None:
+    """torch 2.13 makes conv2d 15 % slower and 2.14 keeps it: one change, 2.12 -> 2.13, with
+    an interval around +15 %; NumPy's point, the same in every environment, shows nothing."""
+    root = write_release_db(
+        tmp_path / "results", {"2.11.0": 1.0, "2.12.0": 1.0, "2.13.0": 1.15, "2.14.0": 1.15}
+    )
+    db = load_results(root)
+    versions = framework_versions(db.envs)
+    axis = release_axis(db.table, versions, "torch")
+    torch_rows = axis[axis["backend"] == "torch"]
+    assert list(torch_rows["release"]) == ["2.11.0", "2.12.0", "2.13.0", "2.14.0"]
+    changes = release_changes(db.table, versions, "torch", threshold=0.05)
+    assert len(changes) == 1
+    (step,) = changes
+    assert (step.before, step.after) == ("2.12.0", "2.13.0")
+    assert step.ratio == pytest.approx(1.15, rel=1e-6)
+    half = math.hypot(math.log(1.01 / 0.99) / 2, math.log(1.01 / 0.99) / 2)
+    assert step.low == pytest.approx(1.15 * math.exp(-half), rel=1e-6)
+    assert step.high == pytest.approx(1.15 * math.exp(half), rel=1e-6)
+    assert (
+        step.describe()
+        == "torch 2.12.0 -> 2.13.0: conv2d torch:cpu 32 float32 eager +15 % [+13, +17]"
+    )
+
+
+def test_versions_order_the_axis_not_the_file_order(tmp_path: Path) -> None:
+    """2.10 comes after 2.9 (as text it sorts first), so the step reads 2.9 -> 2.10."""
+    root = write_release_db(tmp_path / "results", {"2.10.0": 2.0, "2.9.0": 1.0, "2.8.0": 1.0})
+    db = load_results(root)
+    (step,) = release_changes(db.table, framework_versions(db.envs), "torch")
+    assert (step.before, step.after, round(step.ratio, 6)) == ("2.9.0", "2.10.0", 2.0)
+
+
+def test_a_step_that_also_changed_another_framework_says_so(tmp_path: Path) -> None:
+    root = write_release_db(
+        tmp_path / "results",
+        {"2.11.0": 1.0, "2.12.0": 0.8},
+        numpy_by_release={"2.12.0": "2.2.0"},
+    )
+    db = load_results(root)
+    (step,) = release_changes(db.table, framework_versions(db.envs), "torch")
+    assert step.ratio == pytest.approx(0.8) and not step.slower
+    assert step.also_changed == ("numpy 2.1.3 -> 2.2.0",)
+    assert "(also changed: numpy 2.1.3 -> 2.2.0)" in step.describe()
+
+
+def test_changes_inside_the_threshold_or_the_interval_are_not_listed(tmp_path: Path) -> None:
+    root = write_release_db(tmp_path / "results", {"2.11.0": 1.0, "2.12.0": 1.03, "2.13.0": 1.0})
+    db = load_results(root)
+    versions = framework_versions(db.envs)
+    assert release_changes(db.table, versions, "torch", threshold=0.05) == []
+    # +3 % is outside a 1 % threshold, but the intervals (+-1 % each) leave it at +3 % [1.6, 4.5]
+    assert len(release_changes(db.table, versions, "torch", threshold=0.01)) == 2
+    assert release_changes(db.table, versions, "jax") == []  # no environment records jax
