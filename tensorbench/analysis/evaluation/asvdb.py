@@ -2,7 +2,8 @@
 
 benchmarks.json, machine.json and one result file per commit with asv's statistics
 (``stats_ci_99_a/b``, quartiles, samples) computed by asv_runner as asv does, so the
-evaluation reads the histories through the same reader as any real database.
+evaluation reads the histories through the same reader as any real database. The result
+files go through the format's one writer, `asvformat.write_result_file`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..asvformat import RESULT_COLUMNS
+from ..asvformat import write_result_file
 from .synthetic import Cell, commit_hash
 
 MACHINE = "evalbox"
@@ -68,9 +69,8 @@ def write_asv_db(root: Path, cells: list[Cell]) -> None:
     )
     n_commits = cells[0].samples.shape[1]
     for i in range(n_commits):
-        rows = {c.name: _row(c, i, benchmarks[c.name]["params"]) for c in cells}
         commit = commit_hash(i)
-        doc = {
+        header = {
             "commit_hash": commit,
             "env_name": ENV,
             "date": _T0_MS + i * 3_600_000,
@@ -78,11 +78,7 @@ def write_asv_db(root: Path, cells: list[Cell]) -> None:
             "python": "3.11",
             "requirements": {},
             "env_vars": {},
-            "result_columns": RESULT_COLUMNS,
-            "results": {
-                name: [row.get(col) for col in RESULT_COLUMNS] for name, row in rows.items()
-            },
             "durations": {},
-            "version": 2,
         }
-        (root / MACHINE / f"{commit[:8]}-{ENV}.json").write_text(json.dumps(doc))
+        rows = {c.name: _row(c, i, benchmarks[c.name]["params"]) for c in cells}
+        write_result_file(root / MACHINE / f"{commit[:8]}-{ENV}.json", header, rows)
