@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 GRAPH_DIR = REPO.parent / "shared" / "data" / "graphs"
@@ -116,31 +117,33 @@ def run_asv(
         hint = " (run without --json to see its output)" if quiet else ""
         print(f"error: asv run exited {code} and wrote no result{hint}", file=sys.stderr)
         raise SystemExit(3)
+    return timed_points(files[0], results / "benchmarks.json")
+
+
+def timed_points(path: Path, benchmarks_json: Path) -> dict[tuple, tuple[Any, Any]]:
+    """(grid key, backend, size, dtype) -> (asv's value, its calls per sample) for each timed
+    point of one result file; benchmarks.json says which benchmarks are timed."""
+    from tensorbench.analysis.asvfile import (
+        benchmark_kind,
+        combinations,
+        param_value,
+        read_result_file,
+    )
     from tensorbench.asv.grid import grid_key
 
-    data = json.loads(files[0].read_text())
+    rf = read_result_file(path)
     # what each benchmark is, as stored: its kind by asv, its grid entry by the package
-    kinds = json.loads((results / "benchmarks.json").read_text())
-    cols = data["result_columns"]
+    specs = json.loads(benchmarks_json.read_text())
     out = {}
-    for name, row in data["results"].items():
+    for name, row in rf.rows.items():
         key = grid_key(name)
-        if key is None or kinds.get(name, {}).get("type") != "time":
+        if key is None or benchmark_kind(name, specs.get(name)) != "time":
             continue
-        rec = dict(zip(cols, row, strict=False))
         for combo, value, number in zip(
-            _combos(rec["params"]), rec["result"], rec.get("stats_number") or [], strict=False
+            combinations(row["params"]), row["result"], row["stats_number"], strict=False
         ):
-            out[(key, *combo[:3])] = (value, number)
+            out[(key, *(param_value(v) for v in combo[:3]))] = (value, number)
     return out
-
-
-def _combos(params: list[list[str]]) -> list[tuple]:
-    """asv's parameter texts (reprs, e.g. "'numpy:cpu'") back to values, per combination."""
-    import ast
-    import itertools
-
-    return [tuple(ast.literal_eval(v) for v in c) for c in itertools.product(*params)]
 
 
 def audit_backend(backend: str, args: argparse.Namespace, folder: Path) -> list[dict]:

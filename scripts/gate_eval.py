@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tensorbench.analysis.asvfile import write_result_file
 from tensorbench.analysis.regressions import find_regressions
 from tensorbench.analysis.results import load_results
 from tensorbench.asv.bisect import bisect, confirm
@@ -95,7 +96,7 @@ def write_results(dest: Path, commits: list[str], works: list[int], blips: set[i
         host = 1 + rng.uniform(0.05, 0.10) if i in blips else 1.0
         value = works[i] * 2e-8 * host * (1 + 0.01 * rng.standard_normal())
         date = 1_735_689_600_000 + i * 86_400_000
-        data = {
+        header = {
             "commit_hash": commit,
             "env_name": "existing-main",
             "date": date,
@@ -103,12 +104,11 @@ def write_results(dest: Path, commits: list[str], works: list[int], blips: set[i
             "python": "3.11",
             "requirements": {},
             "env_vars": {},
-            "result_columns": ["result", "params", "version", "started_at", "duration"],
-            "results": {BENCH: [[value], params, "1", date, 1.0]},
             "durations": {},
-            "version": 2,
         }
-        (dest / "m" / f"{commit[:8]}-existing-main.json").write_text(json.dumps(data))
+        row = {"result": [value], "params": params, "version": "1", "started_at": date}
+        row["duration"] = 1.0
+        write_result_file(dest / "m" / f"{commit[:8]}-existing-main.json", header, {BENCH: row})
 
 
 def main(argv: list[str] | None = None) -> int:

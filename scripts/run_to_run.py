@@ -12,12 +12,13 @@ Usage: python scripts/run_to_run.py RUN1 RUN2 ... [--limit 0.03] [--min-seconds 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import math
 import statistics
 import sys
 from pathlib import Path
+
+from tensorbench.analysis.asvfile import combinations, read_result_file
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,18 +37,15 @@ def benchmark_types(path: Path) -> dict[str, str]:
 
 def medians(path: Path) -> dict[tuple[str, str, str], float]:
     """(env, benchmark, params) -> median seconds, for every timed, non-null point of a file."""
-    data = json.loads(path.read_text())
+    rf = read_result_file(path)
     types = benchmark_types(path)
-    cols = data["result_columns"]
     out = {}
-    for name, row in data["results"].items():
+    for name, row in rf.rows.items():
         if types.get(name) != "time":
             continue
-        rec = dict(zip(cols, row, strict=False))
-        combos = itertools.product(*rec["params"]) if rec["params"] else [()]
-        for combo, value in zip(combos, rec["result"] or [], strict=False):
+        for combo, value in zip(combinations(row["params"]), row["result"], strict=False):
             if value is not None and not (isinstance(value, float) and math.isnan(value)):
-                out[(data["env_name"], name, ", ".join(combo))] = float(value)
+                out[(rf.header["env_name"], name, ", ".join(combo))] = float(value)
     return out
 
 

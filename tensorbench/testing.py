@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .analysis.asvformat import _literal
+from .analysis.asvfile import combinations, param_value, write_result_file
 from .paths import param_key
 
 # Sustained GFLOP/s per framework on a CPU in the synthetic model (x20 on a GPU): plausible,
@@ -142,7 +142,7 @@ def write_synthetic_results(
         own = {k: np.exp(np.log(v) * side.uniform(0.8, 1.25, v.shape)) for k, v in shared.items()}
         level = {k: np.cumprod(v, axis=0) for k, v in own.items()}
         for c_i in ran.tolist():
-            results: dict[str, list] = {}
+            results: dict[str, dict[str, Any]] = {}
             for w_i, (name, (_, _, params)) in enumerate(grids.items()):
                 value = base[name] * (1 + where.noise * rng.standard_normal(base[name].size))
                 value *= 1 + (w_i % len(workloads)) / 4
@@ -154,17 +154,14 @@ def write_synthetic_results(
                     value[: value.size // len(backends)] *= regression  # first backend regresses
                 started = _T0 + c_i * _DAY + 60_000 * (w_i + 1)
                 results[name] = _synthetic_row(value, params, benchmarks[name]["version"], started)
-            data = _synthetic_file(hashes[c_i], _T0 + c_i * _DAY, where, results, skip)
+            header = _synthetic_header(hashes[c_i], _T0 + c_i * _DAY, where, skip)
             name = f"{hashes[c_i][:8]}-{where.env}.json"
-            (root / where.machine / name).write_text(json.dumps(data))
+            write_result_file(root / where.machine / name, header, results)
     return root
 
 
 _T0 = 1_735_689_600_000  # 2025-01-01 UTC, in ms like asv
 _DAY = 86_400_000
-_COLUMNS = ["result", "params", "version", "started_at", "duration"]
-_COLUMNS += ["stats_ci_99_a", "stats_ci_99_b", "stats_q_25", "stats_q_75"]
-_COLUMNS += ["stats_number", "stats_repeat"]
 
 
 def _synthetic_grids(
@@ -230,11 +227,8 @@ def _synthetic_base(
     skip: dict[str, dict[str, str]] = {}
     for name, (workload, pnames, params) in grids.items():
         times, reasons = [], {}
-        combos: list[tuple] = [()]
-        for values in params:
-            combos = [c + (v,) for c in combos for v in values]
-        for combo in combos:
-            values = {k: _literal(v) for k, v in zip(pnames, combo, strict=True)}
+        for combo in combinations(params):
+            values = {k: param_value(v) for k, v in zip(pnames, combo, strict=True)}
             times.append(
                 _synth_time(workload, values["backend"], values["size"], values.get("threads"))
             )
@@ -276,31 +270,28 @@ def _host_level(
     return level
 
 
-def _synthetic_row(values: np.ndarray, params: list, version: str, started: int) -> list:
-    """One benchmark's row of a result file (asv format 2, `_COLUMNS`)."""
+def _synthetic_row(values: np.ndarray, params: list, version: str, started: int) -> dict[str, Any]:
+    """One benchmark's row of a result file, by column name."""
     out = [float(f"{v:.6g}") if math.isfinite(v) else math.nan for v in values]
-    return [
-        out,
-        params,
-        version,
-        started,
-        1.5,
-        [float(f"{v * 0.98:.5g}") for v in out],
-        [float(f"{v * 1.02:.5g}") for v in out],
-        [float(f"{v * 0.99:.5g}") for v in out],
-        [float(f"{v * 1.01:.5g}") for v in out],
-        [10] * len(out),
-        [5] * len(out),
-    ]
+    return {
+        "result": out,
+        "params": params,
+        "version": version,
+        "started_at": started,
+        "duration": 1.5,
+        "stats_ci_99_a": [float(f"{v * 0.98:.5g}") for v in out],
+        "stats_ci_99_b": [float(f"{v * 1.02:.5g}") for v in out],
+        "stats_q_25": [float(f"{v * 0.99:.5g}") for v in out],
+        "stats_q_75": [float(f"{v * 1.01:.5g}") for v in out],
+        "stats_number": [10] * len(out),
+        "stats_repeat": [5] * len(out),
+    }
 
 
-def _synthetic_file(
-    commit: str,
-    date: int,
-    where: SyntheticEnv,
-    results: dict[str, list],
-    skip: dict[str, dict[str, str]],
+def _synthetic_header(
+    commit: str, date: int, where: SyntheticEnv, skip: dict[str, dict[str, str]]
 ) -> dict[str, Any]:
+    """A result file's fields other than its results."""
     return {
         "commit_hash": commit,
         "env_name": where.env,
@@ -309,8 +300,6 @@ def _synthetic_file(
         "python": "3.11",
         "requirements": {"numpy": "2.1.3", "torch": "2.5.1", "jax": "0.4.35"},
         "env_vars": {"OMP_NUM_THREADS": "2"},
-        "result_columns": _COLUMNS,
-        "results": results,
         "durations": {},
         "tensorbench": {
             "suites": ["synthetic"],
@@ -318,7 +307,6 @@ def _synthetic_file(
             "facts": {"numpy": {"blas": "openblas 0.3.27"}},
             "skip_reasons": {k: v for k, v in skip.items() if v},
         },
-        "version": 2,
     }
 
 
@@ -370,9 +358,6 @@ def write_asv_shaped_results(
     (root / "benchmarks.json").write_text(json.dumps({**specs, "version": 2}))
     hashes = [hashlib.sha1(f"shaped{seed}:{i}".encode()).hexdigest() for i in range(commits)]
     t0 = 1_600_000_000_000
-    columns = ["result", "params", "version", "started_at", "duration"]
-    columns += ["stats_ci_99_a", "stats_ci_99_b", "stats_q_25", "stats_q_75"]
-    columns += ["stats_number", "stats_repeat"]
     sizes = {n: int(np.prod([len(p) for p in s["params"]])) for n, s in specs.items()}
     for m_i, machine in enumerate(machines):
         folder = root / machine
@@ -401,17 +386,22 @@ def write_asv_shaped_results(
                 if m_i == len(machines) - 1 and b_i == 1:
                     out = [math.nan] * len(out)
                 results[name] = (out, spec["params"])
-            data = (
-                _format1(hashes[c_i], env, date, machine, results, specs)
-                if c_i < old
-                else _format2(hashes[c_i], env, date, machine, results, specs, columns)
+            version = 1 if c_i < old else 2
+            rows = {
+                name: _shaped_row(out, params, specs[name]["version"], date + 1000 * i, version)
+                for i, (name, (out, params)) in enumerate(results.items())
+            }
+            header = _header_facts(hashes[c_i], env, date, machine, durations=version == 2)
+            write_result_file(
+                folder / f"{hashes[c_i][:8]}-{env}.json", header, rows, version=version
             )
-            (folder / f"{hashes[c_i][:8]}-{env}.json").write_text(json.dumps(data))
     return root
 
 
-def _header_facts(commit: str, env: str, date: int, machine: str) -> dict[str, Any]:
-    return {
+def _header_facts(
+    commit: str, env: str, date: int, machine: str, *, durations: bool
+) -> dict[str, Any]:
+    facts: dict[str, Any] = {
         "commit_hash": commit,
         "env_name": env,
         "date": date,
@@ -420,46 +410,31 @@ def _header_facts(commit: str, env: str, date: int, machine: str) -> dict[str, A
         "requirements": {},
         "env_vars": {},
     }
+    if durations:  # asv 0.6 writes them (format 2); the older files had none
+        facts["durations"] = {}
+    return facts
 
 
-def _format2(
-    commit: str,
-    env: str,
-    date: int,
-    machine: str,
-    results: dict[str, Any],
-    specs: dict[str, Any],
-    columns: list[str],
+def _shaped_row(
+    out: list, params: list, version: str, started: int, file_version: int
 ) -> dict[str, Any]:
-    rows = {}
-    for i, (name, (out, params)) in enumerate(results.items()):
-        ok = [x is not None and x == x for x in out]
-        stats = [
-            [x * f if good else None for x, good in zip(out, ok, strict=True)]
-            for f in (0.98, 1.02, 0.99, 1.01)
-        ]
-        counts = [[10 if good else None for good in ok], [5 if good else None for good in ok]]
-        rows[name] = [out, params, specs[name]["version"], date + 1000 * i, 1.0, *stats, *counts]
-    return {
-        **_header_facts(commit, env, date, machine),
-        "result_columns": columns,
-        "results": rows,
-        "durations": {},
-        "version": 2,
+    """A benchmark's row; format 1 files carry no statistics, format 2 ones do where the
+    point has a value."""
+    row = {"result": out, "params": params, "version": version, "started_at": started}
+    if file_version == 1:
+        return row
+    ok = [x is not None and x == x for x in out]
+    stats = {
+        column: [x * f if good else None for x, good in zip(out, ok, strict=True)]
+        for column, f in (
+            ("stats_ci_99_a", 0.98),
+            ("stats_ci_99_b", 1.02),
+            ("stats_q_25", 0.99),
+            ("stats_q_75", 1.01),
+        )
     }
-
-
-def _format1(
-    commit: str, env: str, date: int, machine: str, results: dict[str, Any], specs: dict[str, Any]
-) -> dict[str, Any]:
-    rows = {
-        name: ({"result": out, "params": params} if params else out[0])
-        for name, (out, params) in results.items()
+    counts = {
+        "stats_number": [10 if good else None for good in ok],
+        "stats_repeat": [5 if good else None for good in ok],
     }
-    return {
-        **_header_facts(commit, env, date, machine),
-        "results": rows,
-        "benchmark_version": {name: specs[name]["version"] for name in results},
-        "started_at": {name: date + 1000 * i for i, name in enumerate(results)},
-        "version": 1,
-    }
+    return row | {"duration": 1.0} | stats | counts

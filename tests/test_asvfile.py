@@ -202,3 +202,14 @@ def test_reader_names_what_is_wrong(tmp_path: Path, text: str, message: str) -> 
     path.write_text(text)
     with pytest.raises(BadResultFile, match=message):
         read_result_file(path)
+
+
+def test_timestamp_bounds_are_pandas_own() -> None:
+    """The reader's ms bounds are written out (no pandas import to read a file): they must be
+    the timestamps pandas can hold, or the table would fail on a file the reader let in."""
+    import pandas as pd
+
+    from tensorbench.analysis.asvfile import MS_MAX, MS_MIN
+
+    assert MS_MIN == pd.Timestamp.min.value // 1_000_000 + 1
+    assert MS_MAX == pd.Timestamp.max.value // 1_000_000 - 1

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from tensorbench.analysis import asvformat, listing, resultcache
+from tensorbench.analysis.asvfile import read_result_file, write_result_file
 from tensorbench.analysis.results import load_results
 from tensorbench.testing import write_asv_shaped_results
 
@@ -80,11 +81,10 @@ def _add(root: Path) -> str:
 
 def _change(root: Path) -> str:
     path = sorted((root / "m2").glob("*-*.json"))[-1]
-    d = json.loads(path.read_text())
-    for row in d["results"].values():
-        if isinstance(row, list):
-            row[0] = [None if v is None else v * 2 for v in row[0]]
-    path.write_text(json.dumps(d))
+    rf = read_result_file(path)
+    for row in rf.rows.values():
+        row["result"] = [None if v is None else v * 2 for v in row["result"]]
+    write_result_file(path, rf.header, rf.rows)
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # a coarse clock: still new
     return path.name

@@ -18,8 +18,11 @@ In ``result`` ``None`` means the benchmark failed and ``NaN`` that it was skippe
 
 from __future__ import annotations
 
+import ast
+import itertools
 import json
 import math
+import operator
 import os
 import tempfile
 from collections.abc import Mapping
@@ -27,20 +30,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 try:  # several times faster than json on asv's files; json remains for NaN and errors
     import orjson
 except ImportError:  # pragma: no cover - a core dependency, absent only in odd installs
     orjson = None
 
 __all__ = [
+    "KIND_PREFIXES",
     "KNOWN_RESULT_COLUMNS",
     "PER_COMBINATION",
     "RESULT_COLUMNS",
     "BadResultFile",
+    "ColumnPicker",
     "ResultFile",
+    "benchmark_kind",
+    "combinations",
+    "named_rows",
+    "param_value",
     "read_result_file",
+    "result_data",
+    "write_result_data",
     "write_result_file",
 ]
 
@@ -133,9 +142,10 @@ def read_json(path: str | Path) -> Any:
         return parse_json(f.read())
 
 
-# Timestamps pandas can hold (years 1677-2262), in ms; NaN stands for "unknown".
-MS_MIN = pd.Timestamp.min.value // 1_000_000 + 1
-MS_MAX = pd.Timestamp.max.value // 1_000_000 - 1
+# Timestamps pandas can hold (years 1677-2262: pd.Timestamp.min/max), in ms; NaN stands for
+# "unknown". Written out so that reading one file needs no pandas.
+MS_MIN = -9_223_372_036_854
+MS_MAX = 9_223_372_036_853
 
 
 def is_ms_timestamp(value: Any) -> bool:
@@ -221,24 +231,34 @@ def _v1_stat(z: Any, getter: Any) -> Any:
 
 
 def read_result_file(path: str | Path) -> ResultFile:
-    """The result file at ``path`` (format 1 or 2) as a :class:`ResultFile`.
-
-    Each row has every column of :data:`RESULT_COLUMNS`: the columns of
-    :data:`PER_COMBINATION` hold one value per parameter combination (``None`` where asv left
-    the column out), the others the file's value or ``None``. Raises :class:`BadResultFile`
-    (a ValueError, as is json's error) for a file that is not one, OSError when unreadable.
-    """
+    """The result file at ``path`` (format 1 or 2) as a :class:`ResultFile`, rows as
+    :func:`named_rows` gives them. Raises :class:`BadResultFile` (a ValueError, as is json's
+    error) for a file that is not one, OSError when it cannot be read."""
     with open(path, "rb") as f:
         raw = parse_json(f.read())
     d = validated(raw)
     header = {k: v for k, v in d.items() if k not in _WRITER_OWNS}
-    columns = d["result_columns"]
+    return ResultFile(header=header, rows=named_rows(d), version=raw["version"])
+
+
+def named_rows(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each benchmark's row of a parsed result file (format 1 converted) by column name.
+
+    Every row has every column of :data:`RESULT_COLUMNS`: those of :data:`PER_COMBINATION`
+    hold one value per parameter combination (``None`` where asv left the column out),
+    ``params`` a list, the others the file's value or ``None``. Only the results are looked
+    at, so a partial dict (``result_columns`` and ``results``) will do. Raises
+    :class:`BadResultFile` for an entry that is not a row.
+    """
+    if data.get("version") == 1:
+        data = validated(dict(data))
+    columns = data.get("result_columns") or []
     rows = {}
-    for name, row in d["results"].items():
+    for name, row in (data.get("results") or {}).items():
         if not isinstance(row, list):
             raise BadResultFile(f"benchmark {name!r}: entry is a {type(row).__name__}")
         rows[name] = _row_dict(dict(zip(columns, row, strict=False)))
-    return ResultFile(header=header, rows=rows, version=raw["version"])
+    return rows
 
 
 def _row_dict(given: dict[str, Any]) -> dict[str, Any]:
@@ -258,6 +278,31 @@ def _is_grid(params: Any) -> bool:
     return isinstance(params, list) and all(isinstance(p, list) for p in params)
 
 
+class ColumnPicker:
+    """The ``wanted`` columns (two or more) of a format 2 file's positional rows, for readers
+    of many rows that cannot afford a dict per row; None where the file has no such column or
+    asv dropped it (trailing nulls). ``picker(row)`` returns them as a tuple."""
+
+    def __init__(self, result_columns: list[str], wanted: tuple[str, ...]) -> None:
+        self.width = len(result_columns)
+        where = {c: i for i, c in enumerate(result_columns)}
+        # a column the file lacks reads the None appended past the row's end
+        self._get = operator.itemgetter(*(where.get(c, self.width) for c in wanted))
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any], wanted: tuple[str, ...]) -> ColumnPicker:
+        """The picker for a :func:`validated` file's rows."""
+        return cls(data["result_columns"], wanted)
+
+    def __call__(self, row: list) -> tuple:
+        width = self.width
+        if len(row) <= width:
+            row = row + [None] * (width + 1 - len(row))
+        else:
+            row = row[:width] + [None]
+        return self._get(row)
+
+
 def write_result_file(
     path: Path | str,
     header: Mapping[str, Any],
@@ -265,13 +310,33 @@ def write_result_file(
     *,
     version: int = 2,
 ) -> None:
-    """Write one asv result file as asv does, atomically (a temporary file, then a rename).
+    """Write one asv result file as asv does (:func:`result_data`), atomically: a temporary
+    file beside it, then a rename, so no reader sees half a file."""
+    _write_atomically(Path(path), json.dumps(result_data(header, rows, version=version)))
+
+
+def write_result_data(path: Path | str, data: Mapping[str, Any]) -> None:
+    """Write a parsed result file (as json read it, changed or not) back as asv writes one,
+    atomically; format 1 goes out as format 2. Raises :class:`BadResultFile` where ``data``
+    is not a result file."""
+    d = validated(dict(data))
+    header = {k: v for k, v in d.items() if k not in _WRITER_OWNS}
+    write_result_file(path, header, named_rows(d))
+
+
+def result_data(
+    header: Mapping[str, Any],
+    rows: Mapping[str, Mapping[str, Any]],
+    *,
+    version: int = 2,
+) -> dict[str, Any]:
+    """The content of a result file, as asv would write it.
 
     ``header`` holds the top-level fields other than the results (commit_hash, env_name,
     date, params, python, requirements, env_vars, durations, ...); ``rows`` maps a benchmark
     name to its columns by name (:data:`RESULT_COLUMNS`). A column left out is written as asv
     writes a column it has no value for: ``params`` as ``[]``, others as null, trailing nulls
-    dropped, and a list of nothing but nulls as one null. ``version`` 1 writes the legacy
+    dropped, and a list of nothing but nulls as one null. ``version`` 1 gives the legacy
     format (asv < 0.5). Raises ValueError for an unknown column, a row without ``result`` or
     a header field that only the writer may set.
     """
@@ -285,12 +350,10 @@ def write_result_file(
         if "result" not in row:
             raise ValueError(f"benchmark {name!r}: no 'result'")
     if version == 2:
-        data = _format2(header, rows)
-    elif version == 1:
-        data = _format1(header, rows)
-    else:
-        raise ValueError(f"result format version {version!r}: 1 and 2 are written")
-    _write_atomically(Path(path), json.dumps(data))
+        return _format2(header, rows)
+    if version == 1:
+        return _format1(header, rows)
+    raise ValueError(f"result format version {version!r}: 1 and 2 are written")
 
 
 def _ordered(header: Mapping[str, Any], results: dict[str, Any]) -> dict[str, Any]:
@@ -380,3 +443,52 @@ def _write_atomically(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+# asv's benchmark kinds by the method name's prefix (asv/benchmark.py), where benchmarks.json
+# says no type; the longer prefix first.
+KIND_PREFIXES = (
+    ("timeraw_", "time"),
+    ("time_", "time"),
+    ("peakmem_", "peakmem"),
+    ("mem_", "mem"),
+    ("track_", "track"),
+)
+_KIND_BY_TYPE = {"time": "time", "peakmemory": "peakmem", "memory": "mem", "track": "track"}
+
+
+def benchmark_kind(name: str, spec: Mapping[str, Any] | None = None) -> str:
+    """time, peakmem, mem or track: from the benchmark's ``spec`` in benchmarks.json where it
+    has a type, else from its method name's prefix (track when none fits)."""
+    kind = spec.get("type") if isinstance(spec, Mapping) else None
+    if isinstance(kind, str) and kind in _KIND_BY_TYPE:
+        return _KIND_BY_TYPE[kind]
+    method = name.rsplit(".", 1)[-1]
+    for prefix, by_prefix in KIND_PREFIXES:
+        if method.startswith(prefix):
+            return by_prefix
+    return "track"
+
+
+def combinations(params: list[list[str]]) -> list[tuple[str, ...]]:
+    """A row's parameter combinations, as asv's texts, in the order of its per-combination
+    columns (``itertools.product`` of ``params``; one empty combination without params)."""
+    return list(itertools.product(*params))
+
+
+def param_value(text: str, _memo: dict[str, Any] = {}) -> Any:  # noqa: B006 - deliberate memo
+    """A parameter value from the repr asv stores (``"'numpy:cpu'"`` -> ``"numpy:cpu"``,
+    ``"64"`` -> 64); a text that is no literal, or a list, dict or set (unhashable, they would
+    break grouping), stays the text."""
+    try:
+        return _memo[text]
+    except KeyError:
+        pass
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        value = text  # e.g. "<function f at 0x...>": keep the repr
+    if isinstance(value, (list, dict, set)):
+        value = text
+    _memo[text] = value
+    return value

@@ -14,10 +14,8 @@ skipped and listed as a :class:`SkippedFile`, with the reason. :mod:`.results` b
 
 from __future__ import annotations
 
-import ast
 import json
 import math
-import operator
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,13 +25,18 @@ import numpy as np
 
 from ..paths import param_key
 from .asvfile import (
+    KIND_PREFIXES,
     KNOWN_RESULT_COLUMNS,
     MS_MAX,
     MS_MIN,
     RESULT_COLUMNS,
     BadResultFile,
+    ColumnPicker,
     ResultFile,
+    benchmark_kind,
+    combinations,
     is_ms_timestamp,
+    param_value,
     parse_json,
     read_json,
     read_result_file,
@@ -52,16 +55,6 @@ __all__ = [
     "read_result_file",
     "write_result_file",
 ]
-
-_KIND_BY_TYPE = {"time": "time", "peakmemory": "peakmem", "memory": "mem", "track": "track"}
-
-_KIND_BY_PREFIX = (
-    ("timeraw_", "time"),
-    ("time_", "time"),
-    ("peakmem_", "peakmem"),
-    ("mem_", "mem"),
-    ("track_", "track"),
-)
 
 _UNIT_BY_KIND = {"time": "seconds", "peakmem": "bytes", "mem": "bytes"}
 
@@ -83,32 +76,6 @@ class _BadEntry(ValueError):
     """One benchmark entry in a result file is malformed."""
 
 
-def _literal(text: str, _cache: dict[str, Any] = {}) -> Any:  # noqa: B006 - deliberate memo
-    """asv stores parameter values as their repr; turn them back into values where possible."""
-    try:
-        return _cache[text]
-    except KeyError:
-        pass
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        value = text  # e.g. "<function f at 0x...>": keep the repr
-    if isinstance(value, (list, dict, set)):
-        value = text  # unhashable values would break grouping; the repr is enough
-    _cache[text] = value
-    return value
-
-
-def _kind(name: str, bench: dict | None) -> str:
-    if bench and isinstance(bench.get("type"), str) and bench["type"] in _KIND_BY_TYPE:
-        return _KIND_BY_TYPE[bench["type"]]
-    method = name.rsplit(".", 1)[-1]
-    for prefix, kind in _KIND_BY_PREFIX:
-        if method.startswith(prefix):
-            return kind
-    return "track"
-
-
 def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
@@ -117,7 +84,7 @@ def _workload_name(benchmark: str) -> str:
     """`bench_array.MatmulSuite.time_matmul` -> `matmul`; tolerant of other spellings."""
     parts = benchmark.split(".")
     method = parts[-1]
-    for prefix, _ in _KIND_BY_PREFIX:
+    for prefix, _ in KIND_PREFIXES:
         if method.startswith(prefix):
             method = method[len(prefix) :]
             break
@@ -181,19 +148,17 @@ class _Combos:
         names = bench.get("param_names") if isinstance(bench, dict) else None
         if not (isinstance(names, list) and len(names) == len(params)):
             names = [f"param{i + 1}" for i in range(len(params))]  # asv's own fallback
-        kind = _kind(name, bench)
+        kind = benchmark_kind(name, bench)
         unit = bench.get("unit") if isinstance(bench, dict) else None
         unit = unit if isinstance(unit, str) else _UNIT_BY_KIND.get(kind, "")
         workload = _workload_name(name)
         if "threads" in names and workload.endswith("_threads"):
             workload = workload[: -len("_threads")]  # the thread-scaling twin of a workload
         start = len(self.benchmark)
-        combos: list[tuple] = [()]
-        for values in params:  # itertools.product order, as asv writes results
-            combos = [c + (v,) for c in combos for v in values]
+        combos = combinations(params)
         for combo in combos:
             key_text = param_key(names, combo)
-            values = {n: _literal(v) for n, v in zip(names, combo, strict=True)}
+            values = {n: param_value(v) for n, v in zip(names, combo, strict=True)}
             backend = values.get("backend")
             ours = isinstance(backend, str) and ":" in backend
             be, dev = backend.split(":", 1) if ours else (None, None)
@@ -228,32 +193,18 @@ def _len(value: Any) -> str:
     return str(len(value)) if isinstance(value, list) else f"a {type(value).__name__}, not"
 
 
-class _Columns:
-    """Index of each known result column in a file's rows; absent ones point past the row."""
-
-    def __init__(self, result_columns: list[str]) -> None:
-        self.width = len(result_columns)
-        self.missing = self.width  # add() appends one None there
-        where = {c: i for i, c in enumerate(result_columns)}
-        for col in KNOWN_RESULT_COLUMNS:
-            setattr(self, col, where.get(col, self.missing))
-        # the columns add() reads, in one call (the reader's innermost loop)
-        self.pick = operator.itemgetter(
-            *(
-                where.get(c, self.missing)
-                for c in (
-                    "result",
-                    "params",
-                    "version",
-                    "started_at",
-                    "stats_ci_99_a",
-                    "stats_ci_99_b",
-                    "stats_q_25",
-                    "stats_q_75",
-                    "samples",
-                )
-            )
-        )
+# The columns the table takes from each row, in the order _FileRows.add unpacks them.
+_TABLE_COLUMNS = (
+    "result",
+    "params",
+    "version",
+    "started_at",
+    "stats_ci_99_a",
+    "stats_ci_99_b",
+    "stats_q_25",
+    "stats_q_75",
+    "samples",
+)
 
 
 @dataclass
@@ -278,7 +229,7 @@ class _FileRows:
         self,
         name: str,
         row: Any,
-        cols: _Columns,
+        cols: ColumnPicker,
         ctx: _Context,
         reasons: Any = None,
         work: Any = None,
@@ -290,13 +241,7 @@ class _FileRows:
         """
         if type(row) is not list:
             raise _BadEntry(f"entry is a {type(row).__name__}, not a list")
-        # asv drops trailing None columns; cols.missing (= width) must read None too.
-        width = cols.width
-        if len(row) <= width:
-            row = row + [None] * (width + 1 - len(row))
-        else:
-            row = row[:width] + [None]
-        result, params, version, started, ci_a, ci_b, q25, q75, samples = cols.pick(row)
+        result, params, version, started, ci_a, ci_b, q25, q75, samples = cols(row)
         start, n = ctx.combos.block(name, params or [], ctx.benchmarks)
         if type(result) is not list:
             # format 2 always writes a list; None = all failed, a bare number = one value
@@ -422,7 +367,7 @@ def _read_result_file(path: str, machine: str, ctx: _Context) -> _FileResult | N
     except (OSError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         ctx.skipped.append(SkippedFile(path, _reason(exc)))
         return None
-    cols = _Columns(d["result_columns"])
+    cols = ColumnPicker.of(d, _TABLE_COLUMNS)
     # tensorbench's own entry (asv ignores unknown top-level keys): facts and skip reasons
     ours = d.get("tensorbench") if isinstance(d.get("tensorbench"), dict) else {}
     reasons = ours.get("skip_reasons") if isinstance(ours.get("skip_reasons"), dict) else {}

@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from ..analysis.asvfile import PER_COMBINATION, named_rows, result_data, write_result_data
 from ..noise import busy_reason
 from ..paths import REPO
 from ..timing import HARNESS, ROUNDS
@@ -26,10 +27,7 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _save(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w") as f:
-        json.dump(data, f, separators=(",", ":"))  # asv writes NaN as a bare NaN too
-    tmp.replace(path)
+    write_result_data(path, data)
 
 
 def _is_missing(value: Any) -> bool:
@@ -43,31 +41,23 @@ def merge_results(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     the new run skipped (NaN): an earlier value or failure (null) of that commit comes back;
     a point the new run measured or saw fail is never replaced.
     """
-    cols = new.get("result_columns", [])
-    if old.get("result_columns") != cols or "result" not in cols:
-        return new
-    i_res, i_par, i_ver = cols.index("result"), cols.index("params"), cols.index("version")
-    for name, old_entry in old.get("results", {}).items():
-        entry = new["results"].get(name)
-        if entry is None:
-            new["results"][name] = old_entry
+    rows, old_rows = named_rows(new), named_rows(old)
+    for name, old_row in old_rows.items():
+        row = rows.get(name)
+        if row is None:
+            rows[name] = old_row
             new.setdefault("durations", {}).update(
                 {k: v for k, v in old.get("durations", {}).items() if k.startswith(name)}
             )
             continue
-        if entry[i_par] != old_entry[i_par] or entry[i_ver] != old_entry[i_ver]:
+        if row["params"] != old_row["params"] or row["version"] != old_row["version"]:
             continue
-        for j, (value, old_value) in enumerate(zip(entry[i_res], old_entry[i_res], strict=False)):
+        for j, (value, old_value) in enumerate(zip(row["result"], old_row["result"], strict=False)):
             if _is_missing(value) and not _is_missing(old_value):
-                for c in range(len(cols)):
-                    if c in (i_par, i_ver) or not isinstance(entry[c], list):
-                        continue
-                    if (
-                        isinstance(old_entry[c], list)
-                        and j < len(old_entry[c])
-                        and j < len(entry[c])
-                    ):
-                        entry[c][j] = old_entry[c][j]
+                for column in PER_COMBINATION:  # the point's statistics and samples with it
+                    if j < len(row[column]) and j < len(old_row[column]):
+                        row[column][j] = old_row[column][j]
+    new.update(result_data({}, rows))
     return new
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..analysis.asvfile import benchmark_kind, combinations, named_rows, param_value
+
 # Log SD between fresh processes, by backend, after the harness's allocation rotation (the
 # largest over the points measured for that backend; docs/process-luck.md, intel-xeon-2c).
 BETWEEN_PROCESS_LOG_SD = {"numpy": 0.026, "torch": 0.023, "mxnet": 0.031}
@@ -45,23 +47,21 @@ def interval95(
 def intervals(data: dict[str, Any], processes: int = 1) -> dict[str, dict[str, Any]]:
     """benchmark -> {"processes", "ci95": one [low, high] or None per result} for every timed
     benchmark of an asv result file whose first parameter is a backend."""
-    cols = data.get("result_columns") or []
     out: dict[str, dict[str, Any]] = {}
-    for name, row in (data.get("results") or {}).items():
-        if not name.rsplit(".", 1)[-1].startswith("time_") or not isinstance(row, list):
+    for name, row in named_rows(data).items():
+        params = row["params"]
+        if benchmark_kind(name) != "time" or not params:
             continue
-        rec = dict(zip(cols, row, strict=False))
-        params = rec.get("params") or []
-        values = rec.get("result") or []
-        if not params or not isinstance(values, list):
-            continue
-        lows, highs = rec.get("stats_ci_99_a") or [], rec.get("stats_ci_99_b") or []
-        n_other = math.prod(len(p) for p in params[1:])
         ci = []
-        for i, value in enumerate(values):
-            backend = str(params[0][i // max(n_other, 1)]).strip("'\"")
-            bounds = (lows[i], highs[i]) if i < min(len(lows), len(highs)) else None
-            pair = interval95(value, bounds, processes, backend) if value is not None else None
+        for combo, value, low, high in zip(
+            combinations(params),
+            row["result"],
+            row["stats_ci_99_a"],
+            row["stats_ci_99_b"],
+            strict=False,
+        ):
+            backend = str(param_value(combo[0]))
+            pair = interval95(value, (low, high), processes, backend) if value is not None else None
             ci.append(list(pair) if pair else None)
         out[name] = {"processes": processes, "ci95": ci}
     return out
