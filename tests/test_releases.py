@@ -18,6 +18,7 @@ from tensorbench.analysis.releases import (
     sort_versions,
 )
 from tensorbench.analysis.results import framework_versions, load_results
+from tensorbench.asv.releases import build_release_env, first_error_line, requirements
 from tensorbench.errors import InputError
 
 BENCH = "bench_array.Conv2d.time_conv2d"
@@ -155,3 +156,131 @@ def test_changes_inside_the_threshold_or_the_interval_are_not_listed(tmp_path: P
     # +3 % is outside a 1 % threshold, but the intervals (+-1 % each) leave it at +3 % [1.6, 4.5]
     assert len(release_changes(db.table, versions, "torch", threshold=0.01)) == 2
     assert release_changes(db.table, versions, "jax") == []  # no environment records jax
+
+
+# -- building a release's environment, and the run going on past one that fails -------------
+
+
+PIP_FAILURE = """Collecting torch==9.9
+ERROR: Could not find a version that satisfies the requirement torch==9.9 (from versions: 2.11.0, 2.12.0)
+ERROR: No matching distribution found for torch==9.9
+"""
+IMPORT_FAILURE = """Traceback (most recent call last):
+  File "<string>", line 1, in <module>
+ImportError: numpy.core.multiarray failed to import
+"""
+
+
+def test_first_error_line_is_pips_first_error_else_the_exception() -> None:
+    assert first_error_line(PIP_FAILURE).startswith(
+        "ERROR: Could not find a version that satisfies the requirement torch==9.9"
+    )
+    assert first_error_line(IMPORT_FAILURE) == (
+        "ImportError: numpy.core.multiarray failed to import"
+    )
+    assert first_error_line("") == "no output"
+
+
+def test_requirements_put_the_release_first_and_its_constraints_before_the_base() -> None:
+    torch = requirements("torch", "2.12.0")
+    assert torch[0] == "torch==2.12.0" and "asv_runner==0.2.5" in torch and "numpy" in torch
+    numpy = requirements("numpy", "1.26.4")
+    assert numpy[0] == "numpy==1.26.4" and "numpy" not in numpy[1:]
+    mxnet = requirements("mxnet", "1.9.1")
+    assert mxnet[:2] == ["mxnet==1.9.1", "numpy<1.24"] and "numpy" not in mxnet[2:]
+
+
+class FakePip:
+    """Runs nothing: creates the virtualenv's python, and fails the steps it is told to."""
+
+    def __init__(self, fail: dict[str, str] | None = None) -> None:
+        self.fail = fail or {}
+        self.calls: list[list[str]] = []
+
+    def __call__(self, cmd):
+        import subprocess
+
+        self.calls.append(list(cmd))
+        if cmd[1:3] == ["-m", "venv"]:
+            (Path(cmd[3]) / "bin").mkdir(parents=True)
+            (Path(cmd[3]) / "bin" / "python").write_text("")
+        for needle, output in self.fail.items():
+            if needle in " ".join(cmd):
+                return subprocess.CompletedProcess(cmd, 1, "", output)
+        return subprocess.CompletedProcess(cmd, 0, "2.12.0\n", "")
+
+
+def test_an_environment_is_built_once_then_reused(tmp_path: Path) -> None:
+    rset = ReleaseSet("torch", ("2.11.0", "2.12.0"))
+    pip = FakePip()
+    env = build_release_env(rset, "2.12.0", tmp_path, "python3", runner=pip)
+    assert env.error is None and not env.reused and env.label == "torch-2.12.0"
+    assert env.python == tmp_path / ".asv" / "releases" / "torch-2.12.0" / "bin" / "python"
+    assert [c[1:3] for c in pip.calls] == [
+        ["-m", "venv"],
+        ["-m", "pip"],
+        ["-m", "pip"],
+        ["-c", "import torch; print(torch.__version__)"],
+    ]
+    assert "torch==2.12.0" in pip.calls[1] and "-e" in pip.calls[2]
+    again = build_release_env(rset, "2.12.0", tmp_path, "python3", runner=pip)
+    assert again.reused and len(pip.calls) == 4  # nothing ran the second time
+
+
+def test_an_environment_that_fails_to_build_says_why_and_leaves_nothing(tmp_path: Path) -> None:
+    rset = ReleaseSet("torch", ("9.9", "2.12.0"))
+    env = build_release_env(
+        rset, "9.9", tmp_path, "python3", runner=FakePip({"torch==9.9": PIP_FAILURE})
+    )
+    assert env.error == (
+        "install: ERROR: Could not find a version that satisfies the requirement torch==9.9 "
+        "(from versions: 2.11.0, 2.12.0)"
+    )
+    assert not env.path.exists()  # the next run tries again from scratch
+    broken = build_release_env(
+        rset, "2.12.0", tmp_path, "python3", runner=FakePip({"import torch": IMPORT_FAILURE})
+    )
+    assert broken.error == "import: ImportError: numpy.core.multiarray failed to import"
+
+
+def test_run_releases_goes_on_past_a_release_that_cannot_install(monkeypatch, capsys) -> None:
+    """`run --releases torch=9.9,2.12.0`: 9.9 is reported with its first error line, 2.12.0
+    still runs, and the run exits 1."""
+    from tensorbench import sysinfo
+    from tensorbench.asv import machine
+    from tensorbench.asv import releases as asvreleases
+    from tensorbench.asv import run as asvrun
+    from tensorbench.cli import main
+    from tensorbench.cli import runs as cliruns
+
+    ran: list[tuple[str, Path]] = []
+
+    def build(rset, version, repo):
+        path = Path("/nonexistent") / f"{rset.framework}-{version}"
+        if version == "9.9":
+            return asvreleases.ReleaseEnv(rset.framework, version, path, error="install: ERROR: x")
+        return asvreleases.ReleaseEnv(rset.framework, version, path)
+
+    def run_existing(env, suite, machine_name, commit, *rest):
+        ran.append((env, rest[3]))
+        return asvrun.EnvRun(env, Path("/nonexistent/result.json"), 0)
+
+    monkeypatch.setattr(sysinfo, "info", lambda: {})
+    monkeypatch.setattr(machine, "ensure_machine", lambda info, name=None: "m1")
+    monkeypatch.setattr(asvreleases, "build_release_env", build)
+    monkeypatch.setattr(asvrun, "run_existing", run_existing)
+    monkeypatch.setattr(cliruns, "print_summary", lambda *a, **k: 0)
+    code = main(["run", "--releases", "torch=9.9,2.12.0"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "== torch-9.9: skipped, install: ERROR: x" in err
+    assert ran == [("torch-2.12.0", Path("/nonexistent/torch-2.12.0/bin/python"))]
+    assert "asv produced no results in: torch-9.9" in out
+
+
+def test_releases_refuse_the_options_of_other_environments(capsys) -> None:
+    from tensorbench.cli import main
+
+    code = main(["run", "--releases", "torch=2.11,2.12", "--managed"])
+    assert code == 2
+    assert "--releases builds its own environments" in capsys.readouterr().err

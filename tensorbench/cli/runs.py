@@ -37,6 +37,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the same benchmarks over several versions of one framework (managed)",
     )
     p.add_argument(
+        "--releases",
+        nargs="+",
+        metavar="NAME=V1,V2",
+        help="time the suite in one environment per release (e.g. torch=2.11,2.12 "
+        "numpy=1.26.4,2.1.3; several frameworks: each varied alone), built once under "
+        ".asv/releases with pip and reused",
+    )
+    p.add_argument(
         "--measure",
         choices=("time", "instructions"),
         default="time",
@@ -91,6 +99,11 @@ def _check_run_args(args: argparse.Namespace) -> None:
             "--python, --graph-dir, --bench and --env apply to existing environments, "
             "not --managed/--matrix"
         )
+    if args.releases and (managed or args.python is not None or args.env != "all"):
+        raise InputError(
+            "--releases builds its own environments: no --managed, --matrix, "
+            "--python or --env with it"
+        )
     if managed and args.measure != "time":
         raise InputError("--measure instructions runs in the existing environments, not --managed")
     if not managed and args.commits != "HEAD^!":
@@ -117,7 +130,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     start = time.perf_counter()
     failed_asv = []
-    if args.matrix or args.managed:
+    if args.releases:
+        commit = git("rev-parse", "HEAD", cwd=repo)
+        failed_asv += run_releases(args, suite, machine, commit, repo)
+        commits = [commit]
+    elif args.matrix or args.managed:
         config = asvrun.matrix_config(args.matrix, repo) if args.matrix else None
         try:
             code = asvrun.run_managed(suite, machine, args.commits, args.threads, config, repo)
@@ -165,6 +182,45 @@ def cmd_run(args: argparse.Namespace) -> int:
     if failed_asv:
         print(f"asv produced no results in: {', '.join(failed_asv)}")
     return 1 if failures or failed_asv else 0
+
+
+def run_releases(
+    args: argparse.Namespace, suite: Any, machine: str, commit: str, repo: Path
+) -> list[str]:
+    """Each release's environment built (or reused) and the suite run in it; the labels of
+    the releases that could not install, import or run, each reported with its first error
+    line while the others go on."""
+    from ..analysis.releases import parse_releases
+    from ..asv import run as asvrun
+    from ..asv.releases import build_release_env
+
+    sets = parse_releases(args.releases)
+    failed: list[str] = []
+    for rset in sets:
+        for version in rset.versions:
+            t0 = time.perf_counter()
+            env = build_release_env(rset, version, repo)
+            if env.error:
+                print(f"== {env.label}: skipped, {env.error}", file=sys.stderr)
+                failed.append(env.label)
+                continue
+            built = "reused" if env.reused else f"built in {time.perf_counter() - t0:.0f} s"
+            print(f"== environment {env.label} ({built}: {env.path})")
+            res = asvrun.run_existing(
+                env.label,
+                suite,
+                machine,
+                commit,
+                args.threads,
+                args.graph_dir,
+                args.bench,
+                env.python,
+                repo,
+                args.measure,
+            )
+            if res.result_file is None:
+                failed.append(env.label)
+    return failed
 
 
 def summarise(table: Any) -> list[dict[str, Any]]:
