@@ -284,3 +284,60 @@ def test_releases_refuse_the_options_of_other_environments(capsys) -> None:
     code = main(["run", "--releases", "torch=2.11,2.12", "--managed"])
     assert code == 2
     assert "--releases builds its own environments" in capsys.readouterr().err
+
+
+# -- the gate over releases ---------------------------------------------------------------
+
+
+def test_regressions_by_release_fail_on_an_open_step_and_pass_an_acknowledged_one(
+    tmp_path: Path, capsys
+) -> None:
+    from tensorbench.cli import main
+
+    root = write_release_db(
+        tmp_path / "results", {"2.11.0": 1.0, "2.12.0": 1.0, "2.13.0": 1.15, "2.14.0": 1.15}
+    )
+    code = main(["regressions", "--results", str(root), "--by", "release"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert (
+        "torch 2.12.0 -> 2.13.0: conv2d torch:cpu 32 float32 eager +15 % [+13, +17]  "
+        "[m1 cccccccc]  OPEN"
+    ) in out
+    assert "1 release-to-release change(s) beyond 5% in torch: 1 open" in out
+    (root / "acknowledged.toml").write_text(
+        '[[acknowledged]]\nbenchmark = "*time_conv2d"\nrelease = "torch 2.13"\n'
+        'reason = "oneDNN 3.x: known"\n'
+    )
+    code = main(["regressions", "--results", str(root), "--by", "release", "--json"])
+    (row,) = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert row["acknowledged"] and row["reason"] == "oneDNN 3.x: known" and not row["fails_gate"]
+    assert (row["before"], row["after"], round(row["ratio"], 6)) == ("2.12.0", "2.13.0", 1.15)
+
+
+def test_regressions_by_release_without_releases_is_nothing_to_judge(tmp_path: Path, capsys):
+    from tensorbench.cli import main
+
+    root = write_release_db(tmp_path / "results", {"2.11.0": 1.0})
+    code = main(["regressions", "--results", str(root), "--by", "release"])
+    assert code == 2
+    assert "no framework has results at two releases or more" in capsys.readouterr().err
+
+
+def test_an_acknowledgement_needs_a_commit_or_a_release(tmp_path: Path) -> None:
+    from tensorbench.analysis.acknowledgements import load_acknowledged
+
+    path = tmp_path / "acknowledged.toml"
+    path.write_text('[[acknowledged]]\nbenchmark = "x"\n')
+    with pytest.raises(InputError, match="acknowledged.toml:1: entry 1 needs either a 'commit'"):
+        load_acknowledged(path)
+    path.write_text('[[acknowledged]]\nbenchmark = "x"\nrelease = "2.13"\n')
+    with pytest.raises(InputError, match="must be 'FRAMEWORK VERSION'"):
+        load_acknowledged(path)
+    path.write_text('[[acknowledged]]\nbenchmark = "x"\nrelease = "Torch  2.13"\n')
+    (ack,) = load_acknowledged(path)
+    assert ack.matches_release("x", "torch", "2.13.0") and not ack.matches_release(
+        "x", "torch", "2.14"
+    )
+    assert not ack.matches("x", "abcdef")  # a release entry never acknowledges a commit

@@ -28,14 +28,36 @@ def ack_path(results_dir: str | Path) -> Path:
 
 @dataclass(frozen=True)
 class Acknowledgement:
-    """A known regression: benchmark pattern (fnmatch), commit (a prefix will do), reason."""
+    """A known regression: benchmark pattern (fnmatch) and either a commit (a prefix will do)
+    or a release step (``release = "torch 2.13"``: the step into torch 2.13, for
+    ``regressions --by release``), and the reason."""
 
     benchmark: str
     commit: str
     reason: str = ""
+    release: str = ""  # "FRAMEWORK VERSION": the release a release-to-release change leads to
 
     def matches(self, benchmark: str, commit: str) -> bool:
-        return fnmatch.fnmatchcase(benchmark, self.benchmark) and commit.startswith(self.commit)
+        return (
+            bool(self.commit)
+            and fnmatch.fnmatchcase(benchmark, self.benchmark)
+            and commit.startswith(self.commit)
+        )
+
+    def matches_release(self, benchmark: str, framework: str, version: str) -> bool:
+        """Whether this acknowledges ``benchmark`` changing in the step into ``framework``
+        ``version`` (2.13 acknowledges 2.13.0 too: versions compare as releases)."""
+        if not self.release or not fnmatch.fnmatchcase(benchmark, self.benchmark):
+            return False
+        name, _, wanted = self.release.partition(" ")
+        if name.lower() != framework.lower():
+            return False
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            return Version(wanted.strip()) == Version(version)
+        except InvalidVersion:
+            return wanted.strip() == version
 
 
 def load_acknowledged(path: str | Path) -> list[Acknowledgement]:
@@ -55,17 +77,36 @@ def load_acknowledged(path: str | Path) -> list[Acknowledgement]:
         where = f"{path}:{_entry_line(text, i)}"
         if not isinstance(entry, dict):
             raise InputError(f"{where}: entry {i + 1} is not a table")
-        unknown = set(entry) - {"benchmark", "commit", "reason"}
-        if unknown:
-            raise InputError(f"{where}: unknown keys {sorted(unknown)} in entry {i + 1}")
-        for key in ("benchmark", "commit"):
-            if not isinstance(entry.get(key), str) or not entry[key].strip():
-                raise InputError(f"{where}: entry {i + 1} needs a non-empty string {key!r}")
-        reason = entry.get("reason", "")
-        if not isinstance(reason, str):
-            raise InputError(f"{where}: entry {i + 1}: 'reason' must be a string")
-        out.append(Acknowledgement(entry["benchmark"], entry["commit"].strip().lower(), reason))
+        out.append(_entry(entry, where, i))
     return out
+
+
+def _entry(entry: dict[str, Any], where: str, i: int) -> Acknowledgement:
+    """One ``[[acknowledged]]`` table: a benchmark and a commit or a release, and a reason."""
+    unknown = set(entry) - {"benchmark", "commit", "release", "reason"}
+    if unknown:
+        raise InputError(f"{where}: unknown keys {sorted(unknown)} in entry {i + 1}")
+    if not isinstance(entry.get("benchmark"), str) or not entry["benchmark"].strip():
+        raise InputError(f"{where}: entry {i + 1} needs a non-empty string 'benchmark'")
+    given = [k for k in ("commit", "release") if k in entry]
+    if len(given) != 1:
+        raise InputError(
+            f"{where}: entry {i + 1} needs either a 'commit' or a 'release' (e.g. "
+            'release = "torch 2.13"), not ' + (" and ".join(given) or "neither")
+        )
+    value = entry[given[0]]
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{where}: entry {i + 1} needs a non-empty string {given[0]!r}")
+    if given[0] == "release" and len(value.split()) != 2:
+        raise InputError(
+            f"{where}: entry {i + 1}: release {value!r} must be 'FRAMEWORK VERSION' (torch 2.13)"
+        )
+    reason = entry.get("reason", "")
+    if not isinstance(reason, str):
+        raise InputError(f"{where}: entry {i + 1}: 'reason' must be a string")
+    if given[0] == "release":
+        return Acknowledgement(entry["benchmark"], "", reason, release=" ".join(value.split()))
+    return Acknowledgement(entry["benchmark"], value.strip().lower(), reason)
 
 
 def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
@@ -111,7 +152,7 @@ def acknowledged_warnings(
         where = f"{path}:{_entry_line(text, i)}"
         if not any(fnmatch.fnmatchcase(b, ack.benchmark) for b in benchmarks):
             out.append(f"{where}: benchmark {ack.benchmark!r} matches no benchmark in the results")
-        if not any(c.startswith(ack.commit) for c in commits):
+        if ack.commit and not any(c.startswith(ack.commit) for c in commits):
             out.append(f"{where}: commit {ack.commit!r} matches no commit in the results")
     return out
 

@@ -66,6 +66,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="only changes seen in at least N other machine/env series at the same commits "
         "(the gate judges only those)",
     )
+    p.add_argument(
+        "--by",
+        choices=("commit", "release"),
+        default="commit",
+        help="commit: changes along the history (default); release: changes between "
+        "consecutive releases of a framework (results of `run --releases`)",
+    )
+    p.add_argument(
+        "--framework",
+        help="with --by release: only this framework's releases (default: every framework "
+        "whose results hold two releases or more)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON list instead of tables")
     paired.add_confirm_arguments(p)
     p.set_defaults(func=cmd_regressions)
@@ -296,6 +308,16 @@ def cmd_regressions(args: argparse.Namespace) -> int:
     _check_judgeable(db, args.results)
     for w in acknowledged_warnings(acks_file, acks, db.table):
         _warn(w)
+    if args.by == "release":
+        from .releasegate import release_gate
+
+        if args.confirm:
+            raise InputError(
+                "--confirm re-measures commits; compare two releases' environments with "
+                "`compare --paired --python-a A --python-b B`"
+            )
+
+        return release_gate(args, db, acks)
     found = find_regressions(
         db.table,
         threshold=args.threshold,
