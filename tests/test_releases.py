@@ -341,3 +341,39 @@ def test_an_acknowledgement_needs_a_commit_or_a_release(tmp_path: Path) -> None:
         "x", "torch", "2.14"
     )
     assert not ack.matches("x", "abcdef")  # a release entry never acknowledges a commit
+
+
+# -- the Releases page --------------------------------------------------------------------
+
+
+def _releases_page(monkeypatch, results: Path):
+    from streamlit.testing.v1 import AppTest
+
+    app = Path(__file__).resolve().parents[1] / "dashboard" / "streamlit_app.py"
+    monkeypatch.setenv("TENSORBENCH_RESULTS", str(results))
+    at = AppTest.from_file(str(app), default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/releases.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_releases_page_lists_the_step_and_draws_the_releases(tmp_path: Path, monkeypatch) -> None:
+    root = write_release_db(
+        tmp_path / "results", {"2.11.0": 1.0, "2.12.0": 1.0, "2.13.0": 1.15, "2.14.0": 1.15}
+    )
+    at = _releases_page(monkeypatch, root)
+    assert at.selectbox[0].label == "Framework" and at.selectbox[0].value == "torch"
+    (changes,) = at.dataframe
+    frame = changes.value
+    assert list(frame["step"]) == ["2.12.0 → 2.13.0"]
+    assert list(frame["change"]) == ["+15 %"] and list(frame["interval"]) == ["[+13, +17] %"]
+    (chart,) = at.get("vega_lite_chart")
+    spec = chart.proto.spec
+    assert all(v in spec for v in ("2.11.0", "2.12.0", "2.13.0", "2.14.0", "torch release"))
+
+
+def test_releases_page_without_releases_says_how_to_get_them(tmp_path: Path, monkeypatch) -> None:
+    at = _releases_page(monkeypatch, write_release_db(tmp_path / "results", {"2.11.0": 1.0}))
+    assert "run --releases torch=2.11,2.12" in at.info[0].value

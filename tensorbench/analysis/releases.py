@@ -30,7 +30,9 @@ from ..errors import InputError
 __all__ = [
     "ReleaseChange",
     "ReleaseSet",
+    "own_rows",
     "parse_releases",
+    "point_label",
     "release_axis",
     "release_changes",
     "sort_versions",
@@ -191,7 +193,7 @@ def _present(value: object) -> bool:
     return value is not None and str(value) not in ("", "nan", "None")
 
 
-def _label(row: dict) -> str:
+def point_label(row: dict) -> str:
     """``conv2d torch:cpu 32 float32 eager``: workload, backend:device, size, dtype, mode."""
     parts = [str(row.get("workload") or row["benchmark"])]
     backend, device = row.get("backend"), row.get("device")
@@ -267,9 +269,18 @@ def _step(
         commit=str(a["commit"]),
         benchmark=str(a["benchmark"]),
         param_key=str(a["param_key"]),
-        label=_label(b),
+        label=point_label(b),
         ratio=math.exp(log_ratio),
         low=math.exp(log_ratio - half),
         high=math.exp(log_ratio + half),
         also_changed=also,
     )
+
+
+def own_rows(axis: pd.DataFrame, framework: str) -> pd.DataFrame:
+    """The rows of ``framework``'s own backends (torch:cpu, dgl-torch:cpu for dgl), where the
+    axis has any; else all of them (SciPy's releases move the NumPy backend's graph points)."""
+    if axis.empty or "backend" not in axis:
+        return axis
+    own = axis[axis["backend"].astype(str).str.contains(framework, case=False, regex=False)]
+    return own if not own.empty else axis

@@ -1,0 +1,54 @@
+"""Releases: each framework's releases side by side, and the largest release-to-release changes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import ui
+
+from tensorbench.analysis.releases import FRAMEWORKS, release_axis, release_changes
+from tensorbench.analysis.results import framework_versions
+from tensorbench.charts.releases import releases_chart
+
+db = ui.database()
+table = ui.machine_table(db)
+versions = framework_versions(db.envs)
+
+st.title("Releases")
+releases: dict[str, int] = {}
+for fw in FRAMEWORKS:
+    n = release_axis(table, versions, fw)["release"].nunique()
+    if n >= 2:
+        releases[fw] = n
+if not releases:
+    st.info(
+        "No framework has results at two releases or more here. "
+        "`tensorbench run --releases torch=2.11,2.12` times the suite once per release."
+    )
+    st.stop()
+
+framework = st.selectbox(
+    "Framework", list(releases), format_func=lambda f: f"{f} ({releases[f]} releases)"
+)
+threshold = st.slider("Changes beyond", 0.01, 0.5, 0.05, 0.01, format="%.2f")
+changes = release_changes(table, versions, framework, threshold)
+st.subheader("Largest changes first")
+if changes:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "step": [f"{c.before} → {c.after}" for c in changes],
+                "point": [c.label for c in changes],
+                "change": [f"{(c.ratio - 1) * 100:+.0f} %" for c in changes],
+                "interval": [
+                    f"[{(c.low - 1) * 100:+.0f}, {(c.high - 1) * 100:+.0f}] %" for c in changes
+                ],
+                "machine": [c.machine for c in changes],
+                "also changed": [", ".join(c.also_changed) for c in changes],
+            }
+        ),
+        hide_index=True,
+    )
+else:
+    st.caption(f"No change beyond {threshold:.0%} whose interval excludes no change.")
+ui.show_chart(releases_chart(release_axis(table, versions, framework), framework), "releases")
