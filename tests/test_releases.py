@@ -377,3 +377,29 @@ def test_releases_page_lists_the_step_and_draws_the_releases(tmp_path: Path, mon
 def test_releases_page_without_releases_says_how_to_get_them(tmp_path: Path, monkeypatch) -> None:
     at = _releases_page(monkeypatch, write_release_db(tmp_path / "results", {"2.11.0": 1.0}))
     assert "run --releases torch=2.11,2.12" in at.info[0].value
+
+
+def test_report_has_a_releases_section_with_the_step(tmp_path: Path) -> None:
+    from tensorbench.report.build import build_report
+    from tensorbench.report.content import Figure, Table
+
+    root = write_release_db(
+        tmp_path / "results", {"2.11.0": 1.0, "2.12.0": 1.0, "2.13.0": 1.15, "2.14.0": 1.15}
+    )
+    report = build_report(root)
+    (section,) = [s for s in report.sections if s.slug == "releases"]
+    (figure,) = [b for b in section.blocks if isinstance(b, Figure)]
+    assert figure.slug == "releases-torch" and "2.11.0, 2.12.0, 2.13.0, 2.14.0" in figure.source
+    (table,) = [b for b in section.blocks if isinstance(b, Table)]
+    assert table.rows == [
+        [
+            "torch 2.12.0 → 2.13.0",
+            "conv2d torch:cpu 32 float32 eager",
+            "m1",
+            "+15 %",
+            "[+13, +17] %",
+            "",
+        ]
+    ]
+    plain = build_report(write_release_db(tmp_path / "one", {"2.11.0": 1.0}))
+    assert "releases" not in [s.slug for s in plain.sections]

@@ -20,6 +20,7 @@ from ..errors import InputError
 from . import facts as facts_mod
 from .content import Figure, Heading, Paragraph, Report, Section, Table
 from .methods import methods_section
+from .releases import releases_section
 from .sections import (
     heatmap_section,
     param_sections,
@@ -250,6 +251,9 @@ def build_report(
     params = param_sections(table)
     if params is not None:
         sections.append(params)
+    releases = releases_section(db, table, threshold)
+    if releases is not None:
+        sections.append(releases)
     regressions, open_ = regressions_section(table, str(results_dir), threshold)
     sections.append(regressions)
     sections.append(methods_section(db, table, runs, tolerances, threshold, name))
