@@ -403,3 +403,19 @@ def test_report_has_a_releases_section_with_the_step(tmp_path: Path) -> None:
     ]
     plain = build_report(write_release_db(tmp_path / "one", {"2.11.0": 1.0}))
     assert "releases" not in [s.slug for s in plain.sections]
+
+
+def test_a_resolver_conflict_keeps_its_cause() -> None:
+    output = """ERROR: Cannot install torch==2.15.0 because these package versions have conflicting dependencies.
+
+The conflict is caused by:
+    The user requested torch==2.15.0
+    The user requested (constraint) torch<=2.14.1
+
+To fix this you could try to:
+"""
+    assert first_error_line(output) == (
+        "ERROR: Cannot install torch==2.15.0 because these package versions have conflicting "
+        "dependencies. (The user requested torch==2.15.0; The user requested (constraint) "
+        "torch<=2.14.1)"
+    )

@@ -83,6 +83,12 @@ def first_error_line(output: str) -> str:
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     for line in lines:
         if line.startswith("ERROR:"):
+            # pip's resolver says "conflicting dependencies" first and why only further down
+            # (a constraint such as this machine's torch<=2.14.1): keep the why with it
+            if "The conflict is caused by:" in lines:
+                at = lines.index("The conflict is caused by:")
+                causes = [c for c in lines[at + 1 : at + 4] if c.startswith("The user requested")]
+                line = f"{line} ({'; '.join(causes)})" if causes else line
             return line[:300]
     for line in reversed(lines):
         if re.match(r"^[A-Za-z_][\w.]*(Error|Exception)\b", line):
