@@ -8,6 +8,7 @@ screenshot per page under test-output/, and stops the server by its own process 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -192,3 +193,97 @@ def test_scaling_page_draws_the_roofline(browser_results: Path, browser, test_ou
     finally:
         page.close()
         stop_server(proc)
+
+
+def two_machine_copy(results: Path, dest: Path) -> Path:
+    """``results`` with its first machine's folder copied under a second machine name."""
+    import json
+    import shutil
+
+    shutil.copytree(results, dest)
+    first = next(p for p in sorted(dest.iterdir()) if (p / "machine.json").is_file())
+    twin = dest / f"{first.name}-twin"
+    shutil.copytree(first, twin)
+    for path in twin.glob("*.json"):
+        data = json.loads(path.read_text())
+        if path.name == "machine.json":
+            data["machine"] = twin.name
+        elif isinstance(data.get("params"), dict):
+            data["params"]["machine"] = twin.name
+        path.write_text(json.dumps(data))
+    return dest
+
+
+@pytest.mark.parametrize("db_name", ["synthetic", "project"])
+def test_overview_fits_1500_px_with_readable_labels(
+    db_name: str, browser_results: Path, browser, tmp_path: Path, test_output: Path
+) -> None:
+    """At 1500 px, each machine's speedup heatmap fits the page (side by side, the second ran
+    off its right edge) and its column labels are whole and apart (they ran into each other);
+    the per-commit section says how many results ran and lists why the others were skipped."""
+    project = REPO / "results"
+    if db_name == "project":
+        if not project.is_dir() or load_results(project).table.empty:
+            pytest.skip("the project's results/ holds no asv results yet")
+        results = two_machine_copy(project, tmp_path / "results")
+    else:
+        results = browser_results
+    machines = sorted(load_results(results).machines)
+    assert len(machines) == 2
+    port = free_port()
+    proc = start_server(results, port)
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    try:
+        page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+        page.get_by_role("heading", name="Results per commit").wait_for(timeout=60_000)
+        heatmaps = page.locator(".vega-embed").filter(
+            has=page.locator("svg text", has_text="speedup over numpy:cpu")
+        )
+        heatmaps.nth(len(machines) - 1).wait_for(state="visible", timeout=60_000)
+        page.wait_for_function(
+            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+        )
+        page.wait_for_timeout(500)  # let vega-embed finish the last draw
+        assert heatmaps.count() == len(machines)
+        main_right = page.evaluate(
+            "() => document.querySelector('[data-testid=\"stMain\"]').getBoundingClientRect().right"
+        )
+        for i in range(len(machines)):
+            found = heatmaps.nth(i).evaluate(LAYOUT_JS)
+            title = found["title"]
+            assert found["right"] <= min(1500, main_right), (title, found["right"], main_right)
+            assert found["svgWidth"] <= found["boxWidth"] + 1, (title, found)
+            labels = found["labels"]
+            assert len(labels) >= 3, (title, labels)
+            assert not [t for t in labels if "…" in t["text"]], (title, "truncated", labels)
+            for a, b in zip(labels, labels[1:], strict=False):
+                assert a["right"] <= b["left"], (title, "labels overlap", a, b)
+        ran = page.locator("p", has_text="results ran").first.inner_text()
+        assert re.search(r"[\d,]+ results ran \([\d,]+ ok, [\d,]+ failed\)", ran), ran
+        if "were skipped" in ran:  # every listed reason carries its count and share
+            items = page.locator("li", has_text="%)").all_inner_texts()
+            assert items and all(re.match(r"[\d,]+ \(\d+%\): \S", t) for t in items), items
+        page.screenshot(path=str(test_output / f"overview-1500-{db_name}.png"), full_page=True)
+        errors = page.locator('[data-testid="stException"]')
+        assert errors.count() == 0, errors.first.inner_text()[:2000]
+    finally:
+        page.close()
+        stop_server(proc)
+
+
+# A heatmap's place on the page and its x-axis labels (Vega's SVG: the axis group's aria-label
+# starts with "X-axis"; a multi-line label is one <text> of <tspan>s), left to right.
+LAYOUT_JS = """(embed) => {
+  const svg = embed.querySelector('svg');
+  const box = embed.getBoundingClientRect();
+  const axis = [...svg.querySelectorAll('g.role-axis')]
+    .find(g => (g.getAttribute('aria-label') || '').startsWith('X-axis'));
+  const labels = axis ? [...axis.querySelectorAll('g.role-axis-label text')].map(t => {
+    const r = t.getBoundingClientRect();
+    const lines = [...t.querySelectorAll('tspan')].map(s => s.textContent);
+    return {text: (lines.length ? lines : [t.textContent]).join(' / '), left: r.left, right: r.right};
+  }).sort((a, b) => a.left - b.left) : [];
+  const title = svg.querySelector('g.role-title text');
+  return {title: title ? title.textContent : '', right: svg.getBoundingClientRect().right,
+          svgWidth: svg.getBoundingClientRect().width, boxWidth: box.width, labels};
+}"""

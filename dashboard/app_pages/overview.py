@@ -9,6 +9,7 @@ from loading import memo
 
 from tensorbench import charts
 from tensorbench.analysis.results import framework_versions, placeholders
+from tensorbench.analysis.runstatus import skip_reasons
 
 db = ui.database()
 everything = ui.machine_table(db)
@@ -37,8 +38,22 @@ cols[5].metric("Last run", f"{last:%Y-%m-%d}" if pd.notna(last) else "—")
 
 if len(ui.ours(ok)):
     st.subheader("Speedup over NumPy, every workload")
-    ui.show_chart(memo("heatmap", lambda: charts.heatmap_chart(ok)), "speedup-heatmap")
+    # one chart per machine, each as wide as the page: side by side they ran off its edge
+    for name in sorted(ui.ours(ok)["machine"].astype(str).unique()):
+        heatmap = memo("heatmap", lambda name=name: charts.heatmap_chart(ok, machine=name), name)
+        ui.show_chart(heatmap, f"speedup-heatmap-{name}")
+
 st.subheader("Results per commit")
+counts = table["status"].astype(str).value_counts()
+ran, skipped = int(counts.get("ok", 0) + counts.get("failed", 0)), int(counts.get("skipped", 0))
+st.markdown(
+    f"**{ran:,} results ran** ({int(counts.get('ok', 0)):,} ok, "
+    f"{int(counts.get('failed', 0)):,} failed)"
+    + (f"; **{skipped:,} were skipped**, because:" if skipped else "; none was skipped.")
+)
+if skipped:
+    reasons = memo("skip_reasons", lambda: skip_reasons(table))
+    st.markdown("\n".join(f"- {r.n:,} ({r.share:.0%}): {r.reason}" for r in reasons.itertuples()))
 ui.show_chart(memo("status_chart", lambda: charts.status_chart(table)), "results-per-commit")
 
 st.subheader("Machines")

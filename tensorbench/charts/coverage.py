@@ -7,10 +7,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from ..analysis.rates import (
-    latest,
-    select,
-)
+from ..analysis.rates import latest, select
+from ..analysis.runstatus import status_per_commit
 from .theme import (
     FRAMEWORK_COLORS,
     empty_chart,
@@ -73,44 +71,68 @@ def latest_values_chart(
     ).properties(title=f"{benchmark}: newest result")
 
 
+RAN_COLORS = {"ok": "#0072B2", "failed": "#D55E00"}
+SKIPPED_COLOR = "#BBBBBB"
+# 5000 -> "5k" (a narrow axis; d3's "~s" writes its zero as "0k")
+THOUSANDS = (
+    "datum.value >= 1000 ? format(datum.value / 1000, '~g') + 'k' : format(datum.value, '~g')"
+)
+
+
 def status_chart(table: pd.DataFrame, *, machine: Any = None) -> alt.TopLevelMixin:
-    """Results per commit (oldest to newest), stacked by status: where runs failed or skipped."""
+    """Results per commit, oldest to newest: the bars are what ran (ok, failed); a small strip
+    below counts what was skipped, with the commit's most frequent skip reasons in the tooltip
+    (skips outnumber runs in a grid database and would read as failures if stacked on top)."""
     rows = select(table, machine=machine)
     if rows.empty:
         return empty_chart("no results")
-    counts = (
-        rows.groupby(["commit_order", "status"], observed=True)
-        .agg(n=("value", "size"), commit=("commit", "first"), date=("commit_date", "first"))
-        .reset_index()
+    per = status_per_commit(rows)
+    per["label"] = commit_labels(per["commit"], per["date"])
+    per["order"] = per["commit_order"]
+    per["reasons"] = per["reasons"].replace("", "none skipped")
+    kept = ["label", "order", "commit", "date", "ok", "failed", "skipped", "reasons"]
+    ran = per[kept].melt(
+        id_vars=[c for c in kept if c not in ("ok", "failed")],
+        value_vars=["ok", "failed"],
+        var_name="status",
+        value_name="n",
     )
-    counts["label"] = commit_labels(counts["commit"], counts["date"])
-    counts["commit"] = counts["commit"].astype(str)
-    counts["order"] = counts["commit_order"]
-    counts["status"] = counts["status"].astype(str)
-    chart = (
+    tooltip = [
+        alt.Tooltip("commit:N", title="commit (full hash)"),
+        alt.Tooltip("date:T", format="%Y-%m-%d", title="commit date"),
+        alt.Tooltip("ok:Q", format=","),
+        alt.Tooltip("failed:Q", format=","),
+        alt.Tooltip("skipped:Q", format=","),
+        alt.Tooltip("reasons:N", title="skipped because"),
+    ]
+    bars = (
         alt.Chart()  # data set last: Altair deep-copies inline values on every call
         .mark_bar()
         .encode(
-            x=commit_x(),
-            y=alt.Y("n:Q", title="results", stack=True),
+            x=commit_x().axis(None),
+            y=alt.Y("n:Q", title="results that ran", stack=True),
             color=alt.Color(
                 "status:N",
-                scale=alt.Scale(
-                    domain=["ok", "skipped", "failed"], range=["#0072B2", "#BBBBBB", "#D55E00"]
-                ),
-                title="status",
+                scale=alt.Scale(domain=list(RAN_COLORS), range=list(RAN_COLORS.values())),
+                title="ran",
             ),
-            tooltip=[
-                alt.Tooltip("commit:N", title="commit (full hash)"),
-                alt.Tooltip("date:T", format="%Y-%m-%d", title="commit date"),
-                "status:N",
-                "n:Q",
-            ],
+            tooltip=tooltip,
         )
-        .properties(title="results per commit")
+        .properties(title="results per commit: what ran, and how many were skipped")
     )
-    chart.data = records(counts)
-    return chart
+    bars.data = records(ran)
+    strip = (
+        alt.Chart()
+        .mark_bar(color=SKIPPED_COLOR)
+        .encode(
+            x=commit_x(),
+            y=alt.Y("skipped:Q", title="skipped", axis=alt.Axis(tickCount=2, labelExpr=THOUSANDS)),
+            tooltip=tooltip,
+        )
+        .properties(height=44)
+    )
+    strip.data = records(per[kept])
+    return alt.vconcat(bars, strip, spacing=4).resolve_scale(x="shared")
 
 
 def coverage_chart(table: pd.DataFrame, *, machine: Any = None) -> alt.TopLevelMixin:

@@ -166,6 +166,9 @@ def compare_chart(
     return alt.hconcat(*panels).resolve_scale(y="shared")
 
 
+HEATMAP_FLAT_COLUMNS = 10  # up to this many backend columns, their labels stay level
+
+
 def heatmap_chart(
     table: pd.DataFrame,
     *,
@@ -197,8 +200,18 @@ def heatmap_chart(
     labels = sorted(set(cell["label"]), key=lambda s: (not s.startswith(baseline), s))
     span = float(np.nanmax(np.abs(cell["log_speedup"]))) if len(cell) else 1.0
     span = 2.0 ** max(1, math.ceil(span / math.log(2)))  # symmetric, a power of two
+    # "numpy:cpu · eager" on two lines (framework, then device and mode): a column is 90 px
+    # on screen, too narrow for the whole label on one; many columns are slanted as well.
+    two_lines = "[split(datum.label, ':')[0], slice(datum.label, indexof(datum.label, ':') + 1)]"
+    many = len(labels) > HEATMAP_FLAT_COLUMNS
+    x_axis = alt.Axis(
+        orient="bottom",  # Vega draws a label's second line downwards: into a top axis
+        labelExpr=two_lines,
+        labelAngle=-35 if many else 0,
+        labelAlign="right" if many else "center",
+    )
     enc = {
-        "x": alt.X("label:N", sort=labels, title=None, axis=alt.Axis(labelAngle=0, orient="top")),
+        "x": alt.X("label:N", sort=labels, title=None, axis=x_axis),
         "y": alt.Y("workload:N", sort=workloads, title=None),
     }
     color = alt.Color(
@@ -225,7 +238,7 @@ def heatmap_chart(
     def panel(machine_name: str) -> alt.LayerChart:
         mine = cell[cell["machine"].astype(str) == machine_name]
         base = alt.Chart(records(mine.astype({"workload": str, "label": str, "machine": str})))
-        title = machine_name if len(machines) > 1 else f"speedup over {baseline}"
+        title = machine_name if len(machines) > 1 else f"speedup over {baseline} · {machine_name}"
         return alt.layer(
             base.mark_rect().encode(**enc, color=color, tooltip=tooltip),
             base.mark_text().encode(
@@ -242,7 +255,8 @@ def heatmap_chart(
 
     if len(machines) == 1:
         return panel(machines[0])
-    return alt.hconcat(*map(panel, machines)).properties(
+    # one machine under the other: side by side, the second ran off a page's right edge
+    return alt.vconcat(*map(panel, machines)).properties(
         title=f"speedup over {baseline} (geometric mean over sizes)"
     )
 
