@@ -12,12 +12,13 @@ import pytest
 from tensorbench.analysis.asvfile import write_result_file
 from tensorbench.analysis.releases import (
     ReleaseSet,
+    env_versions,
     parse_releases,
     release_axis,
     release_changes,
     sort_versions,
 )
-from tensorbench.analysis.results import framework_versions, load_results
+from tensorbench.analysis.results import load_results
 from tensorbench.asv.releases import build_release_env, first_error_line, requirements
 from tensorbench.errors import InputError
 
@@ -109,7 +110,7 @@ def test_a_known_release_step_is_found_with_its_interval(tmp_path: Path) -> None
         tmp_path / "results", {"2.11.0": 1.0, "2.12.0": 1.0, "2.13.0": 1.15, "2.14.0": 1.15}
     )
     db = load_results(root)
-    versions = framework_versions(db.envs)
+    versions = env_versions(db.envs)
     axis = release_axis(db.table, versions, "torch")
     torch_rows = axis[axis["backend"] == "torch"]
     assert list(torch_rows["release"]) == ["2.11.0", "2.12.0", "2.13.0", "2.14.0"]
@@ -131,7 +132,7 @@ def test_versions_order_the_axis_not_the_file_order(tmp_path: Path) -> None:
     """2.10 comes after 2.9 (as text it sorts first), so the step reads 2.9 -> 2.10."""
     root = write_release_db(tmp_path / "results", {"2.10.0": 2.0, "2.9.0": 1.0, "2.8.0": 1.0})
     db = load_results(root)
-    (step,) = release_changes(db.table, framework_versions(db.envs), "torch")
+    (step,) = release_changes(db.table, env_versions(db.envs), "torch")
     assert (step.before, step.after, round(step.ratio, 6)) == ("2.9.0", "2.10.0", 2.0)
 
 
@@ -142,7 +143,7 @@ def test_a_step_that_also_changed_another_framework_says_so(tmp_path: Path) -> N
         numpy_by_release={"2.12.0": "2.2.0"},
     )
     db = load_results(root)
-    (step,) = release_changes(db.table, framework_versions(db.envs), "torch")
+    (step,) = release_changes(db.table, env_versions(db.envs), "torch")
     assert step.ratio == pytest.approx(0.8) and not step.slower
     assert step.also_changed == ("numpy 2.1.3 -> 2.2.0",)
     assert "(also changed: numpy 2.1.3 -> 2.2.0)" in step.describe()
@@ -151,7 +152,7 @@ def test_a_step_that_also_changed_another_framework_says_so(tmp_path: Path) -> N
 def test_changes_inside_the_threshold_or_the_interval_are_not_listed(tmp_path: Path) -> None:
     root = write_release_db(tmp_path / "results", {"2.11.0": 1.0, "2.12.0": 1.03, "2.13.0": 1.0})
     db = load_results(root)
-    versions = framework_versions(db.envs)
+    versions = env_versions(db.envs)
     assert release_changes(db.table, versions, "torch", threshold=0.05) == []
     # +3 % is outside a 1 % threshold, but the intervals (+-1 % each) leave it at +3 % [1.6, 4.5]
     assert len(release_changes(db.table, versions, "torch", threshold=0.01)) == 2
@@ -340,6 +341,7 @@ def test_an_acknowledgement_needs_a_commit_or_a_release(tmp_path: Path) -> None:
     assert ack.matches_release("x", "torch", "2.13.0") and not ack.matches_release(
         "x", "torch", "2.14"
     )
+    assert ack.matches_release("x", "torch", "2.13.0+cpu")  # any build of that release
     assert not ack.matches("x", "abcdef")  # a release entry never acknowledges a commit
 
 
@@ -419,3 +421,37 @@ To fix this you could try to:
         "dependencies. (The user requested torch==2.15.0; The user requested (constraint) "
         "torch<=2.14.1)"
     )
+
+
+def test_scipy_releases_come_from_the_numpy_backends_facts(tmp_path: Path) -> None:
+    """SciPy is no backend: its version is in the NumPy backend's facts, and its releases move
+    the NumPy points (sparse graph workloads)."""
+    root = tmp_path / "results"
+    write_release_db(root, {"2.11.0": 1.0})  # machine, benchmarks.json and one other env
+    for i, (scipy, ms) in enumerate((("1.13.1", 1.0), ("1.17.1", 1.3))):
+        header = {
+            "commit_hash": COMMIT,
+            "env_name": f"existing-scipy-{scipy}",
+            "date": 1_700_000_000_000,
+            "params": {"machine": "m1", "python": "3.11"},
+            "python": "3.11",
+            "requirements": {},
+            "env_vars": {},
+            "durations": {},
+            "tensorbench": {"facts": {"numpy": {"version": "2.4.6", "scipy": scipy}}},
+        }
+        values = [ms * 1e-3, None]
+        row = {
+            "result": values,
+            "params": PARAMS,
+            "version": "1",
+            "started_at": 1_700_000_000_100 + i,
+            "duration": 1.0,
+            "stats_ci_99_a": [ms * 0.99e-3, None],
+            "stats_ci_99_b": [ms * 1.01e-3, None],
+        }
+        write_result_file(root / "m1" / f"{COMMIT[:8]}-scipy-{scipy}.json", header, {BENCH: row})
+    db = load_results(root)
+    (step,) = release_changes(db.table, env_versions(db.envs), "scipy")
+    assert (step.before, step.after) == ("1.13.1", "1.17.1")
+    assert step.label.startswith("conv2d numpy:cpu 32") and step.ratio == pytest.approx(1.3)

@@ -6,13 +6,12 @@ import pandas as pd
 import streamlit as st
 import ui
 
-from tensorbench.analysis.releases import FRAMEWORKS, release_axis, release_changes
-from tensorbench.analysis.results import framework_versions
+from tensorbench.analysis.releases import FRAMEWORKS, env_versions, release_axis, release_changes
 from tensorbench.charts.releases import releases_chart
 
 db = ui.database()
 table = ui.machine_table(db)
-versions = framework_versions(db.envs)
+versions = env_versions(db.envs)
 
 st.title("Releases")
 releases: dict[str, int] = {}

@@ -46,7 +46,7 @@ class Acknowledgement:
 
     def matches_release(self, benchmark: str, framework: str, version: str) -> bool:
         """Whether this acknowledges ``benchmark`` changing in the step into ``framework``
-        ``version`` (2.13 acknowledges 2.13.0 too: versions compare as releases)."""
+        ``version`` (2.13 acknowledges 2.13.0 and its builds 2.13.0+cpu, 2.13.0+cu130)."""
         if not self.release or not fnmatch.fnmatchcase(benchmark, self.benchmark):
             return False
         name, _, wanted = self.release.partition(" ")
@@ -55,9 +55,11 @@ class Acknowledgement:
         from packaging.version import InvalidVersion, Version
 
         try:
-            return Version(wanted.strip()) == Version(version)
+            want, got = Version(wanted.strip()), Version(version)
         except InvalidVersion:
             return wanted.strip() == version
+        # "torch 2.13" names the release whatever its build: 2.13.0+cpu and 2.13.0+cu130 too
+        return want == got if want.local else want == Version(got.public)
 
 
 def load_acknowledged(path: str | Path) -> list[Acknowledgement]:

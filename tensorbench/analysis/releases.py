@@ -26,10 +26,12 @@ import pandas as pd
 from packaging.version import InvalidVersion, Version
 
 from ..errors import InputError
+from .results import framework_versions
 
 __all__ = [
     "ReleaseChange",
     "ReleaseSet",
+    "env_versions",
     "own_rows",
     "parse_releases",
     "point_label",
@@ -101,6 +103,33 @@ def parse_releases(texts: Sequence[str]) -> list[ReleaseSet]:
     return list(sets.values())
 
 
+def env_versions(envs: pd.DataFrame) -> pd.DataFrame:
+    """`results.framework_versions` of ``envs`` plus the libraries a backend's facts name
+    beside its own version (SciPy's, in the NumPy backend's facts): the release axis of SciPy."""
+    versions = framework_versions(envs)
+    extra = []
+    for env in envs.itertuples(index=False):
+        ours = getattr(env, "tensorbench", None)
+        facts = ours.get("facts") if isinstance(ours, dict) else None
+        if isinstance(facts, dict) and isinstance(facts.get("backends"), dict):
+            facts = facts["backends"]
+        for fw in facts.values() if isinstance(facts, dict) else ():
+            for name, value in fw.items() if isinstance(fw, dict) else ():
+                if name in FRAMEWORKS and isinstance(value, str):
+                    extra.append(
+                        {
+                            "machine": env.machine,
+                            "env": env.env,
+                            "package": name,
+                            "version": value,
+                            "source": "tensorbench facts",
+                        }
+                    )
+    if not extra:
+        return versions
+    return pd.concat([versions, pd.DataFrame(extra)], ignore_index=True)
+
+
 def _env_versions(versions: pd.DataFrame) -> dict[tuple[str, str], dict[str, str]]:
     """(machine, env) -> {package: version}; tensorbench's facts win over asv's pins (they are
     what imported, where a pin may be empty)."""
@@ -119,7 +148,7 @@ def release_axis(table: pd.DataFrame, versions: pd.DataFrame, framework: str) ->
     """The ok timing rows of every environment that records ``framework``'s version, with a
     ``release`` column, ordered by machine, commit, benchmark, parameters and release.
 
-    ``versions`` is `results.framework_versions` of the database's envs. Environments whose
+    ``versions`` is `env_versions` of the database's envs. Environments whose
     version of the framework is not a release version (a local build, "(unpinned)") are left
     out: they have no place on the axis.
     """

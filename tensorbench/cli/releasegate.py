@@ -59,10 +59,9 @@ def _as_json(change: Any, acknowledged: str | None, fails: bool) -> dict[str, An
 def release_gate(args: argparse.Namespace, db: Any, acks: list) -> int:
     """Print every release-to-release change beyond the threshold; 1 if one slower step is
     not acknowledged, 2 if the results hold no release axis."""
-    from ..analysis.releases import release_changes
-    from ..analysis.results import framework_versions
+    from ..analysis.releases import env_versions, release_changes
 
-    versions = framework_versions(db.envs)
+    versions = env_versions(db.envs)
     frameworks = _frameworks(versions, args.framework)
     if not frameworks:
         raise InputError(

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..analysis.releases import FRAMEWORKS, release_axis, release_changes, sort_versions
-from ..analysis.results import ResultsDB, framework_versions
+from ..analysis.releases import (
+    FRAMEWORKS,
+    env_versions,
+    release_axis,
+    release_changes,
+    sort_versions,
+)
+from ..analysis.results import ResultsDB
 from ..charts.releases import releases_chart
 from .content import Figure, Paragraph, Section, Table
 
 
 def releases_section(db: ResultsDB, table: pd.DataFrame, threshold: float) -> Section | None:
     """None where no framework has results at two releases (most databases)."""
-    versions = framework_versions(db.envs)
+    versions = env_versions(db.envs)
     axes = {fw: release_axis(table, versions, fw) for fw in FRAMEWORKS}
     axes = {fw: a for fw, a in axes.items() if a["release"].nunique() >= 2}
     if not axes:
