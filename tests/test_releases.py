@@ -13,6 +13,7 @@ from tensorbench.analysis.asvfile import write_result_file
 from tensorbench.analysis.releases import (
     ReleaseSet,
     env_versions,
+    is_release_env,
     parse_releases,
     release_axis,
     release_changes,
@@ -25,6 +26,15 @@ from tensorbench.errors import InputError
 BENCH = "bench_array.Conv2d.time_conv2d"
 PARAMS = [["'numpy:cpu'", "'torch:cpu'"], ["32"], ["'float32'"]]
 COMMIT = "c" * 40
+
+
+def test_only_release_environments_make_the_axis() -> None:
+    """The project's .venv and .venv-mxnet differ in NumPy but are no NumPy release step."""
+    assert is_release_env("existing-torch-2.12.0", "torch")
+    assert is_release_env("torch-2.13.0+cpu", "torch")
+    assert not is_release_env("existing-main", "numpy")
+    assert not is_release_env("existing-torch-2.12.0", "numpy")
+    assert not is_release_env("virtualenv-py3.11-numpy1.26.4", "numpy")
 
 
 def test_versions_sort_as_releases_not_as_text() -> None:
@@ -78,7 +88,7 @@ def write_release_db(root: Path, torch_ms: dict[str, float], numpy_by_release=No
     )
     for i, (release, ms) in enumerate(torch_ms.items()):
         numpy = numpy_by_release.get(release, "2.1.3")
-        env = f"virtualenv-py3.11-numpy{numpy}-torch{release}"
+        env = f"existing-torch-{release}"  # as `run --releases` names them
         values = [1.0e-3, ms * 1e-3]
         header = {
             "commit_hash": COMMIT,

@@ -19,6 +19,7 @@ the change: a release step that also changed NumPy is not torch's alone.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ __all__ = [
     "ReleaseChange",
     "ReleaseSet",
     "env_versions",
+    "is_release_env",
     "own_rows",
     "parse_releases",
     "point_label",
@@ -144,19 +146,36 @@ def _env_versions(versions: pd.DataFrame) -> dict[tuple[str, str], dict[str, str
     return out
 
 
-def release_axis(table: pd.DataFrame, versions: pd.DataFrame, framework: str) -> pd.DataFrame:
-    """The ok timing rows of every environment that records ``framework``'s version, with a
-    ``release`` column, ordered by machine, commit, benchmark, parameters and release.
+def is_release_env(env: str, framework: str) -> bool:
+    """Whether the environment named ``env`` is one of ``framework``'s release environments:
+    its name ends in ``FRAMEWORK-VERSION`` (``existing-torch-2.12.0``, as `run --releases`
+    names them)."""
+    m = re.search(rf"(?:^|-){re.escape(framework)}-([^-]+)$", str(env))
+    if m is None:
+        return False
+    try:
+        version_key(m.group(1))
+    except InputError:
+        return False
+    return True
 
-    ``versions`` is `env_versions` of the database's envs. Environments whose
-    version of the framework is not a release version (a local build, "(unpinned)") are left
-    out: they have no place on the axis.
+
+def release_axis(table: pd.DataFrame, versions: pd.DataFrame, framework: str) -> pd.DataFrame:
+    """The ok timing rows of ``framework``'s release environments, with a ``release`` column
+    (the version its interpreter imported), ordered by machine, commit, benchmark, parameters
+    and release.
+
+    ``versions`` is `env_versions` of the database's envs. A release environment is one that
+    `run --releases` made for this framework (named ``...FRAMEWORK-VERSION``,
+    `is_release_env`): the project's own environments differ in many packages at once (.venv
+    and .venv-mxnet: NumPy, SciPy and MXNet), which no release step explains. Environments
+    whose version is not a release version (a local build, "(unpinned)") are left out.
     """
     env_versions = _env_versions(versions)
     release: dict[tuple[str, str], str] = {}
     for key, pkgs in env_versions.items():
         v = pkgs.get(framework)
-        if v is None:
+        if v is None or not is_release_env(key[1], framework):
             continue
         try:
             version_key(v)
