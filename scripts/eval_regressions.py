@@ -61,11 +61,6 @@ from tensorbench.analysis.results import load_results  # noqa: E402
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "asv-results"
 DOC = Path(__file__).resolve().parents[1] / "docs" / "regressions-evaluation.md"
-# tests/test_corroboration_eval.py loads this script as a module and takes these from it.
-from tensorbench.analysis.evaluation.crossenv import agreement  # noqa: E402, F401
-from tensorbench.analysis.evaluation.multienv import MULTI_COMMITS  # noqa: E402, F401
-
-_ours_cross, _asv_on_table = crossenv.ours_cross, asv_on_table
 
 
 def _row(label: str, a: tuple[float, ...], b: tuple[float, ...]) -> str:

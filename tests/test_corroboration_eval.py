@@ -4,8 +4,6 @@ the real databases."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,18 +12,25 @@ import pytest
 
 from tensorbench.analysis.regressions import find_regressions
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "eval_regressions.py"
 ALL_KINDS = ("regression", "improvement", "below threshold")
 
 
 @pytest.fixture(scope="module")
 def evaluation():
-    """scripts/eval_regressions.py as a module (its generator and the agreement measure)."""
-    spec = importlib.util.spec_from_file_location("eval_regressions", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["eval_regressions"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    """The evaluation engine behind scripts/eval_regressions.py: its multi-environment
+    generator, the agreement measure and both detectors' cross-environment runs."""
+    from types import SimpleNamespace
+
+    from tensorbench.analysis.evaluation import crossenv, multienv
+    from tensorbench.analysis.evaluation.asvdetector import asv_on_table
+
+    return SimpleNamespace(
+        multi_env=multienv.multi_env,
+        MULTI_COMMITS=multienv.MULTI_COMMITS,
+        agreement=crossenv.agreement,
+        ours_cross=crossenv.ours_cross,
+        asv_on_table=asv_on_table,
+    )
 
 
 def series(values: np.ndarray, machine: str = "box") -> pd.DataFrame:
@@ -206,9 +211,9 @@ def test_openblas_flagged_regressions_are_seen_elsewhere(shared_data: Path, eval
     from tensorbench.analysis.results import load_results
 
     table = load_results(path).table
-    flagged, regs, plain, _ = evaluation._ours_cross(table)
+    flagged, regs, plain, _ = evaluation.ours_cross(table)
     ours = evaluation.agreement(flagged, regs, table)
-    asv = evaluation._asv_on_table(table, 1).assign(direction="worse")
+    asv = evaluation.asv_on_table(table, 1).assign(direction="worse")
     theirs = evaluation.agreement(asv, asv, table)
     assert ours["checkable"] >= 5 and ours["share"] >= 0.75
     assert ours["corroborated"] >= theirs["corroborated"]
