@@ -18,15 +18,18 @@ from ..errors import InputError
 
 def _frameworks(versions: Any, wanted: str | None) -> list[str]:
     """Frameworks whose results hold two releases or more (or ``wanted``, checked)."""
-    from ..analysis.releases import FRAMEWORKS, version_key
+    from ..analysis.releases import FRAMEWORKS, is_release_env, version_key
 
     counts: dict[str, set[str]] = {}
     for row in versions.itertuples(index=False):
+        name = str(row.package).lower()
+        if not is_release_env(str(row.env), name):
+            continue
         try:
             version_key(row.version)
         except InputError:
             continue
-        counts.setdefault(str(row.package).lower(), set()).add(str(row.version))
+        counts.setdefault(name, set()).add(str(row.version))
     if wanted is not None:
         name = wanted.lower()
         if name not in FRAMEWORKS:
