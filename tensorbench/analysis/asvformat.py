@@ -43,7 +43,9 @@ from .asvfile import (
     validated,
     write_result_file,
 )
+from .listing import SkippedFile
 from .resultcache import content_digest
+from .rowschema import ROW_ARRAYS
 
 # The format's public names are reachable here too: asvformat reads a whole results folder,
 # asvfile owns one file's format.
@@ -60,16 +62,6 @@ _UNIT_BY_KIND = {"time": "seconds", "peakmem": "bytes", "mem": "bytes"}
 
 # Method names that say nothing about the workload: fall back to the class name.
 _GENERIC_METHODS = frozenset({"", "run", "it", "call", "case", "workload", "bench", "benchmark"})
-
-_STATUS = ("ok", "failed", "skipped")
-
-
-@dataclass(frozen=True)
-class SkippedFile:
-    """A file (or one benchmark inside it) that was not read, and why."""
-
-    path: str
-    reason: str
 
 
 class _BadEntry(ValueError):
@@ -209,21 +201,22 @@ _TABLE_COLUMNS = (
 
 @dataclass
 class _FileRows:
-    """Column lists for the rows of one result file (or one entry of it)."""
+    """Lists of the row arrays (:data:`.rowschema.ROW_ARRAYS`, ``status`` aside: it follows
+    from ``value``) for the rows of one result file (or one entry of it)."""
 
     combo: list[int] = field(default_factory=list)
     value: list[Any] = field(default_factory=list)
-    ci_a: list[Any] = field(default_factory=list)
-    ci_b: list[Any] = field(default_factory=list)
+    ci_low: list[Any] = field(default_factory=list)
+    ci_high: list[Any] = field(default_factory=list)
     q25: list[Any] = field(default_factory=list)
     q75: list[Any] = field(default_factory=list)
     samples: list[Any] = field(default_factory=list)
-    started: list[Any] = field(default_factory=list)
+    started_at: list[Any] = field(default_factory=list)
     # as the file says; results.py compares it with benchmarks.json's (version_current)
     version: list[Any] = field(default_factory=list)
     reason: list[str | None] = field(default_factory=list)
-    flops: list[Any] = field(default_factory=list)
-    edges: list[Any] = field(default_factory=list)
+    work_flops: list[Any] = field(default_factory=list)
+    work_edges: list[Any] = field(default_factory=list)
 
     def add(
         self,
@@ -273,12 +266,12 @@ class _FileRows:
             samples = [None if s is None else tuple(s) for s in samples]
         self.combo.extend(range(start, start + n))
         self.value.extend(result)
-        self.ci_a.extend(ci_a)
-        self.ci_b.extend(ci_b)
+        self.ci_low.extend(ci_a)
+        self.ci_high.extend(ci_b)
         self.q25.extend(q25)
         self.q75.extend(q75)
         self.samples.extend(samples)
-        self.started.extend([started] * n)
+        self.started_at.extend([started] * n)
         self.version.extend(
             [version if version is None or type(version) is str else str(version)] * n
         )
@@ -290,36 +283,31 @@ class _FileRows:
         if isinstance(work, dict) and work:
             keys = ctx.combos.param_key[start : start + n]
             amounts = [work.get(k) if isinstance(work.get(k), dict) else {} for k in keys]
-            self.flops.extend(_number(a.get("flops")) for a in amounts)
-            self.edges.extend(_number(a.get("edges")) for a in amounts)
+            self.work_flops.extend(_number(a.get("flops")) for a in amounts)
+            self.work_edges.extend(_number(a.get("edges")) for a in amounts)
         else:
-            self.flops.extend([math.nan] * n)
-            self.edges.extend([math.nan] * n)
+            self.work_flops.extend([math.nan] * n)
+            self.work_edges.extend([math.nan] * n)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Numeric columns as arrays; raises ValueError/TypeError on values of the wrong type."""
-        value = _floats(self.value)
+        """The row arrays; raises ValueError/TypeError on values of the wrong type."""
+        out: dict[str, np.ndarray] = {}
+        for name, kind in ROW_ARRAYS.items():
+            if name != "status":
+                out[name] = _AS_ARRAY[kind](getattr(self, name))
+        value = out["value"]
         failed = np.fromiter((v is None for v in self.value), bool, len(self.value))
-        samples = np.empty(len(self.samples), dtype=object)
-        for i, s in enumerate(self.samples):
-            if s is not None:
-                _floats(s)  # validate; kept as the tuple
-                samples[i] = s
-        return {
-            "combo": np.array(self.combo, dtype=np.int64),
-            "value": value,
-            "status": np.where(failed, 1, np.where(np.isnan(value), 2, 0)).astype(np.int8),
-            "ci_low": _floats(self.ci_a),
-            "ci_high": _floats(self.ci_b),
-            "q25": _floats(self.q25),
-            "q75": _floats(self.q75),
-            "samples": samples,
-            "started_at": _floats(self.started),
-            "version": _objects(self.version),
-            "reason": _objects(self.reason),
-            "work_flops": np.array(self.flops, dtype=float),
-            "work_edges": np.array(self.edges, dtype=float),
-        }
+        out["status"] = np.where(failed, 1, np.where(np.isnan(value), 2, 0)).astype(np.int8)
+        return out
+
+
+def _samples(values: list) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    for i, s in enumerate(values):
+        if s is not None:
+            _floats(s)  # validate; kept as the tuple
+            out[i] = s
+    return out
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -338,6 +326,15 @@ def _floats(values: list) -> np.ndarray:
     if out.shape != (len(values),):
         raise ValueError("nested lists where numbers were expected")
     return out
+
+
+# How each kind of row array (rowschema) is made from a _FileRows list.
+_AS_ARRAY = {
+    "int64": lambda values: np.array(values, dtype=np.int64),
+    "float": _floats,
+    "text": _objects,
+    "samples": _samples,
+}
 
 
 @dataclass

@@ -3,7 +3,8 @@
 Symlink loops, the same file or folder reached twice (a symlinked duplicate machine folder),
 folders or files that cannot be read, things that are not regular files (a FIFO would block a
 reader) and files too large to be asv results are skipped with a reason, each listed once.
-Nothing here reads a file's contents: :mod:`.results` does, on the list this returns.
+Nothing here reads a file's contents: :mod:`.results` does, on the list this returns. A file
+the reader skips, here or later, is a :class:`SkippedFile`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,17 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .asvformat import SkippedFile
-
 # asv writes one commit x environment per file: even tensorbench's largest grids are a few MB.
 # Anything larger is not a result file (or would take the reader's memory with it).
 MAX_RESULT_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file (or one benchmark inside it) that was not read, and why."""
+
+    path: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -134,3 +141,35 @@ def list_results(
         if folder.has_machine_json or folder.files:
             folders.append(folder)  # else not a machine folder at all (e.g. html output)
     return folders
+
+
+def fingerprint(results_dir: str | Path) -> tuple[tuple[str, int, int, int, int], ...]:
+    """A cheap key that changes when any JSON file under ``results_dir`` changes.
+
+    (relative path, mtime, change time (both ns), inode, size) for every ``*.json`` at the top
+    and one folder down, sorted. Pass it to a cache (``st.cache_data``) next to the directory
+    so that a new or rewritten result file invalidates the cached table; the change time and
+    inode catch what ``rsync -a`` or ``cp -p`` do (new content under the old mtime and size).
+    """
+    root = Path(results_dir)
+    out: list[tuple[str, int, int, int, int]] = []
+    try:
+        top = list(os.scandir(root))
+    except OSError:
+        return ()
+    for entry in top:
+        try:
+            if entry.is_dir():
+                for sub in os.scandir(entry.path):
+                    if sub.name.endswith(".json") and sub.is_file():
+                        out.append(_stat_key(f"{entry.name}/{sub.name}", sub.stat()))
+            elif entry.name.endswith(".json"):
+                out.append(_stat_key(entry.name, entry.stat()))
+        except OSError:
+            continue  # vanished while scanning; the next call sees the new state
+    out.sort()
+    return tuple(out)
+
+
+def _stat_key(name: str, st: os.stat_result) -> tuple[str, int, int, int, int]:
+    return (name, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size)

@@ -49,6 +49,9 @@ from typing import Any
 
 import numpy as np
 
+from .listing import Listed
+from .rowschema import FILE, dtype, of_kind
+
 try:
     import orjson
 except ImportError:  # pragma: no cover - a core dependency
@@ -56,8 +59,10 @@ except ImportError:  # pragma: no cover - a core dependency
 
 CACHE_FORMAT = 2
 _META_KEY = b"tensorbench.cache"
-_FLOATS = ("value", "ci_low", "ci_high", "q25", "q75", "started_at", "work_flops", "work_edges")
-_TEXTS = ("version", "reason")
+_INTS = (FILE, *of_kind("int8", "int64"))
+_FLOATS = of_kind("float")
+_TEXTS = of_kind("text")
+_SAMPLES = of_kind("samples")
 CACHE_ENV = "TENSORBENCH_CACHE_DIR"
 
 # FAT's 2 s timestamps are the coarsest clock in common use; ext4 and NTFS tick far finer.
@@ -106,6 +111,71 @@ def judge(entry: dict[str, Any], size: int, mtime_ns: int, ctime_ns: int, ino: i
     return "check" if entry.get("digest") else "changed"
 
 
+# The modules whose code decides what the cache holds.
+_READER_SOURCES = (
+    "asvfile.py",
+    "asvformat.py",
+    "rowschema.py",
+    "invalidvalues.py",
+    "results.py",
+    "resultcache.py",
+    "listing.py",
+)
+
+
+def stat_entry(f: Listed, listed_at: int) -> dict[str, Any]:
+    """What the cache keeps of a file's stat (see :func:`judge`)."""
+    return {
+        "size": f.size,
+        "mtime": f.mtime_ns,
+        "ctime": f.ctime_ns,
+        "ino": f.ino,
+        "racy": is_racy(f.mtime_ns, f.ctime_ns, listed_at),
+    }
+
+
+def reconcile(
+    cached: Cached | None, files: list[Listed], listed_at: int
+) -> tuple[dict[str, dict[str, Any]], bool]:
+    """The listed ``files`` whose cached rows stand, and whether the cache is stale.
+
+    Returns relative path -> cache entry for every file the cache holds unchanged (the entry's
+    stat brought up to date where only the stat moved, so that the next load trusts it); every
+    other file is new or changed and the caller parses it. The cache is stale (to be written
+    again) when it is absent, an entry was brought up to date or a cached file is gone.
+    ``listed_at`` is when the listing began (:func:`is_racy`).
+    """
+    if cached is None:
+        return {}, True
+    kept: dict[str, dict[str, Any]] = {}
+    stale = False
+    for f in files:
+        old = cached.files.get(f.rel)
+        if old is None:
+            continue
+        if (  # the common case, inline: judge() says the same, per call slower
+            STAT_TRUSTED
+            and old["racy"] is False
+            and old["mtime"] == f.mtime_ns
+            and old["ctime"] == f.ctime_ns
+            and old["ino"] == f.ino
+            and old["size"] == f.size
+        ):
+            kept[f.rel] = old
+            continue
+        verdict = judge(old, f.size, f.mtime_ns, f.ctime_ns, f.ino)
+        if verdict == "check" and file_digest(f.path) == old["digest"]:
+            stat = stat_entry(f, listed_at)
+            if any(old.get(k) != v for k, v in stat.items()):
+                old, stale = old | stat, True
+            verdict = "same"
+        if verdict == "same":
+            kept[f.rel] = old
+    if set(cached.files) - {f.rel for f in files}:
+        stale = True  # files deleted since
+    return kept, stale
+
+
 def _reader_key() -> str:
     """tensorbench's version and a hash of the reader's source: a cache another reader wrote
     (an older or newer tensorbench, or an edited checkout) is never trusted."""
@@ -113,7 +183,7 @@ def _reader_key() -> str:
     version = str(getattr(sys.modules.get("tensorbench"), "__version__", ""))
     h = hashlib.sha1(version.encode())
     here = Path(__file__).parent
-    for name in ("asvfile.py", "asvformat.py", "results.py", "resultcache.py", "listing.py"):
+    for name in _READER_SOURCES:
         try:
             h.update((here / name).read_bytes())
         except OSError:
@@ -183,16 +253,13 @@ def read_cache(path: Path, root: Path) -> Cached | None:
         ):
             return None
         n = table.num_rows
-        arrays: dict[str, np.ndarray] = {
-            "file": table["file"].to_numpy().astype(np.int64),
-            "combo": table["combo"].to_numpy().astype(np.int64),
-            "status": table["status"].to_numpy().astype(np.int8),
-        }
-        for name in _FLOATS:
-            arrays[name] = table[name].to_numpy().astype(float)
+        arrays: dict[str, np.ndarray] = {}
+        for name in (*_INTS, *_FLOATS):
+            arrays[name] = table[name].to_numpy().astype(dtype(name))
         for name in _TEXTS:
             arrays[name] = _texts(table[name])
-        arrays["samples"] = _samples(table["samples"])
+        for name in _SAMPLES:
+            arrays[name] = _samples(table[name])
         files = meta["files"]
         facts = meta["facts"]
         for entry in files.values():
@@ -244,6 +311,17 @@ def _samples(column: Any) -> np.ndarray:
     return out
 
 
+def _samples_column(samples: np.ndarray) -> Any:
+    import pyarrow as pa
+
+    return pa.array(
+        [None if s is None else list(s) for s in samples]
+        if any(s is not None for s in samples)
+        else [None] * len(samples),
+        pa.list_(pa.float64()),
+    )
+
+
 def write_cache(
     path: Path,
     root: Path,
@@ -264,6 +342,7 @@ def write_cache(
             text = _dumps(entry["facts"])
             entry = entry | {"facts": facts.setdefault(text, len(facts))}
         entries[rel] = entry
+    arrow_int = {np.int8: pa.int8(), np.int64: pa.int32()}
     meta = {
         "format": CACHE_FORMAT,
         "reader": _reader_key(),
@@ -272,19 +351,12 @@ def write_cache(
         "files": entries,
         "facts": [_loads(text) for text in facts],
     }
-    samples = arrays["samples"]
     columns = {
-        "file": pa.array(arrays["file"], pa.int32()),
-        "combo": pa.array(arrays["combo"], pa.int32()),
-        "status": pa.array(arrays["status"], pa.int8()),
+        # int32 holds any row or combination count a cache can have, in half the space
+        **{name: pa.array(arrays[name], arrow_int[dtype(name)]) for name in _INTS},
         **{name: pa.array(arrays[name], pa.float64()) for name in _FLOATS},
         **{name: pa.array(arrays[name], pa.string()).dictionary_encode() for name in _TEXTS},
-        "samples": pa.array(
-            [None if s is None else list(s) for s in samples]
-            if any(s is not None for s in samples)
-            else [None] * len(samples),
-            pa.list_(pa.float64()),
-        ),
+        **{name: _samples_column(arrays[name]) for name in _SAMPLES},
     }
     table = pa.table(columns).replace_schema_metadata({_META_KEY: _dumps(meta)})
     tmp = None

@@ -12,10 +12,7 @@ Basic usage::
 
 from __future__ import annotations
 
-import itertools
 import math
-import os
-import subprocess
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -25,28 +22,34 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, TensorbenchWarning
+from ..errors import InputError
 from ..paths import native_mode
-from . import resultcache
 from .asvformat import (
-    _STATUS,
     RESULT_COLUMNS,
-    SkippedFile,
     _Combos,
     _Context,
     _read_benchmarks,
     _read_machine,
     _read_result_file,
 )
-from .listing import Listed, list_results
+from .commitorder import commit_order
+from .invalidvalues import (
+    InvalidValues,
+    InvalidValuesWarning,
+    exclude_invalid,
+    invalid_message,
+)
+from .listing import Folder, Listed, SkippedFile, fingerprint, list_results
 from .resultcache import (
+    Cached,
     cache_path,
     file_digest,
-    is_racy,
-    judge,
     read_cache,
+    reconcile,
+    stat_entry,
     write_cache,
 )
+from .rowschema import FILE, ROW_ARRAYS, STATUS, empty_rows
 
 __all__ = [
     "COLUMNS",
@@ -101,21 +104,6 @@ COLUMNS = (
 )
 
 
-class InvalidValuesWarning(TensorbenchWarning):
-    """A results folder holds values that cannot be measurements; they were left out."""
-
-
-@dataclass(frozen=True)
-class InvalidValues:
-    """The values of one result file left out as impossible: ``values`` whole results (their
-    rows are not in the table) and ``intervals`` results whose interval, quartiles or samples
-    were dropped (the value itself was fine)."""
-
-    path: str
-    values: int
-    intervals: int = 0
-
-
 @dataclass
 class ResultsDB:
     """Everything read from one asv results directory.
@@ -134,77 +122,6 @@ class ResultsDB:
     results_dir: str = ""
     order_source: str = "date"
     invalid: list[InvalidValues] = field(default_factory=list)
-
-
-def fingerprint(results_dir: str | Path) -> tuple[tuple[str, int, int, int, int], ...]:
-    """A cheap key that changes when any JSON file under ``results_dir`` changes.
-
-    (relative path, mtime, change time (both ns), inode, size) for every ``*.json`` at the top
-    and one folder down, sorted. Pass it to a cache (``st.cache_data``) next to the directory
-    so that a new or rewritten result file invalidates the cached table; the change time and
-    inode catch what ``rsync -a`` or ``cp -p`` do (new content under the old mtime and size).
-    """
-    root = Path(results_dir)
-    out: list[tuple[str, int, int, int, int]] = []
-    try:
-        top = list(os.scandir(root))
-    except OSError:
-        return ()
-    for entry in top:
-        try:
-            if entry.is_dir():
-                for sub in os.scandir(entry.path):
-                    if sub.name.endswith(".json") and sub.is_file():
-                        out.append(_stat_key(f"{entry.name}/{sub.name}", sub.stat()))
-            elif entry.name.endswith(".json"):
-                out.append(_stat_key(entry.name, entry.stat()))
-        except OSError:
-            continue  # vanished while scanning; the next call sees the new state
-    out.sort()
-    return tuple(out)
-
-
-def _stat_key(name: str, st: os.stat_result) -> tuple[str, int, int, int, int]:
-    return (name, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size)
-
-
-def _git_order(repo: Path, commits: set[str]) -> dict[str, int] | None:
-    """Position of each commit in `git rev-list --topo-order` (0 = oldest), if all are there."""
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(repo), "rev-list", "--all", "--topo-order", "--reverse"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    position = {h: i for i, h in enumerate(out.split())}
-    if not commits or not commits <= position.keys():
-        return None
-    return {c: position[c] for c in commits}
-
-
-def _commit_order(
-    commits: list[str], dates: np.ndarray, repo: Path | None
-) -> tuple[dict[str, int], str]:
-    unique = set(commits)
-    if repo is not None:
-        git = _git_order(repo, unique)
-        if git is not None:
-            ranked = sorted(unique, key=git.__getitem__)
-            return {c: i for i, c in enumerate(ranked)}, "git"
-    first_date: dict[str, float] = {}
-    for c, d in zip(commits, dates, strict=True):
-        if not math.isnan(d) and (c not in first_date or d < first_date[c]):
-            first_date[c] = d
-    ranked = sorted(unique, key=lambda c: (first_date.get(c, math.inf), c))
-    return {c: i for i, c in enumerate(ranked)}, "date"
-
-
-def _is_git_repo(path: Path) -> bool:
-    return (path / ".git").exists()
 
 
 def _categorical(codes: np.ndarray, labels: list[Any]) -> pd.Categorical:
@@ -260,21 +177,9 @@ class _FileMeta:
     path: str = ""
 
 
-_ROW_ARRAYS = (
-    "combo",
-    "value",
-    "status",
-    "ci_low",
-    "ci_high",
-    "q25",
-    "q75",
-    "samples",
-    "started_at",
-    "version",
-    "reason",
-    "work_flops",
-    "work_edges",
-)
+# The row arrays that are table columns as they are; the others become columns by way of the
+# combination (``combo``) or the file, or converted (status, started_at, version).
+_AS_IS = tuple(n for n in ROW_ARRAYS if n in COLUMNS and n not in ("status", "started_at"))
 
 
 def _build_table(
@@ -286,7 +191,7 @@ def _build_table(
 ) -> pd.DataFrame:
     """The tidy table from per-file facts and the rows' arrays (``rows["file"]`` indexes
     ``files``); version_current is worked out here, against today's benchmarks.json."""
-    file_idx = rows["file"]
+    file_idx = rows[FILE]
     combo = rows["combo"]
 
     def per_file(values: list[Any]) -> pd.Categorical:
@@ -317,14 +222,9 @@ def _build_table(
         "kind": per_combo(combos.kind),
         "param_key": per_combo(combos.param_key),
         "params": params_obj[combo] if len(combo) else np.empty(0, dtype=object),
-        "value": rows["value"],
-        "status": pd.Categorical.from_codes(rows["status"], list(_STATUS)),
+        **{name: rows[name] for name in _AS_IS},
+        "status": pd.Categorical.from_codes(rows["status"], list(STATUS)),
         "unit": per_combo(combos.unit),
-        "ci_low": rows["ci_low"],
-        "ci_high": rows["ci_high"],
-        "q25": rows["q25"],
-        "q75": rows["q75"],
-        "samples": rows["samples"],
         "started_at": pd.to_datetime(rows["started_at"], unit="ms", utc=True),
         "workload": per_combo(combos.workload),
         "backend": per_combo(combos.backend),
@@ -333,9 +233,6 @@ def _build_table(
         "dtype": per_combo(combos.dtype),
         "threads": np.array(combos.threads, dtype=float)[combo] if len(combo) else np.zeros(0),
         "version_current": np.asarray(current, dtype=bool),
-        "reason": rows["reason"],
-        "work_flops": rows["work_flops"],
-        "work_edges": rows["work_edges"],
         "mode": per_combo(_modes(combos)),
         "busy": per_file([_ours(f).get("busy") or None for f in files]),
         "harness": np.array([_harness(f) for f in files], dtype=float)[file_idx]
@@ -343,16 +240,6 @@ def _build_table(
         else np.zeros(0),
     }
     return pd.DataFrame(data, columns=list(COLUMNS))
-
-
-def _empty_rows() -> dict[str, np.ndarray]:
-    out = {k: np.zeros(0, dtype=float) for k in _ROW_ARRAYS}
-    out["file"] = np.zeros(0, dtype=np.int64)
-    out["combo"] = np.zeros(0, dtype=np.int64)
-    out["status"] = np.zeros(0, dtype=np.int8)
-    for k in ("samples", "version", "reason"):
-        out[k] = np.empty(0, dtype=object)
-    return out
 
 
 def _envs_table(files: list[_FileMeta]) -> pd.DataFrame:
@@ -425,113 +312,23 @@ def load_results(
     versions = {k: v.get("version") for k, v in benchmarks.items()}
     ctx = _Context(benchmarks=benchmarks, versions=versions, skipped=skipped)
     listed_at = time.time_ns()  # before any stat: what a file's timestamps are judged against
-    trust_stat = resultcache.STAT_TRUSTED
     folders = list_results(root, skipped)
     where = cache_path(root) if cache else None
-    cached = read_cache(where, root) if where is not None else None
-    if cached is not None:
-        try:  # the same blocks in the same order give the same combination ids
-            for name, params in cached.blocks:
-                ctx.combos.block(name, params, benchmarks)
-        except ValueError:
-            cached, ctx.combos = None, _Combos()
-    machines: dict[str, dict] = {}
-    metas: list[_FileMeta] = []
-    cache_files: dict[str, dict[str, Any]] = {}
-    # per readable file, in table order: (relative path, "cache", (start, stop)) or
-    # (relative path, "new", its arrays)
-    parts: list[tuple[str, str, Any]] = []
-    changed = cached is None
-    for folder in folders:
-        machine, facts = _read_machine(Path(folder.path), skipped)
-        machines[machine] = facts
-        for f in folder.files:
-            old = cached.files.get(f.rel) if cached is not None else None
-            if old is None:
-                verdict = "changed"
-            elif (  # the common case, inline: judge() below says the same, per call slower
-                trust_stat
-                and old["racy"] is False
-                and old["mtime"] == f.mtime_ns
-                and old["ctime"] == f.ctime_ns
-                and old["ino"] == f.ino
-                and old["size"] == f.size
-            ):
-                verdict = "same"
-            else:
-                verdict = judge(old, f.size, f.mtime_ns, f.ctime_ns, f.ino)
-            if verdict == "check":  # same size, stat changed or not to be trusted: the content
-                if file_digest(f.path) == old["digest"]:
-                    verdict = "same"
-                    stat = _stat_entry(f, listed_at)
-                    if any(old.get(k) != v for k, v in stat.items()):
-                        old = old | stat
-                        changed = True  # keep the new stat, so that the next load trusts it
-                else:
-                    verdict = "changed"
-            if verdict == "same":
-                skipped.extend(SkippedFile(f.path, reason) for reason in old["skipped"])
-                cache_files[f.rel] = old
-                if old["commit"] is None:
-                    continue  # unreadable, and unchanged since
-                parts.append((f.rel, "cache", tuple(old["rows"])))
-            else:
-                changed = True
-                before = len(skipped)
-                result = _read_result_file(f.path, machine, ctx)
-                entry = _stat_entry(f, listed_at) | {
-                    "skipped": [s.reason for s in skipped[before:]],
-                    "commit": None,
-                }
-                cache_files[f.rel] = entry
-                if result is None:
-                    # its digest lets an unreadable file that is still racy skip the parse
-                    entry["digest"] = file_digest(f.path)
-                    continue
-                entry.update(
-                    env=result.env,
-                    commit=result.commit,
-                    date=result.date,
-                    facts=result.facts,
-                    digest=result.digest,
-                )
-                parts.append((f.rel, "new", result.arrays))
-            meta = cache_files[f.rel]
-            metas.append(
-                _FileMeta(machine, meta["env"], meta["commit"], meta["date"], meta["facts"], f.path)
-            )
-    if cached is not None and set(cached.files) - set(cache_files):
-        changed = True  # files deleted since
-    rows = _assemble(parts, cached.arrays if cached is not None else None)
-    if changed:  # new rows to check; cached rows were checked when parsed (and pass again)
-        rows, found = exclude_invalid(rows, ctx.combos, [rel for rel, _, _ in parts])
-        counts = {i.path: [i.values, i.intervals] for i in found}
-        for rel, kind, _ in parts:
-            if kind == "new":
-                if rel in counts:  # kept only where there were some: most files have none
-                    cache_files[rel]["invalid"] = counts[rel]
-    if where is not None and changed:
-        bounds = np.searchsorted(rows["file"], np.arange(len(parts) + 1))
-        for i, (rel, _, _) in enumerate(parts):
-            cache_files[rel] = cache_files[rel] | {"rows": [int(bounds[i]), int(bounds[i + 1])]}
-        blocks = sorted(ctx.combos.blocks.items(), key=lambda kv: kv[1][0])
-        write_cache(
-            where,
-            root,
-            [(name, [list(p) for p in params]) for (name, params), _ in blocks],
-            cache_files,
-            rows,
-        )
-    if repo is None and _is_git_repo(root.resolve().parent):
-        repo = root.resolve().parent
+    cached = _usable_cache(where, root, ctx)
+    kept, stale = reconcile(cached, [f for folder in folders for f in folder.files], listed_at)
+    reading = _read_folders(folders, kept, ctx, listed_at)
+    rows = _assemble(reading.parts, cached.arrays if cached is not None else None)
+    if stale or reading.parsed:  # new rows to check; cached ones passed when they were parsed
+        rows = _leave_out_invalid(rows, ctx.combos, reading)
+        if where is not None:
+            _store(where, root, ctx.combos, reading, rows)
+    metas = reading.metas
     dates = np.array([f.date for f in metas], dtype=float)
-    order, source = _commit_order(
-        [f.commit for f in metas], dates, Path(repo) if repo is not None else None
-    )
+    order, source = commit_order(root, repo, [f.commit for f in metas], dates)
     invalid = [
-        InvalidValues(meta.path, *cache_files[rel]["invalid"])
-        for (rel, _, _), meta in zip(parts, metas, strict=True)
-        if "invalid" in cache_files[rel]
+        InvalidValues(meta.path, *reading.entries[rel]["invalid"])
+        for (rel, _, _), meta in zip(reading.parts, metas, strict=True)
+        if "invalid" in reading.entries[rel]
     ]
     if invalid:
         warnings.warn(InvalidValuesWarning(invalid_message(invalid)), stacklevel=2)
@@ -539,7 +336,7 @@ def load_results(
         table=_build_table(metas, rows, ctx.combos, order, versions),
         skipped=_once(skipped),
         invalid=invalid,
-        machines=machines,
+        machines=reading.machines,
         benchmarks=benchmarks,
         envs=_envs_table(metas),
         results_dir=str(root),
@@ -547,15 +344,111 @@ def load_results(
     )
 
 
-def _stat_entry(f: Listed, listed_at: int) -> dict[str, Any]:
-    """What the cache keeps of a file's stat (see :func:`.resultcache.judge`)."""
-    return {
-        "size": f.size,
-        "mtime": f.mtime_ns,
-        "ctime": f.ctime_ns,
-        "ino": f.ino,
-        "racy": is_racy(f.mtime_ns, f.ctime_ns, listed_at),
+def _usable_cache(where: Path | None, root: Path, ctx: _Context) -> Cached | None:
+    """The cache of ``root`` where there is a trusted one, its combinations numbered in
+    ``ctx`` as it numbered them (the same blocks in the same order give the same ids)."""
+    cached = read_cache(where, root) if where is not None else None
+    if cached is None:
+        return None
+    try:
+        for name, params in cached.blocks:
+            ctx.combos.block(name, params, ctx.benchmarks)
+    except ValueError:
+        ctx.combos = _Combos()
+        return None
+    return cached
+
+
+@dataclass
+class _Reading:
+    """What the files of a results folder gave, per readable file in table order."""
+
+    metas: list[_FileMeta] = field(default_factory=list)
+    # (relative path, "cache", (start, stop)) or (relative path, "new", its arrays)
+    parts: list[tuple[str, str, Any]] = field(default_factory=list)
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # the cache's, by path
+    machines: dict[str, dict] = field(default_factory=dict)
+    parsed: bool = False
+
+
+def _read_folders(
+    folders: list[Folder], kept: dict[str, dict[str, Any]], ctx: _Context, listed_at: int
+) -> _Reading:
+    """Every listed file: its cached rows where ``kept`` has it, else parsed."""
+    out = _Reading()
+    for folder in folders:
+        machine, facts = _read_machine(Path(folder.path), ctx.skipped)
+        out.machines[machine] = facts
+        for f in folder.files:
+            entry, arrays = kept.get(f.rel), None
+            if entry is None:
+                out.parsed = True
+                entry, arrays = _parse(f, machine, ctx, listed_at)
+            else:
+                ctx.skipped.extend(SkippedFile(f.path, reason) for reason in entry["skipped"])
+            out.entries[f.rel] = entry
+            if entry["commit"] is None:
+                continue  # unreadable (and, if cached, unchanged since)
+            if arrays is None:
+                out.parts.append((f.rel, "cache", tuple(entry["rows"])))
+            else:
+                out.parts.append((f.rel, "new", arrays))
+            meta = _FileMeta(
+                machine, entry["env"], entry["commit"], entry["date"], entry["facts"], f.path
+            )
+            out.metas.append(meta)
+    return out
+
+
+def _parse(
+    f: Listed, machine: str, ctx: _Context, listed_at: int
+) -> tuple[dict[str, Any], dict[str, np.ndarray] | None]:
+    """A file's cache entry (its facts, stat and skip reasons) and its rows' arrays; for an
+    unreadable file an entry without a commit, and no arrays."""
+    before = len(ctx.skipped)
+    result = _read_result_file(f.path, machine, ctx)
+    entry = stat_entry(f, listed_at) | {
+        "skipped": [s.reason for s in ctx.skipped[before:]],
+        "commit": None,
     }
+    if result is None:
+        # its digest lets an unreadable file that is still racy skip the parse
+        entry["digest"] = file_digest(f.path)
+        return entry, None
+    entry.update(
+        env=result.env,
+        commit=result.commit,
+        date=result.date,
+        facts=result.facts,
+        digest=result.digest,
+    )
+    return entry, result.arrays
+
+
+def _leave_out_invalid(
+    rows: dict[str, np.ndarray], combos: _Combos, reading: _Reading
+) -> dict[str, np.ndarray]:
+    """The rows without impossible values; a parsed file's entry keeps how many it had (most
+    have none: kept only where there were some)."""
+    rows, found = exclude_invalid(rows, combos, [rel for rel, _, _ in reading.parts])
+    counts = {i.path: [i.values, i.intervals] for i in found}
+    for rel, kind, _ in reading.parts:
+        if kind == "new" and rel in counts:
+            reading.entries[rel]["invalid"] = counts[rel]
+    return rows
+
+
+def _store(
+    where: Path, root: Path, combos: _Combos, reading: _Reading, rows: dict[str, np.ndarray]
+) -> None:
+    """Write the cache: the rows, each file's entry with its row range, and the blocks that
+    number the combinations."""
+    bounds = np.searchsorted(rows[FILE], np.arange(len(reading.parts) + 1))
+    for i, (rel, _, _) in enumerate(reading.parts):
+        reading.entries[rel] = reading.entries[rel] | {"rows": [int(bounds[i]), int(bounds[i + 1])]}
+    blocks = sorted(combos.blocks.items(), key=lambda kv: kv[1][0])
+    ordered = [(name, [list(p) for p in params]) for (name, params), _ in blocks]
+    write_cache(where, root, ordered, reading.entries, rows)
 
 
 def _once(skipped: list[SkippedFile]) -> list[SkippedFile]:
@@ -568,10 +461,10 @@ def _assemble(
 ) -> dict[str, np.ndarray]:
     """The rows of every file in ``parts`` order, with ``file`` numbering the files."""
     if not parts:
-        return _empty_rows()
+        return empty_rows()
     take: list[np.ndarray] = []
     new: list[dict[str, np.ndarray]] = []
-    n_cached = len(cached["file"]) if cached is not None else 0
+    n_cached = len(cached[FILE]) if cached is not None else 0
     offset = n_cached
     counts = []
     for _, kind, what in parts:
@@ -588,116 +481,12 @@ def _assemble(
     # the common cases (all cached, or all new) come in file order: nothing to reorder
     in_order = index.size == offset and np.array_equal(index, np.arange(index.size))
     out: dict[str, np.ndarray] = {}
-    for key in _ROW_ARRAYS:
+    for key in ROW_ARRAYS:
         pieces = ([cached[key]] if cached is not None else []) + [a[key] for a in new]
         column = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
         out[key] = column if in_order else column[index]
-    out["file"] = np.repeat(np.arange(len(parts)), counts)
+    out[FILE] = np.repeat(np.arange(len(parts)), counts)
     return out
-
-
-# A time or a peak memory of zero or less is no measurement. A time of one call below a
-# picosecond (under one CPU cycle) or beyond 1e7 s (four months; asv's timeouts are minutes) is
-# none either, and values like that overflow the rates and ratios computed from them. mem_
-# measures the size of a returned object, which can be zero (real databases hold 0 bytes), not
-# less. A track_ value may be anything finite (a count, a score, a difference).
-TIME_RANGE = (1e-12, 1e7)
-INVALID_WHY = "infinite, a time or memory of zero or less, or no plausible time"
-_STATS = ("ci_low", "ci_high", "q25", "q75")
-
-
-def _plausible(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """Per value: finite and within [low, high] (low > 0 means strictly positive too)."""
-    with np.errstate(invalid="ignore"):
-        return np.isfinite(values) & (values >= low) & (values <= high)
-
-
-def exclude_invalid(
-    rows: dict[str, np.ndarray], combos: _Combos, paths: list[str]
-) -> tuple[dict[str, np.ndarray], list[InvalidValues]]:
-    """Leave out every value that cannot be a measurement, and say where they were.
-
-    The one place this is decided, so that every table, chart, report and the gate see the
-    same data: a measured result (status ok) whose value is not finite, is zero or negative
-    for a time or memory size, or is not a plausible time (:data:`TIME_RANGE`) is dropped;
-    an impossible interval bound, quartile or sample of a result that is kept is dropped from
-    that result (NaN, no samples; a bound below the lowest plausible value only becomes NaN,
-    uncounted). ``rows["file"]`` indexes ``paths``. Returns the rows and per file the counts,
-    in file order (empty when nothing was wrong).
-    """
-    n = len(rows["value"])
-    if n == 0:
-        return rows, []
-    kinds = np.asarray(combos.kind, dtype=object)
-    is_time = kinds == "time"
-    lowest = {"time": TIME_RANGE[0], "peakmem": np.nextafter(0.0, 1.0), "mem": 0.0}
-    low_c = np.array([lowest.get(k, -np.inf) for k in kinds], dtype=float)
-    high_c = np.where(is_time, TIME_RANGE[1], np.inf)
-    low, high = low_c[rows["combo"]], high_c[rows["combo"]]
-    measured = rows["status"] == 0
-    bad = measured & ~_plausible(rows["value"], low, high)
-    stat_bad = np.zeros(n, dtype=bool)
-    stats: dict[str, np.ndarray] = {}
-    for name in _STATS:
-        column = rows[name]
-        wrong = ~np.isnan(column) & ~_plausible(column, low, high)
-        if wrong.any():
-            stats[name] = wrong
-            # Only a bound that is infinite or too large is broken. One at or below zero says
-            # that the interval reaches zero: asv's format-1 intervals (a normal approximation
-            # over 2 repeats) do that in real databases. It cannot be drawn on a log axis, so
-            # it becomes unknown (the charts then draw to the value), without a warning.
-            with np.errstate(invalid="ignore"):
-                stat_bad |= wrong & ~(np.isfinite(column) & (column < low))
-    samples_bad = _bad_samples(rows["samples"], low, high)
-    cleared = (stat_bad | samples_bad) & measured & ~bad
-    if not bad.any() and not cleared.any() and not stats:
-        return rows, []
-    out = dict(rows)
-    for name, wrong in stats.items():
-        out[name] = np.where(wrong, np.nan, rows[name])
-    if samples_bad.any():
-        out["samples"] = rows["samples"].copy()
-        out["samples"][samples_bad] = None
-    keep = ~bad
-    out = {k: v[keep] for k, v in out.items()}
-    n_files = len(paths)
-    dropped = np.bincount(rows["file"][bad], minlength=n_files)
-    fixed = np.bincount(rows["file"][cleared], minlength=n_files)
-    invalid = [
-        InvalidValues(paths[i], int(dropped[i]), int(fixed[i]))
-        for i in np.flatnonzero(dropped + fixed)
-    ]
-    return out, invalid
-
-
-def _bad_samples(samples: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """Per row: it has samples and one of them is not plausible (all rows checked at once)."""
-    n = len(samples)
-    bad = np.zeros(n, dtype=bool)
-    where = np.flatnonzero(np.fromiter((s is not None for s in samples), bool, n))
-    if not len(where):
-        return bad
-    lengths = np.fromiter((len(samples[i]) for i in where), np.int64, len(where))
-    # np.array, not fromiter: a None among the samples becomes NaN (implausible), not an error
-    flat = np.array(list(itertools.chain.from_iterable(samples[i] for i in where)), dtype=float)
-    fine = _plausible(flat, np.repeat(low[where], lengths), np.repeat(high[where], lengths))
-    owner = np.repeat(np.arange(len(where)), lengths)
-    fine_count = np.bincount(owner, weights=fine, minlength=len(where))
-    bad[where] = fine_count < lengths
-    return bad
-
-
-def invalid_message(invalid: list[InvalidValues], shown: int = 5) -> str:
-    """One line saying how many values were left out, why, and from which files."""
-    values = sum(i.values for i in invalid)
-    intervals = sum(i.intervals for i in invalid)
-    what = [f"{values} invalid value(s) left out"] if values else []
-    if intervals:
-        what.append(f"the intervals or samples of {intervals} result(s) dropped")
-    files = ", ".join(f"{i.path} ({i.values + i.intervals})" for i in invalid[:shown])
-    more = f" and {len(invalid) - shown} more file(s)" if len(invalid) > shown else ""
-    return f"{' and '.join(what)} ({INVALID_WHY}): {files}{more}"
 
 
 def skipped_warnings(skipped: list[SkippedFile]) -> list[str]:
