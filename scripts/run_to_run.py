@@ -18,7 +18,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from tensorbench.analysis.asvfile import combinations, read_result_file
+from tensorbench.analysis.asvfile import combinations, param_value, read_result_file
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -35,8 +35,9 @@ def benchmark_types(path: Path) -> dict[str, str]:
     return {}
 
 
-def medians(path: Path) -> dict[tuple[str, str, str], float]:
-    """(env, benchmark, params) -> median seconds, for every timed, non-null point of a file."""
+def medians(path: Path) -> dict[tuple[str, str, tuple[str, ...]], float]:
+    """(env, benchmark, parameter texts) -> median seconds, for every timed, non-null point of
+    a file."""
     rf = read_result_file(path)
     types = benchmark_types(path)
     out = {}
@@ -45,7 +46,7 @@ def medians(path: Path) -> dict[tuple[str, str, str], float]:
             continue
         for combo, value in zip(combinations(row["params"]), row["result"], strict=False):
             if value is not None and not (isinstance(value, float) and math.isnan(value)):
-                out[(rf.header["env_name"], name, ", ".join(combo))] = float(value)
+                out[(rf.header["env_name"], name, combo)] = float(value)
     return out
 
 
@@ -74,12 +75,12 @@ def main(argv: list[str] | None = None) -> int:
         values = [r[key] for r in runs]
         mean = statistics.fmean(values)
         cv = statistics.stdev(values) / mean if len(values) > 1 and mean > 0 else 0.0
-        backend = key[2].split(",")[0].strip("'")
+        backend = str(param_value(key[2][0])) if key[2] else ""
         rows.append(
             {
                 "env": key[0],
                 "benchmark": key[1],
-                "params": key[2],
+                "params": ", ".join(key[2]),
                 "backend": backend,
                 "median_s": statistics.median(values),
                 "cv": cv,

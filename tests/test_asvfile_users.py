@@ -117,8 +117,8 @@ def test_run_to_run_reads_either_format(tmp_path: Path, version: int) -> None:
         path, HEADER, {MATMUL: matmul_row([1.0, None, math.nan, 4.0])}, version=version
     )
     assert run_to_run.medians(path) == {
-        ("existing-main", MATMUL, "'numpy:cpu', 64, 'float32'"): 1.0,
-        ("existing-main", MATMUL, "'torch:cpu', 128, 'float32'"): 4.0,
+        ("existing-main", MATMUL, ("'numpy:cpu'", "64", "'float32'")): 1.0,
+        ("existing-main", MATMUL, ("'torch:cpu'", "128", "'float32'")): 4.0,
     }
 
 
@@ -150,3 +150,23 @@ def test_gate_history_loads_as_written(tmp_path: Path) -> None:
     assert table["commit"].tolist() == commits
     ratio = table["value"].iloc[2] / table["value"].iloc[1]
     assert 1.9 < ratio < 2.1  # value follows the work, 1 % noise
+
+
+def test_run_to_run_names_the_backend_of_a_spread_point(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_to_run = script("run_to_run")
+    spec = {"name": MATMUL, "type": "time", "params": GRID}
+    (tmp_path / "benchmarks.json").write_text(json.dumps({MATMUL: spec, "version": 2}))
+    runs = []
+    for i, torch_value in enumerate((1e-3, 2e-3)):  # torch 128 moves, the rest does not
+        folder = tmp_path / f"run{i}"
+        row = matmul_row([1e-3, 1e-3, 1e-3, torch_value])
+        write_result_file(folder / "aaaaaaaa-existing-main.json", HEADER, {MATMUL: row})
+        runs.append(str(folder))
+    assert run_to_run.main([*runs, "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["points"] == 4
+    [over] = out["over_limit"]
+    assert over["backend"] == "torch:cpu"
+    assert over["params"] == "'torch:cpu', 128, 'float32'"

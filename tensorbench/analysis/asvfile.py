@@ -3,9 +3,16 @@
 asv (0.6, ``asv/results.py``) keeps one file per commit x environment,
 ``results/<machine>/<hash8>-<env>.json``. Format 2 stores each benchmark as a positional row
 whose meaning ``result_columns`` gives; format 1 (asv < 0.5) stored dicts. Code outside this
-module never indexes a row by position: :func:`read_result_file` returns each benchmark's row
-as a dict keyed by :data:`RESULT_COLUMNS`, and :func:`write_result_file` builds the rows and
-``result_columns`` from such dicts.
+module never indexes a row by position:
+
+- :func:`read_result_file` (a path) and :func:`named_rows` (a parsed dict) give each
+  benchmark's row as a dict keyed by :data:`RESULT_COLUMNS`;
+- :func:`write_result_file` and :func:`result_data` build the rows and ``result_columns``
+  from such dicts, as asv writes them; :func:`write_result_data` writes a parsed file back;
+- :class:`ColumnPicker` is the positional fast path for :mod:`.asvformat`, which reads a whole
+  results folder into arrays;
+- :func:`combinations`, :func:`param_value` and :func:`benchmark_kind` read a row's parameter
+  grid and a benchmark's kind, one way for every reader.
 
 Basic usage::
 

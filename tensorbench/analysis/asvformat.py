@@ -1,4 +1,7 @@
-"""Parse asv result files (format 1 and 2) into per-file column arrays; nothing is lost.
+"""Parse a results folder's asv files (format 1 and 2) into per-file row arrays; nothing is lost.
+
+:mod:`.asvfile` owns one file's format (its columns, validation, reader and writer; its names
+are re-exported here); this module turns many files into the arrays of :mod:`.rowschema`, fast.
 
 Layout read (asv 0.6)::
 
