@@ -17,7 +17,7 @@ make_env() {  # make_env DIR
 
 echo "== .venv (numpy 2.x, torch, jax, dgl, asv, dashboard)"
 make_env .venv
-.venv/bin/python -m pip install "${PIP_FLAGS[@]}" -e ".[torch,jax,dgl,pyg,asv,dashboard,report,test]"
+.venv/bin/python -m pip install "${PIP_FLAGS[@]}" -e ".[torch,jax,dgl,pyg,paddle,asv,dashboard,report,test]"
 
 echo "== .venv-mxnet (numpy 1.23.5, mxnet 1.9.1, torch, dgl)"
 make_env .venv-mxnet

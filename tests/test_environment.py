@@ -16,7 +16,7 @@ from tensorbench.backends import BACKENDS
 
 ENVIRONMENT = Path(sys.prefix).name
 # What scripts/setup_envs.sh installs into each (CuPy only where a GPU is present).
-MAIN = ("numpy", "torch", "jax", "dgl-torch", "pyg")
+MAIN = ("numpy", "torch", "jax", "dgl-torch", "pyg", "paddle")
 MXNET = ("numpy", "torch", "mxnet", "dgl-mxnet")
 
 

@@ -225,7 +225,8 @@ def test_quick_suite_points_and_filters() -> None:
     assert "dispatch('torch:cpu', 16, 'float64')" in names
     assert all(p.bench != "peak_gflops" for p in points)
     assert {p.bench for p, _ in skipped} == {"peak_gflops"}
-    assert len(points) == 8 * 2 * 2 + 8 * 2 + 8 * 2 + 8 * 2 + 3 * 12 * 2
+    # 10 array backends (8 first, paddle on CPU and CUDA), 14 graph ones
+    assert len(points) == 10 * 2 * 2 + 10 * 2 + 10 * 2 + 10 * 2 + 3 * 14 * 2
     got = filter_points(points, r"^matmul\('numpy:cpu', 512")
     assert [point_name(p) for p in got] == [
         "matmul('numpy:cpu', 512, 'float32')",

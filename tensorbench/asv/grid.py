@@ -12,7 +12,7 @@ from typing import Any
 
 from ..paths import MODES
 
-ARRAY_BACKENDS = (
+_FIRST_BACKENDS = (
     "numpy:cpu",
     "torch:cpu",
     "mxnet:cpu",
@@ -22,7 +22,15 @@ ARRAY_BACKENDS = (
     "jax:cuda",
     "cupy:cuda",
 )
-GRAPH_BACKENDS = ARRAY_BACKENDS + ("dgl-torch:cpu", "dgl-mxnet:cpu", "dgl-torch:cuda", "pyg:cpu")
+# Backends added later go at the end of every list they join, after the graph-only backends
+# too: the lists only grow at the end (see the module docstring).
+_LATER_BACKENDS = ("paddle:cpu", "paddle:cuda")
+ARRAY_BACKENDS = _FIRST_BACKENDS + _LATER_BACKENDS
+GRAPH_BACKENDS = (
+    _FIRST_BACKENDS
+    + ("dgl-torch:cpu", "dgl-mxnet:cpu", "dgl-torch:cuda", "pyg:cpu")
+    + _LATER_BACKENDS
+)
 DTYPES = ("float32", "float64")
 THREADS = (1, 2, 4, 8, 16, 32, 64)
 REAL_GRAPHS = ("cora", "wiki-Vote", "email-Enron", "soc-Slashdot0902")

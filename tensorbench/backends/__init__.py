@@ -8,6 +8,7 @@ from .dgl import DglMxnetBackend, DglTorchBackend
 from .jax import JaxBackend
 from .mxnet import MxnetBackend
 from .numpy import NumpyBackend
+from .paddle import PaddleBackend
 from .pyg import PygBackend
 from .torch import TorchBackend
 
@@ -22,6 +23,7 @@ BACKENDS: dict[str, Backend] = {
         DglTorchBackend(),
         DglMxnetBackend(),
         PygBackend(),
+        PaddleBackend(),
     )
 }
 

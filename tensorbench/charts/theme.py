@@ -29,9 +29,10 @@ FRAMEWORK_COLORS: dict[str, str] = {
     "dgl-mxnet": "#000000",  # black
     "dgl": "#56B4E9",
     "pyg": "#999999",  # grey (Okabe-Ito's yellow is too faint on white for lines)
+    "paddle": "#332288",  # indigo (Tol's: Okabe-Ito's eight are taken)
 }
 
-_OTHER_COLORS = ("#882255", "#44AA99", "#DDCC77", "#332288")  # Tol's, after Okabe-Ito
+_OTHER_COLORS = ("#882255", "#44AA99", "#DDCC77")  # Tol's, after Okabe-Ito (indigo is paddle's)
 
 # Packages whose recorded version describes each framework (asv env requirements).
 _FRAMEWORK_PACKAGES = {
@@ -44,6 +45,7 @@ _FRAMEWORK_PACKAGES = {
     "dgl-torch": ("dgl", "torch"),
     "dgl-mxnet": ("dgl", "mxnet"),
     "pyg": ("torch_geometric", "torch"),
+    "paddle": ("paddlepaddle", "paddlepaddle-gpu"),
 }
 
 REGRESSION_COLOR = "#D55E00"

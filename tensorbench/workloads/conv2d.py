@@ -106,6 +106,23 @@ def _conv_jax(lax, x, w):
     )
 
 
+def _paddle(be, device, inputs, params):
+    x, w = to_device(be, device, inputs, "x", "w")
+    conv = be.lib.nn.functional.conv2d  # NCHW input, OIHW weights, as torch's
+    return lambda: conv(x, w, stride=1, padding=1)
+
+
+def _paddle_static(be, device, inputs, params):
+    x, w = to_device(be, device, inputs, "x", "w")
+    conv = be.lib.nn.functional.conv2d
+
+    def convolve(x, w):
+        return conv(x, w, stride=1, padding=1)
+
+    f = be.lib.jit.to_static(convolve, full_graph=True)
+    return lambda: f(x, w)
+
+
 def _torch_compiled(be, device, inputs, params):
     x, w = to_device(be, device, inputs, "x", "w")
     conv = be.lib.nn.functional.conv2d
@@ -144,9 +161,10 @@ WORKLOAD = Workload(
         "mxnet": _mxnet,
         "cupy": _manual,
         "jax": _jax,
+        "paddle": _paddle,
     },
     other_modes={
-        "compiled": {"torch": _torch_compiled, "mxnet": _mxnet_hybrid},
+        "compiled": {"torch": _torch_compiled, "mxnet": _mxnet_hybrid, "paddle": _paddle_static},
         "eager": {"jax": _jax_eager},
     },
 )

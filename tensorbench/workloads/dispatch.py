@@ -63,6 +63,23 @@ def _mxnet_hybrid(be, device, inputs, params):
     return lambda: f(x)
 
 
+def _paddle_static(be, device, inputs, params):
+    (x,) = to_device(be, device, inputs, "x")
+    paddle = be.lib
+    # to_static makes Python float constants float32 (a float64 chain then reads 4e-7 off the
+    # reference): the same two constants as tensors of the input's dtype keep it float64
+    mul, add = (paddle.to_tensor(v, dtype=x.dtype, place=x.place) for v in (MUL, ADD))
+
+    def typed_chain(x, mul, add):
+        for _ in range(PAIRS):
+            x = x * mul
+            x = x + add
+        return x
+
+    f = paddle.jit.to_static(typed_chain, full_graph=True)
+    return lambda: f(x, mul, add)
+
+
 def _jax_jit(be, device, inputs, params):
     (x,) = to_device(be, device, inputs, "x")
     f = be.lib.jit(chain)
@@ -78,6 +95,13 @@ WORKLOAD = Workload(
     make_inputs=make_inputs,
     reference=reference,
     work=work,
-    implementations={b: _eager for b in ("numpy", "torch", "mxnet", "cupy", "jax")},
-    other_modes={"compiled": {"torch": _torch_compiled, "mxnet": _mxnet_hybrid, "jax": _jax_jit}},
+    implementations={b: _eager for b in ("numpy", "torch", "mxnet", "cupy", "jax", "paddle")},
+    other_modes={
+        "compiled": {
+            "torch": _torch_compiled,
+            "mxnet": _mxnet_hybrid,
+            "jax": _jax_jit,
+            "paddle": _paddle_static,
+        }
+    },
 )

@@ -50,6 +50,23 @@ def _jax(be, device, inputs, params):
     return lambda: f(a, b)
 
 
+def _paddle(be, device, inputs, params):
+    a, b = to_device(be, device, inputs, "a", "b")
+    matmul = be.lib.matmul
+    return lambda: matmul(a, b)
+
+
+def _paddle_static(be, device, inputs, params):
+    a, b = to_device(be, device, inputs, "a", "b")
+    paddle = be.lib
+
+    def product(a, b):
+        return paddle.matmul(a, b)
+
+    f = paddle.jit.to_static(product, full_graph=True)
+    return lambda: f(a, b)
+
+
 def _torch_compiled(be, device, inputs, params):
     a, b = to_device(be, device, inputs, "a", "b")
     f = be.lib.compile(lambda a, b: a @ b)
@@ -83,9 +100,10 @@ WORKLOAD = Workload(
         "mxnet": _mxnet,
         "cupy": _numpy,
         "jax": _jax,
+        "paddle": _paddle,
     },
     other_modes={
-        "compiled": {"torch": _torch_compiled, "mxnet": _mxnet_hybrid},
+        "compiled": {"torch": _torch_compiled, "mxnet": _mxnet_hybrid, "paddle": _paddle_static},
         "eager": {"jax": _jax_eager},
     },
 )

@@ -125,6 +125,43 @@ def _mxnet(be, device, inputs, params):
     return step
 
 
+def _paddle_loss(paddle: Any) -> Any:
+    F = paddle.nn.functional
+
+    def loss(x, y, w1, b1, w2, b2):
+        # cross_entropy takes the logits (softmax inside) and class indices; mean over the batch
+        return F.cross_entropy(F.relu(x @ w1 + b1) @ w2 + b2, y)
+
+    return loss
+
+
+def _paddle_step(be, device, inputs, loss_fn):
+    paddle = be.lib
+    x, y, *weights = to_device(be, device, inputs, "x", "y", *PARAMS)
+    for w in weights:
+        w.stop_gradient = False
+
+    def step():
+        loss = loss_fn(x, y, *weights)
+        grads = paddle.grad(loss, weights)
+        with paddle.no_grad():
+            for w, g in zip(weights, grads, strict=True):
+                w.subtract_(LR * g)
+        return (loss.detach(), *grads)
+
+    return step
+
+
+def _paddle(be, device, inputs, params):
+    return _paddle_step(be, device, inputs, _paddle_loss(be.lib))
+
+
+def _paddle_static(be, device, inputs, params):
+    # the loss (forward and its backward) as one static program; the SGD update stays eager
+    loss = be.lib.jit.to_static(_paddle_loss(be.lib), full_graph=True)
+    return _paddle_step(be, device, inputs, loss)
+
+
 def _jax(be, device, inputs, params):
     jax = be.lib
     jnp = jax.numpy
@@ -230,10 +267,11 @@ WORKLOAD = Workload(
         "mxnet": _mxnet,
         "cupy": _manual,
         "jax": _jax,
+        "paddle": _paddle,
     },
     output_names=("loss", "dW1", "db1", "dW2", "db2"),
     other_modes={
-        "compiled": {"torch": _torch_compiled, "mxnet": _mxnet_hybrid},
+        "compiled": {"torch": _torch_compiled, "mxnet": _mxnet_hybrid, "paddle": _paddle_static},
         "eager": {"jax": _jax_eager},
     },
 )

@@ -170,6 +170,29 @@ def _mxnet(be, device, inputs, params):
     return lambda: iterate(step, x0, params, n, l1).reshape((n,))
 
 
+def _paddle(be, device, inputs, params):
+    # Paddle 3.3's CPU build has no sparse.matmul kernel ("Not support CPU kernel of
+    # 'sparse.matmul'"): the product P^T x is its message passing instead, each edge's source
+    # value times the edge weight, summed at the destination (paddle.geometric.send_ue_recv)
+    paddle = be.lib
+    pt = inputs["pt"].tocoo()
+    n, d = pt.shape[0], float(params["damping"])
+    src, dst = (be.asarray(v.astype(np.int64), device) for v in (pt.col, pt.row))
+    weight = be.asarray(pt.data.reshape(-1, 1), device)
+    dangling = be.asarray(inputs["dangling"].reshape(1, n), device)
+    x0 = be.asarray(np.full((n, 1), 1.0 / n, dtype=pt.dtype), device)
+    spmv = paddle.geometric.send_ue_recv
+
+    def step(x):
+        px = spmv(x, weight, src, dst, message_op="mul", reduce_op="sum", out_size=n)
+        return d * px + (d * paddle.matmul(dangling, x) + (1.0 - d)) / n
+
+    def l1(a, b):
+        return float((a - b).abs().sum())
+
+    return lambda: iterate(step, x0, params, n, l1).reshape([n])
+
+
 def _jax(be, device, inputs, params, jit=True):
     jax = be.lib
     jnp, lax = jax.numpy, jax.lax
@@ -267,6 +290,7 @@ WORKLOAD = Workload(
         "jax": _jax,
         "dgl-torch": _dgl,
         "dgl-mxnet": _dgl,
+        "paddle": _paddle,
     },
     output_names=("rank",),
     default_params=DEFAULTS,

@@ -100,6 +100,12 @@ def _copy_jax_eager(be, device, inputs, params):
     return lambda: copy(b)
 
 
+def _copy_paddle(be, device, inputs, params):
+    a, b = to_device(be, device, inputs, "a", "b")
+    assign = be.lib.assign
+    return lambda: assign(b, output=a)  # one copy kernel into the existing a
+
+
 # -- triad --------------------------------------------------------------------------------
 
 
@@ -119,6 +125,20 @@ def _triad_torch(be, device, inputs, params):
     a, b, c = to_device(be, device, inputs, "a", "b", "c")
     add = be.lib.add
     return lambda: add(b, c, alpha=SCALAR, out=a)  # one fused kernel, eager
+
+
+def _triad_paddle(be, device, inputs, params):
+    b, c = to_device(be, device, inputs, "b", "c")
+    scale = be.lib.scale
+
+    def triad():
+        # paddle has no add-with-alpha nor out=: scale into a new array, add b in place (the
+        # same five passes over memory as NumPy's two in-place ufuncs)
+        a = scale(c, SCALAR)
+        a.add_(b)
+        return a
+
+    return triad
 
 
 def _triad_torch_compiled(be, device, inputs, params):
@@ -174,6 +194,7 @@ COPY = Workload(
         "mxnet": _copy_mxnet,
         "cupy": _copy_numpy,
         "jax": _copy_jax,
+        "paddle": _copy_paddle,
     },
     other_modes={
         "compiled": {"torch": _copy_torch_compiled, "mxnet": _copy_mxnet_hybrid},
@@ -193,6 +214,7 @@ TRIAD = Workload(
         "mxnet": _triad_mxnet,
         "cupy": _triad_numpy,
         "jax": _triad_jax,
+        "paddle": _triad_paddle,
     },
     other_modes={
         "compiled": {"torch": _triad_torch_compiled, "mxnet": _triad_mxnet_hybrid},
