@@ -125,7 +125,8 @@ def build_release_env(
     module = MODULE.get(rset.framework, rset.framework)
     steps = [
         ("create the virtualenv", [base_python, "-m", "venv", str(path)]),
-        ("install", [str(env.python), "-m", "pip", "install", "-q", *reqs]),
+        # not -q: pip then leaves out why a resolution failed ("The conflict is caused by")
+        ("install", [str(env.python), "-m", "pip", "install", *reqs]),
         (
             "install tensorbench",
             [str(env.python), "-m", "pip", "install", "-q", "--no-deps", "-e", str(repo)],
