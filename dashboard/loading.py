@@ -20,7 +20,7 @@ import streamlit as st
 
 from tensorbench.analysis.regressions import find_regressions
 from tensorbench.analysis.results import ResultsDB, fingerprint, load_results
-from tensorbench.paths import RESULTS_DIR, RESULTS_ENV
+from tensorbench.conventions import RESULTS_DIR, RESULTS_ENV
 
 T = TypeVar("T")
 

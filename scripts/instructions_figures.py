@@ -26,7 +26,7 @@ from tensorbench.asv import instructions
 from tensorbench.asv.process import env_python
 from tensorbench.asv.run import instruction_points, probe_env, run_env
 from tensorbench.asv.suites import load_suite
-from tensorbench.paths import REPO
+from tensorbench.conventions import REPO
 
 DOC = REPO / "docs" / "instructions.md"
 

@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from . import threads
 from .backends import BACKENDS, Backend, Skip, get_backend, parse_device
-from .paths import MODES
+from .conventions import MODES
 from .timing import Timing, measure_call
 from .workloads import WORKLOADS, Work, Workload, get_workload
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .analysis.asvfile import combinations, param_value, write_result_file
-from .paths import param_key
+from .conventions import param_key
 
 # Sustained GFLOP/s per framework on a CPU in the synthetic model (x20 on a GPU): plausible,
 # not measured.

@@ -292,7 +292,7 @@ def test_every_chart_kind_draws_the_committed_results(kind: str, tmp_path) -> No
     the CLI's option table and always ended in an internal error)."""
     from tensorbench.analysis.chartrows import CHART_KINDS
     from tensorbench.cli import main
-    from tensorbench.paths import RESULTS_DIR
+    from tensorbench.conventions import RESULTS_DIR
 
     assert kind in CHART_KINDS
     out = tmp_path / f"{kind}.svg"

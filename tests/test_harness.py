@@ -22,7 +22,7 @@ from tensorbench import asv_support, noise
 from tensorbench import threads as threads_mod
 from tensorbench.asv import points
 from tensorbench.cases import ValidationError
-from tensorbench.paths import REPO
+from tensorbench.conventions import REPO
 from tensorbench.timing import HARNESS
 
 asv_runner = pytest.importorskip("asv_runner")

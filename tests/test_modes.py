@@ -17,7 +17,7 @@ from tensorbench.analysis.roofline import machine_bandwidths, roofline_points
 from tensorbench.asv.grid import GRID
 from tensorbench.backends import Skip
 from tensorbench.cases import Case, ValidationError, prepare
-from tensorbench.paths import native_mode
+from tensorbench.conventions import native_mode
 from tensorbench.workloads import WORKLOADS, get_workload, roofline_model
 
 

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tensorbench import paths, threads
+from tensorbench import conventions, threads
 from tensorbench.asv import machine
 from tensorbench.asv.suites import SuiteError, load_suite
 from tensorbench.cli import main
@@ -575,9 +575,9 @@ def test_project_is_found_by_walking_up(tmp_path: Path, monkeypatch) -> None:
     deep = root / "a" / "b"
     deep.mkdir(parents=True)
     monkeypatch.chdir(deep)
-    assert paths.resolve_project() == (root, "from the current directory")
+    assert conventions.resolve_project() == (root, "from the current directory")
     monkeypatch.chdir(tmp_path)
-    assert paths.resolve_project()[1] == "the installed package's checkout"
+    assert conventions.resolve_project()[1] == "the installed package's checkout"
 
 
 # -- chart -----------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from loading import current_changes, memo, results_dir
 
 from tensorbench import charts
 from tensorbench.analysis.acknowledgements import ack_path, acknowledged_warnings, load_acknowledged
+from tensorbench.conventions import SERIES_KEYS
 from tensorbench.errors import InputError
-from tensorbench.paths import SERIES_KEYS
 
 db = ui.database()
 table = ui.machine_table(db)

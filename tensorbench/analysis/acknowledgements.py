@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..conventions import ACK_FILE
 from ..errors import InputError
-from ..paths import ACK_FILE
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..paths import param_key
+from ..conventions import param_key
 from .asvfile import (
     KIND_PREFIXES,
     KNOWN_RESULT_COLUMNS,

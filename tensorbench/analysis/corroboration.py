@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..paths import SERIES_KEYS
+from ..conventions import SERIES_KEYS
 from .changepoints import EXACT_N, exact_pvalues, rank_pvalue
 
 TOLERANCE = 3  # commits either side

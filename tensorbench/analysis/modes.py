@@ -1,7 +1,7 @@
 """Eager and compiled modes in the results table: labels, compile times, when compiling pays off.
 
 Every row of :func:`.results.load_results`'s table has a ``mode``: the ``mode`` parameter of
-the ``*_modes`` benchmarks, else the backend's native mode (``paths.native_mode``: what the
+the ``*_modes`` benchmarks, else the backend's native mode (``conventions.native_mode``: what the
 mode-less benchmarks time, JAX jit-compiled and the rest eager). Compile times are the
 ``track_<workload>_compile`` results of the same benchmarks (seconds: the first call's cost
 beyond a steady-state call). Pure pandas; no framework import.

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..paths import SERIES_KEYS
+from ..conventions import SERIES_KEYS
 from .acknowledgements import Acknowledgement
 from .changepoints import Change, classify_changes, detect_changes
 from .modelstore import Model, detector_digest

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..paths import SERIES_KEYS
+from ..conventions import SERIES_KEYS
 
 # (workload, size, params) -> (FLOPs, edges) one call does; NaN where unknown.
 WorkModel = Callable[[Any, Any, Any], tuple[float, float]]

@@ -101,8 +101,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..conventions import SERIES_KEYS
 from ..errors import InputError
-from ..paths import SERIES_KEYS
 from . import modelstore
 from .acknowledgements import ack_path, as_acknowledgements, load_acknowledged
 from .changepoints import DEFAULT_ALPHA, DEFAULT_MIN_SIZE, DEFAULT_WINDOW, compare_samples

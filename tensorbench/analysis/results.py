@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..conventions import native_mode
 from ..errors import InputError
-from ..paths import native_mode
 from .asvformat import (
     RESULT_COLUMNS,
     _Combos,

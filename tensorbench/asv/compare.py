@@ -12,7 +12,7 @@ from typing import Any
 
 from ..analysis.regressions import compare_commits
 from ..analysis.results import load_results
-from ..paths import REPO
+from ..conventions import REPO
 from .process import AsvError, _asv_cmd, git, run_asv
 from .run import read_asv_conf, run_env, suite_bench_regex
 from .suites import Suite

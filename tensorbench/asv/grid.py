@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..paths import MODES
+from ..conventions import MODES
 
 _FIRST_BACKENDS = (
     "numpy:cpu",
@@ -128,7 +128,7 @@ GRID: dict[str, GridEntry] = {
     "peak_gbps": GridEntry("stream_triad", ARRAY_BACKENDS, (128, 256), ("float64", "float32")),
 }
 # Eager and compiled side by side (a `mode` parameter): the same points as the mode-less
-# entries above, which time each backend's native mode (paths.native_mode).
+# entries above, which time each backend's native mode (conventions.native_mode).
 _MODES_OF = (
     "matmul",
     "conv2d",

@@ -212,7 +212,7 @@ def inject_share() -> float:
 
 
 def param_key(names: Sequence[str], values: Sequence[Any]) -> str:
-    """asv's parameter text (as ``tensorbench.paths.param_key_of``; this file imports no
+    """asv's parameter text (as ``tensorbench.conventions.param_key_of``; this file imports no
     package module)."""
     return ", ".join(f"{n}={v!r}" for n, v in zip(names, values, strict=True))
 

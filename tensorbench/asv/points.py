@@ -27,7 +27,7 @@ from .. import threads as threads_mod
 from ..audit import AUDIT_LOG_ENV, log_native
 from ..backends import Skip
 from ..cases import Case, PreparedCase, prepare
-from ..paths import GRAPH_DIR_ENV, SUITE_ENV, THREADS_ENV, WORK_LOG_ENV, param_key_of
+from ..conventions import GRAPH_DIR_ENV, SUITE_ENV, THREADS_ENV, WORK_LOG_ENV, param_key_of
 from .grid import GRID, GridPoint, point
 from .suites import Suite, load_suite
 

@@ -12,7 +12,7 @@ import json
 import platform
 
 from .. import threads
-from ..paths import param_key_of
+from ..conventions import param_key_of
 from ..sysinfo import blas_info, info
 from .grid import GRID
 from .points import current_suite, grid_params, skip_reason

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..conventions import REPO
 from ..errors import ExternalError, InputError
-from ..paths import REPO
 
 ENVS = {"main": ".venv", "mxnet": ".venv-mxnet"}
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..analysis.releases import ReleaseSet
-from ..paths import REPO
+from ..conventions import REPO
 
 RELEASES_DIR = Path(".asv") / "releases"
 MARKER = "tensorbench-release.json"

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis.asvfile import PER_COMBINATION, named_rows, result_data, write_result_data
+from ..conventions import REPO
 from ..noise import busy_reason
-from ..paths import REPO
 from ..timing import HARNESS, ROUNDS
 from .grid import grid_key
 from .suites import Suite

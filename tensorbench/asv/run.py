@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import noise
+from ..conventions import GRAPH_DIR_ENV, REPO, SUITE_ENV, THREADS_ENV, WORK_LOG_ENV, param_key_of
 from ..errors import ExternalError, InputError
-from ..paths import GRAPH_DIR_ENV, REPO, SUITE_ENV, THREADS_ENV, WORK_LOG_ENV, param_key_of
 from . import instructions
 from .grid import GRID, counted_key
 from .process import AsvError, env_python, git, run_asv

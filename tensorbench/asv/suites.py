@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..conventions import SUITES_DIR
 from ..errors import InputError
-from ..paths import SUITES_DIR
 from .grid import GRID
 
 if sys.version_info >= (3, 11):

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis.chartrows import CHART_KINDS, ChartRequest
+from ..conventions import RESULTS_DIR as DEFAULT_RESULTS
 from ..errors import InputError
-from ..paths import RESULTS_DIR as DEFAULT_RESULTS
 
 OUT_FORMATS = (".svg", ".png", ".pdf")
 

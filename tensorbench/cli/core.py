@@ -7,8 +7,8 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ..conventions import MODES
 from ..errors import ExternalError, InputError
-from ..paths import MODES
 
 if TYPE_CHECKING:
     from ..cases import Case

@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..conventions import DASHBOARD_APP as APP
+from ..conventions import RESULTS_DIR as DEFAULT_RESULTS
+from ..conventions import RESULTS_ENV
 from ..errors import InputError
-from ..paths import DASHBOARD_APP as APP
-from ..paths import RESULTS_DIR as DEFAULT_RESULTS
-from ..paths import RESULTS_ENV
 
 
 def register(sub: argparse._SubParsersAction) -> None:

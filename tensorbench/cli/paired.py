@@ -114,7 +114,7 @@ def _load_points(args: argparse.Namespace, repo: Path) -> tuple[list[Any], list[
     from ..asv.paired import filter_points, suite_points
     from ..asv.suites import load_suite
     from ..asv.worker import Point
-    from ..paths import SUITES_DIR
+    from ..conventions import SUITES_DIR
 
     skipped: list[Any] = []
     if args.points is not None and args.points.suffix == ".json":

@@ -16,7 +16,7 @@ REPO_HELP = (
 
 def project(args: argparse.Namespace) -> Path:
     """The checkout this command works in, said on stderr (see REPO_HELP)."""
-    from ..paths import resolve_project
+    from ..conventions import resolve_project
 
     try:
         repo, how = resolve_project(args.repo)

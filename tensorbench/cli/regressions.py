@@ -18,9 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..conventions import ACK_FILE, SERIES_KEYS
+from ..conventions import RESULTS_DIR as DEFAULT_RESULTS  # the project's own, wherever run from
 from ..errors import InputError
-from ..paths import ACK_FILE, SERIES_KEYS
-from ..paths import RESULTS_DIR as DEFAULT_RESULTS  # the project's own, wherever run from
 from . import paired
 
 

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..conventions import RESULTS_DIR as DEFAULT_RESULTS
 from ..errors import InputError
-from ..paths import RESULTS_DIR as DEFAULT_RESULTS
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -263,7 +263,7 @@ def summarise(table: Any) -> list[dict[str, Any]]:
 def print_summary(machine: str, commits: list[str], results_dir: Path | None = None) -> int:
     """Print the summary table for ``commits`` on ``machine``; returns the number of failures."""
     from ..analysis.results import load_results
-    from ..paths import RESULTS_DIR
+    from ..conventions import RESULTS_DIR
 
     results_dir = results_dir or RESULTS_DIR
     if not results_dir.is_dir():  # asv wrote nothing at all

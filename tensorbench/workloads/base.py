@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..paths import MODES, native_mode
+from ..conventions import MODES, native_mode
 
 Inputs = dict[str, Any]
 Output = Any  # one framework array, or a tuple of them
@@ -93,7 +93,7 @@ class Workload:
     default_params: Mapping[str, Any] = field(default_factory=dict)
     tolerance: Mapping[str, float] = field(default_factory=lambda: dict(TOLERANCE))
     devices: tuple[str, ...] = ("cpu", "cuda")  # device kinds the workload means something on
-    # Implementations in the mode other than each backend's native one (``paths.native_mode``:
+    # Implementations in the mode other than each backend's native one (``conventions.native_mode``:
     # ``implementations`` are the original benchmarks' and keep their mode): mode -> backend ->
     # factory, e.g. {"compiled": {"torch": torch.compile(...)}, "eager": {"jax": un-jitted}}.
     other_modes: Mapping[str, Mapping[str, Factory]] = field(default_factory=dict)

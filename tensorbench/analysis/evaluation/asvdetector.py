@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pandas as pd
 
-from ...paths import SERIES_KEYS
+from ...conventions import SERIES_KEYS
 from .synthetic import THRESHOLD
 
 # (index of the last good point, index of the first bad one, value before, value after)

@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ...paths import SERIES_KEYS
+from ...conventions import SERIES_KEYS
 from ..regressions import find_regressions
 from .asvdetector import asv_on_table
 from .multienv import MultiEnv

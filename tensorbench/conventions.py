@@ -1,4 +1,5 @@
-"""Shared formats: where things live, the environment names, and how a result series is keyed.
+"""Shared conventions: where things live, the environment variables, the modes, and how a result
+series is keyed (names and formats every layer agrees on).
 
 The bottom layer: every other module may import it; it imports nothing of the package. A
 format defined here is defined nowhere else (the asv glue, the result reader, the detector,
