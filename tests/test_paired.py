@@ -359,15 +359,17 @@ def test_compare_paired_same_commit_reads_same(fake_repo, capsys) -> None:
     repo, commits = fake_repo
     code = main(
         ["compare", "--paired", commits[1], commits[2], "--repo", str(repo)]
-        + ["--bench", r"^matmul\('numpy:cpu', 64, 'float32'\)", "--json", "--same-within", "0.10"]
+        + ["--bench", r"^matmul\('numpy:cpu', 64, 'float32'\)", "--json", "--same-within", "0.15"]
         + [*FAST[:2], "--max-rounds", "12", *FAST[4:]]
     )
     out = json.loads(capsys.readouterr().out)
     res = out["points"][0]["comparisons"]["B/A"]
-    # equal work reads "same" within 10 % (a 5 % band read "inconclusive" on a busy CI host);
-    # the +30 % commits of this repository would read far outside it
+    # Equal work reads "same" and within 10 %. The fake workload is a pure-Python loop whose
+    # speed depends on the process (per-round log ratios spread +-0.12 here), so a 10 % band
+    # read "inconclusive" 1 time in 6 and the estimate strayed past 5 %; the +30 % commits of
+    # this repository read far outside 15 %.
     assert code == 0
-    assert res["verdict"] == "same" and abs(math.log(res["ratio"])) < 0.05
+    assert res["verdict"] == "same" and abs(math.log(res["ratio"])) < 0.10
 
 
 @pytest.mark.slow
@@ -379,7 +381,10 @@ def test_injected_work_reads_slower(fake_repo, capsys) -> None:
         + FAST
     )
     res = json.loads(capsys.readouterr().out)["points"][0]["comparisons"]["B/A"]
-    assert code == 1 and res["verdict"] == "slower" and 1.1 < res["ratio"] < 1.3
+    # +20 % injected reads slower and near +20 %; the band is wide because a clean-clone CI host
+    # read 1.076 once with this few rounds (3-8 of 4 samples)
+    assert code == 1 and res["verdict"] == "slower" and 1.05 < res["ratio"] < 1.4
+    assert res["low"] > 1.0
 
 
 def test_bad_input_is_exit_2(fake_repo, capsys) -> None:
