@@ -79,7 +79,7 @@ def test_save_writes_what_asv_writes_and_reads_back(tmp_path: Path) -> None:
     path = tmp_path / "m" / "aaaaaaaa-existing-main.json"
     data = result_data(HEADER, {MATMUL: matmul_row([1.0, None, math.nan, None])})
     data["tensorbench"] = {"suites": ["quick"]}
-    resultfiles._save(path, data)
+    resultfiles.save_result(path, data)
     back = read_result_file(path)
     assert back.header["tensorbench"] == {"suites": ["quick"]}
     assert back.rows[MATMUL]["result"][:2] == [1.0, None]

@@ -40,7 +40,7 @@ def same(a, b) -> None:  # noqa: ANN001 - two ResultsDB
 def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The result files the reader parses (rather than takes from the cache)."""
     seen: list[str] = []
-    real = asvformat._read_result_file
+    real = asvformat.parse_result_file
 
     def spy(path: str, machine: str, ctx):  # noqa: ANN001, ANN202
         seen.append(Path(path).name)
@@ -48,7 +48,7 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     import tensorbench.analysis.results as results
 
-    monkeypatch.setattr(results, "_read_result_file", spy)
+    monkeypatch.setattr(results, "parse_result_file", spy)
     return seen
 
 

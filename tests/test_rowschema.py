@@ -16,9 +16,9 @@ from tensorbench.testing import write_asv_shaped_results
 
 def test_parsed_rows_have_the_schema_s_arrays_and_dtypes(tmp_path: Path) -> None:
     root = write_asv_shaped_results(tmp_path / "results", commits=12, benchmarks=8)
-    ctx = asvformat._Context(benchmarks={}, versions={})
+    ctx = asvformat.ReadContext(benchmarks={}, versions={})
     path = next(p for p in sorted(root.glob("*/*-*.json")))
-    arrays = asvformat._read_result_file(str(path), "m", ctx).arrays
+    arrays = asvformat.parse_result_file(str(path), "m", ctx).arrays
     assert set(arrays) == set(ROW_ARRAYS)
     for name, array in arrays.items():
         assert array.dtype == np.dtype(dtype(name)), name

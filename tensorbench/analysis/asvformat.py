@@ -103,7 +103,7 @@ def _number(value: Any) -> float:
 
 
 @dataclass
-class _Combos:
+class Combos:
     """The global table of (benchmark, parameter combination) facts, indexed by combo id."""
 
     benchmark: list[str] = field(default_factory=list)
@@ -226,7 +226,7 @@ class _FileRows:
         name: str,
         row: Any,
         cols: ColumnPicker,
-        ctx: _Context,
+        ctx: ReadContext,
         reasons: Any = None,
         work: Any = None,
     ) -> None:
@@ -341,10 +341,10 @@ _AS_ARRAY = {
 
 
 @dataclass
-class _Context:
+class ReadContext:
     benchmarks: dict[str, dict]
     versions: dict[str, Any]
-    combos: _Combos = field(default_factory=_Combos)
+    combos: Combos = field(default_factory=Combos)
     skipped: list[SkippedFile] = field(default_factory=list)
 
 
@@ -359,7 +359,7 @@ class _FileResult:
     digest: str = ""  # of the bytes parsed: the cache checks a suspect file's content by it
 
 
-def _read_result_file(path: str, machine: str, ctx: _Context) -> _FileResult | None:
+def parse_result_file(path: str, machine: str, ctx: ReadContext) -> _FileResult | None:
     try:
         with open(path, "rb") as f:
             raw = f.read()
@@ -437,7 +437,7 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
-def _read_benchmarks(root: Path, skipped: list[SkippedFile]) -> dict[str, dict]:
+def read_benchmarks(root: Path, skipped: list[SkippedFile]) -> dict[str, dict]:
     path = root / "benchmarks.json"
     if not path.is_file():
         return {}
@@ -456,7 +456,7 @@ def _read_benchmarks(root: Path, skipped: list[SkippedFile]) -> dict[str, dict]:
     return out
 
 
-def _read_machine(folder: Path, skipped: list[SkippedFile]) -> tuple[str, dict]:
+def read_machine(folder: Path, skipped: list[SkippedFile]) -> tuple[str, dict]:
     path = folder / "machine.json"
     if not path.is_file():
         return folder.name, {}

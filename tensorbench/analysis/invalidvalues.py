@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import TensorbenchWarning
-from .asvformat import _Combos
+from .asvformat import Combos
 
 
 class InvalidValuesWarning(TensorbenchWarning):
@@ -48,7 +48,7 @@ def _plausible(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndar
 
 
 def exclude_invalid(
-    rows: dict[str, np.ndarray], combos: _Combos, paths: list[str]
+    rows: dict[str, np.ndarray], combos: Combos, paths: list[str]
 ) -> tuple[dict[str, np.ndarray], list[InvalidValues]]:
     """Leave out every value that cannot be a measurement, and say where they were.
 

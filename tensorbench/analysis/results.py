@@ -26,11 +26,11 @@ from ..conventions import native_mode
 from ..errors import InputError
 from .asvformat import (
     RESULT_COLUMNS,
-    _Combos,
-    _Context,
-    _read_benchmarks,
-    _read_machine,
-    _read_result_file,
+    Combos,
+    ReadContext,
+    parse_result_file,
+    read_benchmarks,
+    read_machine,
 )
 from .commitorder import commit_order
 from .invalidvalues import (
@@ -134,7 +134,7 @@ def _categorical(codes: np.ndarray, labels: list[Any]) -> pd.Categorical:
     return pd.Categorical.from_codes(label_codes[codes] if len(codes) else codes, cats)
 
 
-def _modes(combos: _Combos) -> list[str | None]:
+def _modes(combos: Combos) -> list[str | None]:
     """Per combo: its ``mode`` parameter, else the native mode of tensorbench's backends."""
     out: list[str | None] = []
     for params, backend, workload in zip(
@@ -185,7 +185,7 @@ _AS_IS = tuple(n for n in ROW_ARRAYS if n in COLUMNS and n not in ("status", "st
 def _build_table(
     files: list[_FileMeta],
     rows: dict[str, np.ndarray],
-    combos: _Combos,
+    combos: Combos,
     order: dict[str, int],
     versions: dict[str, Any],
 ) -> pd.DataFrame:
@@ -308,9 +308,9 @@ def load_results(
     if not root.is_dir():
         raise InputError(f"results directory not found: {root}")
     skipped: list[SkippedFile] = []
-    benchmarks = _read_benchmarks(root, skipped)
+    benchmarks = read_benchmarks(root, skipped)
     versions = {k: v.get("version") for k, v in benchmarks.items()}
-    ctx = _Context(benchmarks=benchmarks, versions=versions, skipped=skipped)
+    ctx = ReadContext(benchmarks=benchmarks, versions=versions, skipped=skipped)
     listed_at = time.time_ns()  # before any stat: what a file's timestamps are judged against
     folders = list_results(root, skipped)
     where = cache_path(root) if cache else None
@@ -344,7 +344,7 @@ def load_results(
     )
 
 
-def _usable_cache(where: Path | None, root: Path, ctx: _Context) -> Cached | None:
+def _usable_cache(where: Path | None, root: Path, ctx: ReadContext) -> Cached | None:
     """The cache of ``root`` where there is a trusted one, its combinations numbered in
     ``ctx`` as it numbered them (the same blocks in the same order give the same ids)."""
     cached = read_cache(where, root) if where is not None else None
@@ -354,7 +354,7 @@ def _usable_cache(where: Path | None, root: Path, ctx: _Context) -> Cached | Non
         for name, params in cached.blocks:
             ctx.combos.block(name, params, ctx.benchmarks)
     except ValueError:
-        ctx.combos = _Combos()
+        ctx.combos = Combos()
         return None
     return cached
 
@@ -372,12 +372,12 @@ class _Reading:
 
 
 def _read_folders(
-    folders: list[Folder], kept: dict[str, dict[str, Any]], ctx: _Context, listed_at: int
+    folders: list[Folder], kept: dict[str, dict[str, Any]], ctx: ReadContext, listed_at: int
 ) -> _Reading:
     """Every listed file: its cached rows where ``kept`` has it, else parsed."""
     out = _Reading()
     for folder in folders:
-        machine, facts = _read_machine(Path(folder.path), ctx.skipped)
+        machine, facts = read_machine(Path(folder.path), ctx.skipped)
         out.machines[machine] = facts
         for f in folder.files:
             entry, arrays = kept.get(f.rel), None
@@ -401,12 +401,12 @@ def _read_folders(
 
 
 def _parse(
-    f: Listed, machine: str, ctx: _Context, listed_at: int
+    f: Listed, machine: str, ctx: ReadContext, listed_at: int
 ) -> tuple[dict[str, Any], dict[str, np.ndarray] | None]:
     """A file's cache entry (its facts, stat and skip reasons) and its rows' arrays; for an
     unreadable file an entry without a commit, and no arrays."""
     before = len(ctx.skipped)
-    result = _read_result_file(f.path, machine, ctx)
+    result = parse_result_file(f.path, machine, ctx)
     entry = stat_entry(f, listed_at) | {
         "skipped": [s.reason for s in ctx.skipped[before:]],
         "commit": None,
@@ -426,7 +426,7 @@ def _parse(
 
 
 def _leave_out_invalid(
-    rows: dict[str, np.ndarray], combos: _Combos, reading: _Reading
+    rows: dict[str, np.ndarray], combos: Combos, reading: _Reading
 ) -> dict[str, np.ndarray]:
     """The rows without impossible values; a parsed file's entry keeps how many it had (most
     have none: kept only where there were some)."""
@@ -439,7 +439,7 @@ def _leave_out_invalid(
 
 
 def _store(
-    where: Path, root: Path, combos: _Combos, reading: _Reading, rows: dict[str, np.ndarray]
+    where: Path, root: Path, combos: Combos, reading: _Reading, rows: dict[str, np.ndarray]
 ) -> None:
     """Write the cache: the rows, each file's entry with its row range, and the blocks that
     number the combinations."""

@@ -13,7 +13,7 @@ from typing import Any
 from ..analysis.regressions import compare_commits
 from ..analysis.results import load_results
 from ..conventions import REPO
-from .process import AsvError, _asv_cmd, git, run_asv
+from .process import AsvError, asv_command, git, run_asv
 from .run import read_asv_conf, run_env, suite_bench_regex
 from .suites import Suite
 
@@ -91,7 +91,7 @@ def compare(
 def ensure_machine_quiet(conf_path: Path, env: dict[str, str]) -> int:
     """asv needs a machine entry before `run`: write one under a fixed name, non-interactively."""
     return subprocess.run(
-        _asv_cmd("machine", "--yes", "--machine", COMPARE_MACHINE, "--config", str(conf_path)),
+        asv_command("machine", "--yes", "--machine", COMPARE_MACHINE, "--config", str(conf_path)),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -18,7 +18,7 @@ class AsvError(ExternalError):
     """asv itself failed or is missing (not a benchmark): the CLI exits 3."""
 
 
-def _asv_cmd(*args: str) -> list[str]:
+def asv_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "asv", *args]
 
 
@@ -36,7 +36,7 @@ def run_asv(
     """Run asv with its progress visible (or captured when ``quiet``); returns its exit code."""
     require_asv()
     out = subprocess.DEVNULL if quiet else None
-    return subprocess.run(_asv_cmd(*args), cwd=cwd, env=env, stdout=out, stderr=out).returncode
+    return subprocess.run(asv_command(*args), cwd=cwd, env=env, stdout=out, stderr=out).returncode
 
 
 def git(*args: str, cwd: Path = REPO) -> str:

@@ -21,12 +21,12 @@ from .suites import Suite
 from .variance import intervals
 
 
-def _load(path: Path) -> dict[str, Any]:
+def load_result(path: Path) -> dict[str, Any]:
     with open(path) as f:
         return json.load(f)
 
 
-def _save(path: Path, data: dict[str, Any]) -> None:
+def save_result(path: Path, data: dict[str, Any]) -> None:
     write_result_data(path, data)
 
 
@@ -125,10 +125,10 @@ def annotate(
     return data
 
 
-def _result_files(machine_dir: Path, commit: str) -> dict[str, Path]:
+def result_files(machine_dir: Path, commit: str) -> dict[str, Path]:
     return {str(p): p for p in machine_dir.glob(f"{commit[:8]}-*.json")}
 
 
 def snapshot(machine: str, repo: Path = REPO) -> dict[str, dict]:
     folder = repo / "results" / machine
-    return {str(p): _load(p) for p in folder.glob("*.json") if p.name != "machine.json"}
+    return {str(p): load_result(p) for p in folder.glob("*.json") if p.name != "machine.json"}

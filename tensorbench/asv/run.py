@@ -33,12 +33,12 @@ from . import instructions
 from .grid import GRID, counted_key
 from .process import AsvError, env_python, git, run_asv
 from .resultfiles import (
-    _load,
-    _result_files,
-    _save,
     annotate,
+    load_result,
     merge_results,
     read_work_log,
+    result_files,
+    save_result,
     snapshot,
 )
 from .suites import Suite
@@ -174,7 +174,7 @@ def run_existing(
     produced = sorted(machine_dir.glob(f"{commit[:8]}-existing-py*.json"))
     if not produced:
         return EnvRun(env, None, code or 1)
-    data = _load(produced[0])
+    data = load_result(produced[0])
     previous = (old or {}).get("tensorbench")
     previous = previous if isinstance(previous, dict) else {}
     if old is not None:
@@ -194,7 +194,7 @@ def run_existing(
             if key in previous:
                 data["tensorbench"][key] = previous[key]
         add_instruction_facts(data, counted)
-    _save(ours, data)
+    save_result(ours, data)
     for p in produced:
         p.unlink()
     return EnvRun(env, ours, code)
@@ -206,7 +206,7 @@ def _load_kept(path: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
-        data = _load(path)
+        data = load_result(path)
     except (OSError, ValueError) as exc:
         raise InputError(
             f"{path}: earlier results of this commit cannot be read ({exc}); move the file "
@@ -362,13 +362,13 @@ def postprocess_managed(
     """Merge and annotate result files that managed-environment runs wrote."""
     written = []
     for commit in commits:
-        for key, path in _result_files(repo / "results" / machine, commit).items():
+        for key, path in result_files(repo / "results" / machine, commit).items():
             if "-existing-" in path.name:
                 continue  # existing-environment files carry their own environment's facts
-            data = _load(path)
+            data = load_result(path)
             if key in snapshots:
                 data = merge_results(data, snapshots[key])
-            _save(path, annotate(data, data["env_name"], probe, suite, False, load=load))
+            save_result(path, annotate(data, data["env_name"], probe, suite, False, load=load))
             written.append(path)
     return written
 
