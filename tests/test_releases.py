@@ -14,6 +14,7 @@ from tensorbench.analysis.releases import (
     ReleaseSet,
     env_versions,
     is_release_env,
+    noise_floor,
     parse_releases,
     release_axis,
     release_changes,
@@ -315,7 +316,9 @@ def test_regressions_by_release_fail_on_an_open_step_and_pass_an_acknowledged_on
         "torch 2.12.0 -> 2.13.0: conv2d torch:cpu 32 float32 eager +15 % [+13, +17]  "
         "[m1 cccccccc]  OPEN"
     ) in out
-    assert "1 release-to-release change(s) beyond 5% in torch: 1 open" in out
+    assert (
+        "1 release-to-release change(s) beyond 5% in torch: 1 beyond the noise floor, 1 open" in out
+    )
     (root / "acknowledged.toml").write_text(
         '[[acknowledged]]\nbenchmark = "*time_conv2d"\nrelease = "torch 2.13"\n'
         'reason = "oneDNN 3.x: known"\n'
@@ -410,6 +413,7 @@ def test_report_has_a_releases_section_with_the_step(tmp_path: Path) -> None:
             "m1",
             "+15 %",
             "[+13, +17] %",
+            "beyond",
             "",
         ]
     ]
@@ -465,3 +469,75 @@ def test_scipy_releases_come_from_the_numpy_backends_facts(tmp_path: Path) -> No
     (step,) = release_changes(db.table, env_versions(db.envs), "scipy")
     assert (step.before, step.after) == ("1.13.1", "1.17.1")
     assert step.label.startswith("conv2d numpy:cpu 32") and step.ratio == pytest.approx(1.3)
+
+
+def write_noisy_release_db(root: Path, torch_ms: dict[str, float], numpy_ms: list[float]) -> Path:
+    """As `write_release_db`, but NumPy's point (the control: no torch release touches it) reads
+    ``numpy_ms`` in the successive environments, as unpaired runs minutes apart do here."""
+    write_release_db(root, torch_ms)
+    for (release, _), ms in zip(torch_ms.items(), numpy_ms, strict=True):
+        path = root / "m1" / f"{COMMIT[:8]}-existing-torch-{release}.json"
+        data = json.loads(path.read_text())
+        row = data["results"][BENCH]
+        row[0][0] = ms * 1e-3
+        row[data["result_columns"].index("stats_ci_99_a")][0] = ms * 0.99e-3
+        row[data["result_columns"].index("stats_ci_99_b")][0] = ms * 1.01e-3
+        path.write_text(json.dumps(data))
+    return root
+
+
+def test_a_step_within_the_runs_noise_floor_is_not_a_change(tmp_path: Path) -> None:
+    """The control point moved by up to 30 % between environments: a torch step of +15 % is
+    within what unpaired runs here cannot resolve; +60 % is beyond it."""
+    releases = [f"2.{i}.0" for i in range(8, 15)]
+    numpy_ms = [1.0, 1.3, 1.0, 0.8, 1.0, 1.25, 1.0]
+    torch_ms = dict(zip(releases, [1, 1, 1.15, 1.15, 1.15, 1.84, 1.84], strict=True))
+    root = write_noisy_release_db(tmp_path / "results", torch_ms, numpy_ms)
+    db = load_results(root)
+    versions = env_versions(db.envs)
+    floors = noise_floor(db.table, versions)
+    ((floor, n),) = floors.values()
+    assert n == 6 and 0.25 < floor < 0.27  # ~95th percentile of |log 1.3|, |log 0.8|, ...
+    big, small = release_changes(db.table, versions, "torch")
+    assert (big.before, big.after) == ("2.12.0", "2.13.0") and big.ratio == pytest.approx(1.6)
+    assert big.beyond_floor and big.floor == pytest.approx(math.expm1(floor))
+    assert (small.before, small.after, small.beyond_floor) == ("2.9.0", "2.10.0", False)
+    # the control itself is never listed as a torch change
+    assert all(
+        c.label.startswith("conv2d torch:cpu")
+        for c in release_changes(db.table, versions, "torch", floors={})
+    )
+
+
+@pytest.mark.parametrize(("b_ms", "code", "status"), [(1.0, 0, "not confirmed"), (1.15, 1, "OPEN")])
+def test_confirm_remeasures_a_release_step_paired(
+    tmp_path: Path, monkeypatch, capsys, b_ms: float, code: int, status: str
+) -> None:
+    """`regressions --by release --confirm` times the step's point in the two releases'
+    environments, alternated: equal times drop the step from the gate, +15 % keeps it."""
+    from tensorbench.asv import worker
+    from tensorbench.cli import main
+
+    root = write_release_db(tmp_path / "results", {"2.12.0": 1.0, "2.13.0": 1.15})
+    repo = tmp_path / "repo"
+    for version in ("2.12.0", "2.13.0"):
+        python = repo / ".asv" / "releases" / f"torch-{version}" / "bin" / "python"
+        python.parent.mkdir(parents=True)
+        python.write_text("")
+    (repo / "asv.conf.json").write_text("{}")
+    timed: list[str] = []
+
+    def fake_worker(side, points, **kw):
+        timed.append(side.label)
+        ms = 1.0 if side.label == "torch-2.12.0" else b_ms
+        return [{"status": "ok", "median": ms * 1e-3} for _ in points]
+
+    monkeypatch.setattr(worker, "run_worker", fake_worker)
+    got = main(
+        ["regressions", "--results", str(root), "--by", "release", "--confirm"]
+        + ["--repo", str(repo), "--min-rounds", "6", "--max-rounds", "6", "--no-progress"]
+    )
+    out = capsys.readouterr().out
+    assert got == code
+    assert set(timed) == {"torch-2.12.0", "torch-2.13.0"} and len(timed) == 24  # 6 ABBA rounds
+    assert f"conv2d torch:cpu 32 float32 eager +15 % [+13, +17]  [m1 cccccccc]  {status}" in out

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import streamlit as st
 import ui
 
-from tensorbench.analysis.releases import FRAMEWORKS, env_versions, release_axis, release_changes
+from tensorbench.analysis.releases import (
+    FRAMEWORKS,
+    env_versions,
+    noise_floor,
+    release_axis,
+    release_changes,
+)
 from tensorbench.charts.releases import releases_chart
 
 db = ui.database()
@@ -30,8 +38,16 @@ framework = st.selectbox(
     "Framework", list(releases), format_func=lambda f: f"{f} ({releases[f]} releases)"
 )
 threshold = st.slider("Changes beyond", 0.01, 0.5, 0.05, 0.01, format="%.2f")
-changes = release_changes(table, versions, framework, threshold)
+floors = noise_floor(table, versions)
+changes = release_changes(table, versions, framework, threshold, floors)
 st.subheader("Largest changes first")
+for (machine, commit), (floor, n) in sorted(floors.items()):
+    st.caption(
+        f"{machine} · {commit[:8]}: the release environments ran one after another, unpaired; "
+        f"points no release step touched moved by up to {math.expm1(floor):.0%} (95th "
+        f"percentile of {n}), so a step smaller than that cannot be told from the host's "
+        "noise: confirm it with `tensorbench compare --paired --python-a A --python-b B`."
+    )
 if changes:
     st.dataframe(
         pd.DataFrame(
@@ -42,6 +58,7 @@ if changes:
                 "interval": [
                     f"[{(c.low - 1) * 100:+.0f}, {(c.high - 1) * 100:+.0f}] %" for c in changes
                 ],
+                "beyond noise floor": [c.beyond_floor for c in changes],
                 "machine": [c.machine for c in changes],
                 "also changed": [", ".join(c.also_changed) for c in changes],
             }

@@ -10,19 +10,26 @@ pre-releases before their release: PEP 440 via ``packaging``, as pip orders them
 
 A change between consecutive releases is the ratio of the two values with an interval: each
 value carries asv's 99 % interval (with tensorbench's between-process part where the file has
-it), and the log ratio's half-width is the two half-widths added in quadrature. It is flagged
-when the ratio is at least ``threshold`` away from 1 and its interval excludes 1. What else
-differed between the two environments (another framework's version, the BLAS) is listed with
-the change: a release step that also changed NumPy is not torch's alone.
+it), and the log ratio's half-width is the two half-widths added in quadrature. Those
+intervals hold one process's samples only: the environments run one after another, minutes
+apart, and on a shared VM two unpaired runs differ by far more than their intervals say
+(the NumPy points, which no torch release touches, moved by up to +129 % between two torch
+environments here). So each run's *noise floor* is measured from its control points
+(`noise_floor`: points whose own framework did not change between the two environments) and
+a step of a framework's own points counts (fails the gate) only when it is beyond the threshold, beyond
+that floor, and its interval excludes 1; a step within the floor is listed as such and needs
+the paired comparison (`compare --paired --python-a A --python-b B`) to be told from noise. What else differed
+between the two environments (another framework's version) is listed with the change.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 from packaging.version import InvalidVersion, Version
 
@@ -34,6 +41,7 @@ __all__ = [
     "ReleaseSet",
     "env_versions",
     "is_release_env",
+    "noise_floor",
     "own_rows",
     "parse_releases",
     "point_label",
@@ -45,6 +53,8 @@ __all__ = [
 
 # Frameworks a release axis can vary (the pip name: what `pip install NAME==VERSION` takes).
 FRAMEWORKS = ("torch", "numpy", "jax", "scipy", "dgl", "mxnet")
+NOISE_QUANTILE = 0.95  # of the control points' moves: what unpaired release runs cannot resolve
+MIN_CONTROLS = 5
 
 
 @dataclass(frozen=True)
@@ -212,6 +222,15 @@ class ReleaseChange:
     low: float
     high: float
     also_changed: tuple[str, ...] = field(default=())  # "numpy 2.1.0 -> 2.2.0", ...
+    floor: float = 0.0  # the run's noise floor (`noise_floor`) as a relative move, 0.3 = 30 %
+    params: dict = field(default_factory=dict)  # the point's parameters by name
+    before_env: str = ""  # the two environments' labels (``torch-2.12.0``)
+    after_env: str = ""
+
+    @property
+    def beyond_floor(self) -> bool:
+        """Whether the step is larger than the run's control points moved (see the module)."""
+        return abs(math.log(self.ratio)) > math.log1p(self.floor)
 
     @property
     def slower(self) -> bool:
@@ -254,35 +273,83 @@ def point_label(row: dict) -> str:
     return " ".join(parts)
 
 
-def release_changes(
-    table: pd.DataFrame,
-    versions: pd.DataFrame,
-    framework: str,
-    threshold: float = 0.05,
-) -> list[ReleaseChange]:
-    """Every change between consecutive releases of ``framework`` above ``threshold`` whose
-    interval excludes 1, largest first.
-
-    A point missing at a release (skipped, failed) is compared across the gap: its neighbours
-    on the axis are the releases that ran it. Where a value has no interval the change is not
-    flagged (nothing says it is more than noise).
-    """
-    axis = release_axis(table, versions, framework)
-    if axis.empty:
-        return []
-    env_versions = _env_versions(versions)
-    out: list[ReleaseChange] = []
+def _steps(axis: pd.DataFrame) -> Iterator[tuple[dict, dict]]:
+    """Consecutive releases of each series (machine, commit, benchmark, parameters)."""
     for _, rows in axis.groupby(
         ["machine", "commit", "benchmark", "param_key"], observed=True, sort=False
     ):
         prev = None
         for row in rows.drop_duplicates("release", keep="last").to_dict("records"):
             if prev is not None:
-                change = _step(prev, row, framework, env_versions, threshold)
-                if change is not None:
-                    out.append(change)
+                yield prev, row
             prev = row
-    out.sort(key=lambda c: -abs(math.log(c.ratio)))
+
+
+def _belongs(backend: object, framework: str) -> bool:
+    """Whether a backend runs on ``framework`` (dgl-torch on torch; NumPy's points on SciPy)."""
+    name = str(backend).lower()
+    return framework in name or (framework == "scipy" and name.startswith("numpy"))
+
+
+def noise_floor(
+    table: pd.DataFrame, versions: pd.DataFrame, quantile: float = NOISE_QUANTILE
+) -> dict[tuple[str, str], tuple[float, int]]:
+    """Per (machine, commit): how far the *control* points moved between consecutive release
+    environments, as the ``quantile`` of their absolute log ratios, and how many there were.
+
+    A control point is one whose own framework did not change between the two environments
+    (NumPy's points across torch or JAX releases, with the same NumPy): whatever it moved is
+    the host's and the process's luck between two unpaired runs minutes apart, and a release
+    step of the same size cannot be told from it. Fewer than ``MIN_CONTROLS`` controls: none.
+    """
+    env_versions = _env_versions(versions)
+    moved: dict[tuple[str, str], list[float]] = {}
+    for fw in FRAMEWORKS:
+        for a, b in _steps(release_axis(table, versions, fw)):
+            if _belongs(b["backend"], fw) or not (a["value"] > 0 and b["value"] > 0):
+                continue
+            package = str(b["backend"]).split("-")[0].split(":")[0]
+            before = env_versions.get((str(a["machine"]), str(a["env"])), {}).get(package)
+            after = env_versions.get((str(b["machine"]), str(b["env"])), {}).get(package)
+            if before is None or before != after:
+                continue
+            key = (str(a["machine"]), str(a["commit"]))
+            moved.setdefault(key, []).append(abs(math.log(b["value"] / a["value"])))
+    return {
+        k: (float(np.quantile(v, quantile)), len(v))
+        for k, v in moved.items()
+        if len(v) >= MIN_CONTROLS
+    }
+
+
+def release_changes(
+    table: pd.DataFrame,
+    versions: pd.DataFrame,
+    framework: str,
+    threshold: float = 0.05,
+    floors: dict[tuple[str, str], tuple[float, int]] | None = None,
+) -> list[ReleaseChange]:
+    """Every change of ``framework``'s own points between consecutive releases beyond
+    ``threshold`` whose interval excludes 1: those beyond the run's `noise_floor` first
+    (`ReleaseChange.beyond_floor`), largest first within each.
+
+    A point missing at a release (skipped, failed) is compared across the gap: its neighbours
+    on the axis are the releases that ran it. Where a value has no interval the change is not
+    flagged (nothing says it is more than noise). ``floors`` defaults to `noise_floor` of the
+    same table.
+    """
+    axis = own_rows(release_axis(table, versions, framework), framework)
+    if axis.empty:
+        return []
+    floors = noise_floor(table, versions) if floors is None else floors
+    env_versions = _env_versions(versions)
+    out: list[ReleaseChange] = []
+    for a, b in _steps(axis):
+        floor = floors.get((str(a["machine"]), str(a["commit"])), (0.0, 0))[0]
+        change = _step(a, b, framework, env_versions, math.log1p(threshold))
+        if change is not None:
+            out.append(replace(change, floor=math.expm1(floor)))
+    out.sort(key=lambda c: (not c.beyond_floor, -abs(math.log(c.ratio))))
     return out
 
 
@@ -291,7 +358,7 @@ def _step(
     b: dict,
     framework: str,
     env_versions: dict[tuple[str, str], dict[str, str]],
-    threshold: float,
+    min_log: float,
 ) -> ReleaseChange | None:
     va, vb = float(a["value"]), float(b["value"])
     ha = _half_width(va, float(a["ci_low"]), float(a["ci_high"]))
@@ -300,7 +367,7 @@ def _step(
         return None
     log_ratio = math.log(vb / va)
     half = math.hypot(ha, hb)
-    if abs(log_ratio) < math.log1p(threshold) or abs(log_ratio) <= half:
+    if abs(log_ratio) < min_log or abs(log_ratio) <= half:
         return None
     before = env_versions.get((str(a["machine"]), str(a["env"])), {})
     after = env_versions.get((str(b["machine"]), str(b["env"])), {})
@@ -322,7 +389,15 @@ def _step(
         low=math.exp(log_ratio - half),
         high=math.exp(log_ratio + half),
         also_changed=also,
+        params=dict(b["params"]) if isinstance(b.get("params"), dict) else {},
+        before_env=_label_of(str(a["env"])),
+        after_env=_label_of(str(b["env"])),
     )
+
+
+def _label_of(env: str) -> str:
+    """``existing-torch-2.12.0`` -> ``torch-2.12.0``: the release environment's folder name."""
+    return env[len("existing-") :] if env.startswith("existing-") else env
 
 
 def own_rows(axis: pd.DataFrame, framework: str) -> pd.DataFrame:

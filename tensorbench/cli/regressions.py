@@ -311,12 +311,6 @@ def cmd_regressions(args: argparse.Namespace) -> int:
     if args.by == "release":
         from .releasegate import release_gate
 
-        if args.confirm:
-            raise InputError(
-                "--confirm re-measures commits; compare two releases' environments with "
-                "`compare --paired --python-a A --python-b B`"
-            )
-
         return release_gate(args, db, acks)
     found = find_regressions(
         db.table,

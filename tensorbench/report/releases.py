@@ -3,11 +3,14 @@ release-to-release changes, largest first, from the results of `run --releases`.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from ..analysis.releases import (
     FRAMEWORKS,
     env_versions,
+    noise_floor,
     release_axis,
     release_changes,
     sort_versions,
@@ -34,8 +37,19 @@ def releases_section(db: ResultsDB, table: pd.DataFrame, threshold: float) -> Se
             "'Also changed' names what else differed between the two environments."
         )
     )
+    floors = noise_floor(table, versions)
+    for (machine, commit), (floor, n) in sorted(floors.items()):
+        section.add(
+            Paragraph(
+                f"{machine}, commit {commit[:8]}: the environments ran one after another, "
+                f"unpaired; points no release step touched moved by up to {math.expm1(floor):.0%} "
+                f"(95th percentile of {n} such moves). A step smaller than that cannot be told "
+                "from the host's noise here and is marked 'within noise'; the paired comparison "
+                "(`compare --paired --python-a A --python-b B`) can resolve it."
+            )
+        )
     for fw, axis in axes.items():
-        changes = release_changes(table, versions, fw, threshold)
+        changes = release_changes(table, versions, fw, threshold, floors)
         releases = ", ".join(sort_versions(set(axis["release"])))
         section.add(
             Figure(
@@ -50,7 +64,7 @@ def releases_section(db: ResultsDB, table: pd.DataFrame, threshold: float) -> Se
             continue
         section.add(
             Table(
-                ["step", "point", "machine", "change", "interval", "also changed"],
+                ["step", "point", "machine", "change", "interval", "vs noise", "also changed"],
                 [
                     [
                         f"{fw} {c.before} → {c.after}",
@@ -58,6 +72,7 @@ def releases_section(db: ResultsDB, table: pd.DataFrame, threshold: float) -> Se
                         c.machine,
                         f"{(c.ratio - 1) * 100:+.0f} %",
                         f"[{(c.low - 1) * 100:+.0f}, {(c.high - 1) * 100:+.0f}] %",
+                        "beyond" if c.beyond_floor else "within noise",
                         ", ".join(c.also_changed),
                     ]
                     for c in changes
