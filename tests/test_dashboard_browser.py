@@ -196,12 +196,16 @@ def test_scaling_page_draws_the_roofline(browser_results: Path, browser, test_ou
 
 
 def two_machine_copy(results: Path, dest: Path) -> Path:
-    """``results`` with its first machine's folder copied under a second machine name."""
+    """``results`` copied, with its first machine's folder copied under a second machine name
+    when it holds one machine only (two side by side is the layout under test)."""
     import json
     import shutil
 
     shutil.copytree(results, dest)
-    first = next(p for p in sorted(dest.iterdir()) if (p / "machine.json").is_file())
+    machines = [p for p in sorted(dest.iterdir()) if (p / "machine.json").is_file()]
+    if len(machines) >= 2:
+        return dest
+    first = machines[0]
     twin = dest / f"{first.name}-twin"
     shutil.copytree(first, twin)
     for path in twin.glob("*.json"):
@@ -229,7 +233,7 @@ def test_overview_fits_1500_px_with_readable_labels(
     else:
         results = browser_results
     machines = sorted(load_results(results).machines)
-    assert len(machines) == 2
+    assert len(machines) >= 2
     port = free_port()
     proc = start_server(results, port)
     page = browser.new_page(viewport={"width": 1500, "height": 1000})

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from tensorbench.analysis.paired import (
+    PairedResult,
     default_target,
     mirrored_order,
     paired_from_rounds,
@@ -31,6 +32,7 @@ from tensorbench.analysis.paired import (
 from tensorbench.asv.paired import (
     TEMP_PREFIX,
     PairedConfig,
+    deciding,
     filter_points,
     point_from_row,
     point_name,
@@ -40,6 +42,7 @@ from tensorbench.asv.paired import (
 from tensorbench.asv.suites import load_suite
 from tensorbench.asv.worker import Point, Side, WorkerError
 from tensorbench.cli import main
+from tensorbench.errors import InputError
 
 # -- statistics -------------------------------------------------------------------------------
 
@@ -213,6 +216,41 @@ def test_run_paired_order_skips_failures_and_faults() -> None:
     assert run.rounds == 3 and [r.point for r in run.slower()] == [p_ok, p_after]
     # after the first round only the open points are timed
     assert calls[-1][1] == [64, 1024]
+
+
+def test_an_inconclusive_point_takes_the_extension_rounds_and_a_decided_one_does_not() -> None:
+    # B is +5 % with +-10 % round noise in the first 6 rounds (inconclusive there) and +-1 %
+    # after; a +30 % point is decided at once and never extended
+    small, large = (Point("matmul", ("numpy:cpu", n, "float32")) for n in (64, 128))
+    processes: dict[str, int] = {"A": 0, "B": 0}
+    first = [1.10, 0.92, 1.12, 0.95, 0.90, 1.08]
+
+    def runner(side: Side, points: list[Point], **kw: object) -> list[dict]:
+        r = processes[side.label] // 2  # two processes per side per round
+        processes[side.label] += 1
+        noise = first[r] if r < len(first) else (1.01 if r % 2 else 0.99)
+        out = []
+        for p in points:
+            step = 1.05 if p is small else 1.3
+            base = 1.0 if side.label == "A" else step * noise
+            out.append({"status": "ok", "median": base * 1e-3})
+        return out
+
+    cfg = PairedConfig(min_rounds=6, max_rounds=6)
+    sides = {"A": Side("A"), "B": Side("B")}
+    plain = run_paired(sides, [small, large], cfg, runner=runner)
+    assert plain.result(small).verdict == "inconclusive" and plain.result(small).rounds == 6
+    processes.update(A=0, B=0)
+    more = run_paired(sides, [small, large], deciding(cfg), runner=runner)
+    assert deciding(cfg).extend_rounds == 12
+    assert more.result(large).rounds == 6 and more.result(large).verdict == "slower"
+    res = more.result(small)
+    assert 6 < res.rounds <= 18 and res.verdict == "slower"
+    assert res.ratio == pytest.approx(1.05, rel=0.05)
+    # a chosen extension is kept; a negative one is bad input
+    assert deciding(PairedConfig(extend_rounds=3)).extend_rounds == 3
+    with pytest.raises(InputError, match="extend_rounds"):
+        PairedConfig(extend_rounds=-1).check()
 
 
 # -- points ---------------------------------------------------------------------------------
@@ -503,6 +541,28 @@ def test_confirm_keeps_real_steps_and_drops_fake_ones(fake_repo, tmp_path, capsy
     real = next(r for r in out if "size=64" in r["param_key"])["paired"]
     assert 1.2 < real["ratio"] < 1.4 and real["low"] > 1.0
     assert _leftovers() == before
+
+
+def test_bisect_is_not_misled_by_a_chance_slower_verdict(fake_repo, monkeypatch) -> None:
+    # An unchanged midpoint against the good commit is an A/A comparison; here one reads
+    # "slower" at +3 % by chance. The step is +30 % at commit 6, so that midpoint is unchanged.
+    import tensorbench.asv.bisect as bisect_mod
+
+    repo, commits = fake_repo
+    fake = {c: 1.03 if i == 4 else (1.3 if i >= 6 else 1.0) for i, c in enumerate(commits)}
+
+    def one(pool, good, other, point, config, python) -> PairedResult:
+        r = fake[other]
+        v = "slower" if r > 1.02 else "same"
+        return PairedResult(8, r, r * 0.99, r * 1.01, v, 0.02, 0.95, (math.log(r),) * 8)
+
+    monkeypatch.setattr(bisect_mod, "_one", one)
+    point = Point("matmul", ("numpy:cpu", 64, "float32"))
+    out = bisect_mod.bisect(repo, point, commits[0], commits[9], PairedConfig(), "python", say=str)
+    assert out.first_bad == commits[6] and out.last_good == commits[5]
+    step4 = next(s for s in out.steps if s.index == 4)
+    assert step4.result.verdict == "slower" and not step4.changed
+    assert step4.note == "11% of the endpoints' change"
 
 
 @pytest.mark.slow

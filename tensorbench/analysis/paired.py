@@ -198,6 +198,13 @@ def verdict(log_low: float, log_high: float, same_within: float = DEFAULT_SAME_W
     return "inconclusive"
 
 
+def confirms_slower(result: PairedResult) -> bool:
+    """Whether a paired result confirms a flagged regression: "slower", and by more than the
+    "same" band. An unchanged pair is an A/A comparison, which reads "slower" by chance in a
+    few per cent of runs (more with sequential rounds), almost always by less than the band."""
+    return result.verdict == "slower" and result.ratio > 1 + result.same_within
+
+
 def paired_result(
     log_ratios: Sequence[float],
     same_within: float = DEFAULT_SAME_WITHIN,

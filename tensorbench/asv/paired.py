@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,10 @@ class PairedConfig:
     same_within: float = DEFAULT_SAME_WITHIN
     confidence: float = DEFAULT_CONFIDENCE
     target: float | None = None  # settled half-width (log); None: 0.4 x the band
+    # Rounds beyond max_rounds for a point whose verdict is still "inconclusive" (0: none).
+    # A gate acts on the verdict, so confirm and bisect take more rounds where one is missing,
+    # as Pinpoint raises its repeat count on an unclear comparison.
+    extend_rounds: int = 0
     worker_timeout: float | None = 1800.0
 
     def check(self) -> None:
@@ -71,10 +75,26 @@ class PairedConfig:
             raise InputError(
                 f"rounds: need 2 <= min ({self.min_rounds}) <= max ({self.max_rounds})"
             )
+        if self.extend_rounds < 0:
+            raise InputError(f"extend_rounds must be >= 0, got {self.extend_rounds}")
         if self.samples < 1:
             raise InputError(f"--samples must be >= 1, got {self.samples}")
         if not 0 < self.same_within < 1:
             raise InputError(f"--same-within must be in (0, 1), got {self.same_within}")
+
+
+# A run that a gate acts on (confirm, bisect) takes up to this many times max_rounds more
+# rounds for a point still inconclusive: a +10 % step read 1.036 [0.943, 1.108] after 12 rounds
+# of a workload whose processes differ by +-10 %, and an undecided confirmation drops a true step.
+DECIDING_EXTEND = 2
+
+
+def deciding(config: PairedConfig) -> PairedConfig:
+    """``config`` for a run whose verdict something acts on: ``extend_rounds`` set, unless the
+    caller chose one."""
+    if config.extend_rounds:
+        return config
+    return replace(config, extend_rounds=DECIDING_EXTEND * config.max_rounds)
 
 
 @dataclass
@@ -277,7 +297,8 @@ def worktrees(repo: Path) -> Iterator[Worktrees]:
 
 
 def estimate(n_points: int, n_sides: int, config: PairedConfig) -> dict[str, float]:
-    """Processes and wall seconds a run may take: the minimum and the cap of rounds.
+    """Processes and wall seconds a run may take: the minimum and the cap of rounds (with the
+    extension for inconclusive points).
 
     Per process: start-up plus, per point, preparation, calibration and the samples (a point
     takes at least ``sample_time`` per sample; slower calls take longer, so this is a floor
@@ -286,12 +307,13 @@ def estimate(n_points: int, n_sides: int, config: PairedConfig) -> dict[str, flo
     per_point = EST_PREPARE_S + CALIBRATE_S + config.samples * config.sample_time
     per_process = EST_PROCESS_S + n_points * per_point
     per_round = 2 * n_sides
+    cap = config.max_rounds + config.extend_rounds
     return {
         "processes_min": per_round * config.min_rounds,
-        "processes_max": per_round * config.max_rounds,
+        "processes_max": per_round * cap,
         "seconds_per_process": per_process,
         "seconds_min": per_round * config.min_rounds * per_process,
-        "seconds_max": per_round * config.max_rounds * per_process,
+        "seconds_max": per_round * cap * per_process,
     }
 
 
@@ -365,7 +387,9 @@ def run_paired(
     ``sides`` maps a short name (``"A"``) to its `Side`; ``comparisons`` lists (baseline,
     candidate) pairs of those names, default the first two sides. Every round runs two
     processes per side (`mirrored_order`), each timing the points still open; after
-    ``min_rounds`` a point closes once every comparison of it is `settled`.
+    ``min_rounds`` a point closes once every comparison of it is `settled`; at ``max_rounds``
+    it closes unless a comparison is still inconclusive, which goes on for at most
+    ``extend_rounds`` more.
     """
     config = config or PairedConfig()
     config.check()
@@ -375,7 +399,7 @@ def run_paired(
     start = time.monotonic()
     processes = 0
     rounds = 0
-    for r in range(config.max_rounds):
+    for r in range(config.max_rounds + config.extend_rounds):
         active = [rec for rec in records if rec.open]
         if not active:
             break
@@ -407,7 +431,10 @@ def run_paired(
                 )
                 for a, b in pairs
             }
-            if all(settled(res, config.min_rounds, config.target) for res in rec.results.values()):
+            results = rec.results.values()
+            if all(settled(res, config.min_rounds, config.target) for res in results):
+                rec.open = False
+            elif rounds >= config.max_rounds and all(x.verdict != "inconclusive" for x in results):
                 rec.open = False
     if progress is not None:
         progress.update(processes, processes, f"{rounds} rounds")

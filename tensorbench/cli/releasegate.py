@@ -129,7 +129,8 @@ def _confirm(args: argparse.Namespace, rows: list[dict[str, Any]], runner: Any =
     """Re-measure each gate-failing step paired: the point in the two releases' environments
     (``.asv/releases/FRAMEWORK-VERSION``), alternated in ABBA rounds. A step that does not read
     "slower" no longer fails the gate; one whose environments are not here still does."""
-    from ..asv.paired import point_from_row, run_paired
+    from ..analysis.paired import confirms_slower
+    from ..asv.paired import deciding, point_from_row, run_paired
     from ..asv.releases import RELEASES_DIR
     from ..asv.worker import Side, run_worker
     from .paired import config_from
@@ -151,10 +152,10 @@ def _confirm(args: argparse.Namespace, rows: list[dict[str, Any]], runner: Any =
         point = point_from_row(r["benchmark"], r["params"])
         if len(sides) < 2 or point is None:
             continue
-        run = run_paired(sides, [point], config, runner=runner or run_worker)
+        run = run_paired(sides, [point], deciding(config), runner=runner or run_worker)
         res = run.result(point)
         if res is None:
             r["confirm_reason"] = run.records[0].reason
             continue
         r["paired"] = res.describe()
-        r["fails_gate"] = res.verdict == "slower"
+        r["fails_gate"] = confirms_slower(res)
