@@ -7,6 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 import ui
+from loading import memo
 
 from tensorbench.analysis.releases import (
     FRAMEWORKS,
@@ -19,12 +20,14 @@ from tensorbench.charts.releases import releases_chart
 
 db = ui.database()
 table = ui.machine_table(db)
-versions = env_versions(db.envs)
+versions = memo("release_versions", lambda: env_versions(db.envs))
+# computed once per database version and machine selection, not on every widget's rerun
+axes = memo("release_axes", lambda: {fw: release_axis(table, versions, fw) for fw in FRAMEWORKS})
 
 st.title("Releases")
 releases: dict[str, int] = {}
 for fw in FRAMEWORKS:
-    n = release_axis(table, versions, fw)["release"].nunique()
+    n = axes[fw]["release"].nunique()
     if n >= 2:
         releases[fw] = n
 if not releases:
@@ -38,8 +41,13 @@ framework = st.selectbox(
     "Framework", list(releases), format_func=lambda f: f"{f} ({releases[f]} releases)"
 )
 threshold = st.slider("Changes beyond", 0.01, 0.5, 0.05, 0.01, format="%.2f")
-floors = noise_floor(table, versions)
-changes = release_changes(table, versions, framework, threshold, floors)
+floors = memo("release_floors", lambda: noise_floor(table, versions))
+changes = memo(
+    "release_changes",
+    lambda: release_changes(table, versions, framework, threshold, floors),
+    framework,
+    threshold,
+)
 st.subheader("Largest changes first")
 for (machine, commit), (floor, n) in sorted(floors.items()):
     st.caption(
@@ -67,4 +75,7 @@ if changes:
     )
 else:
     st.caption(f"No change beyond {threshold:.0%} whose interval excludes no change.")
-ui.show_chart(releases_chart(release_axis(table, versions, framework), framework), "releases")
+ui.show_chart(
+    memo("release_chart", lambda: releases_chart(axes[framework], framework), framework),
+    "releases",
+)

@@ -273,16 +273,20 @@ def point_label(row: dict) -> str:
     return " ".join(parts)
 
 
+SERIES = ["machine", "commit", "benchmark", "param_key"]
+
+
 def _steps(axis: pd.DataFrame) -> Iterator[tuple[dict, dict]]:
-    """Consecutive releases of each series (machine, commit, benchmark, parameters)."""
-    for _, rows in axis.groupby(
-        ["machine", "commit", "benchmark", "param_key"], observed=True, sort=False
-    ):
-        prev = None
-        for row in rows.drop_duplicates("release", keep="last").to_dict("records"):
-            if prev is not None:
-                yield prev, row
-            prev = row
+    """Consecutive releases of each series (machine, commit, benchmark, parameters), in the
+    axis's order: the last row of each release, one pass over the records (a groupby with a
+    frame per series took 0.6 s of the Releases page's first visit on 31k rows)."""
+    last = axis.drop_duplicates([*SERIES, "release"], keep="last")
+    prev: dict[tuple, dict] = {}
+    for row in last.to_dict("records"):
+        key = tuple(row[c] for c in SERIES)
+        if key in prev:
+            yield prev[key], row
+        prev[key] = row
 
 
 def _belongs(backend: object, framework: str) -> bool:
