@@ -291,8 +291,8 @@ def instruction_points(
                 reasons.setdefault(key, {})[pk] = "instructions are counted on the CPU only"
             elif pk in probed:
                 reasons.setdefault(key, {})[pk] = probed[pk]
-            elif combo[0] in instructions.UNSTABLE:
-                reasons.setdefault(key, {})[pk] = instructions.UNSTABLE[combo[0]]
+            elif unstable := instructions.unstable_reason(key, str(combo[0])):
+                reasons.setdefault(key, {})[pk] = unstable
             else:
                 todo.append({"bench": key, "params": list(combo)})
     return todo, reasons
