@@ -144,12 +144,11 @@ def cmd_compare_paired(args: argparse.Namespace) -> int:
         estimate,
         fmt_duration,
         inject_env,
-        print_run,
         resolve_commit,
         run_paired,
-        run_to_json,
         worktrees,
     )
+    from ..asv.pairedreport import print_run, run_to_json
     from .project import project
 
     if args.config is not None:
