@@ -25,6 +25,7 @@ collect_ignore = [
         ("test_report.py", "altair"),
         ("test_report_browser.py", "altair"),
         ("test_regressions_dashboard.py", "streamlit"),
+        ("test_runstatus.py", "altair"),
     )
     if importlib.util.find_spec(needs) is None
 ]
