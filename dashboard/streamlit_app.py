@@ -22,6 +22,7 @@ pages = st.navigation(
         st.Page("app_pages/scaling.py", title="Scaling", icon=":material/show_chart:"),
         st.Page("app_pages/regressions.py", title="Regressions", icon=":material/trending_up:"),
         st.Page("app_pages/releases.py", title="Releases", icon=":material/new_releases:"),
+        st.Page("app_pages/claims.py", title="Claims", icon=":material/fact_check:"),
         st.Page("app_pages/environments.py", title="Environments", icon=":material/memory:"),
     ]
 )

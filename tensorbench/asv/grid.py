@@ -126,6 +126,14 @@ GRID: dict[str, GridEntry] = {
     "stream_copy": GridEntry("stream_copy", ARRAY_BACKENDS, STREAM_SIZES),
     "stream_triad": GridEntry("stream_triad", ARRAY_BACKENDS, STREAM_SIZES),
     "peak_gbps": GridEntry("stream_triad", ARRAY_BACKENDS, (128, 256), ("float64", "float32")),
+    # The frameworks' claims (tensorbench.analysis.claims): K independent products against the
+    # same K as a chain (automatic parallelism), and Python work, operators, and both
+    # interleaved (asynchronous execution). float32 only: the claims are about scheduling.
+    "ops_independent": GridEntry("ops_independent", ARRAY_BACKENDS, (64, 256, 1024), ("float32",)),
+    "ops_chain": GridEntry("ops_chain", ARRAY_BACKENDS, (64, 256, 1024), ("float32",)),
+    "async_python": GridEntry("async_python", ARRAY_BACKENDS, (256, 512), ("float32",)),
+    "async_compute": GridEntry("async_compute", ARRAY_BACKENDS, (256, 512), ("float32",)),
+    "async_overlap": GridEntry("async_overlap", ARRAY_BACKENDS, (256, 512), ("float32",)),
 }
 # Eager and compiled side by side (a `mode` parameter): the same points as the mode-less
 # entries above, which time each backend's native mode (conventions.native_mode).
@@ -139,6 +147,8 @@ _MODES_OF = (
     "gcn_step",
     "gcn_step_real",
     "stream_triad",
+    "ops_independent",
+    "ops_chain",
 )
 
 
@@ -176,6 +186,11 @@ TIMED_BY: dict[str, str] = {
     "StreamCopy": "stream_copy",
     "StreamTriad": "stream_triad",
     "MachineBandwidth": "peak_gbps",
+    "OpsIndependent": "ops_independent",
+    "OpsChain": "ops_chain",
+    "AsyncPython": "async_python",
+    "AsyncCompute": "async_compute",
+    "AsyncOverlap": "async_overlap",
     **{f"{_camel(name)}Modes": f"{name}_modes" for name in _MODES_OF},
 }
 # The classes of benchmarks/bench_instructions.py: the same grid entries, counted in

@@ -18,6 +18,7 @@ from ..analysis.results import ResultsDB, load_results, skipped_warnings
 from ..analysis.roofline import RooflineModel
 from ..errors import InputError
 from . import facts as facts_mod
+from .claims import claims_section
 from .content import Figure, Heading, Paragraph, Report, Section, Table
 from .methods import methods_section
 from .releases import releases_section
@@ -254,6 +255,7 @@ def build_report(
     releases = releases_section(db, table, threshold)
     if releases is not None:
         sections.append(releases)
+    sections.append(claims_section(table))
     regressions, open_ = regressions_section(table, str(results_dir), threshold)
     sections.append(regressions)
     sections.append(methods_section(db, table, runs, tolerances, threshold, name))

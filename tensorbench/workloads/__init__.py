@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import (
+    async_overlap,
     conv2d,
     dispatch,
     gcn_forward,
     gcn_step,
+    independent_ops,
     matmul,
     mlp_step,
     pagerank,
@@ -32,6 +34,11 @@ WORKLOADS: dict[str, Workload] = {
         transfer.WORKLOAD,
         stream.COPY,
         stream.TRIAD,
+        independent_ops.INDEPENDENT,
+        independent_ops.CHAIN,
+        async_overlap.PYTHON,
+        async_overlap.COMPUTE,
+        async_overlap.OVERLAP,
     )
 }
 

@@ -1,0 +1,118 @@
+"""The frameworks' claims as workloads (tensorbench.analysis.claims turns them into verdicts).
+
+``OpsIndependent`` / ``OpsChain``: K independent matrix products against the same K as a
+dependent chain, one sync each (automatic parallelism of independent operators), also in the
+eager/compiled ``*Modes`` pair. ``AsyncPython`` / ``AsyncCompute`` / ``AsyncOverlap``: a loop's
+Python work alone, its operators alone, and both interleaved (asynchronous execution hiding the
+front end's cost).
+
+asv runs today's benchmarks/ against old commits, whose package has no such grid entries. asv
+labels every commit's results with the parameters it discovered on the newest one, by position,
+so there each class keeps today's parameters (the copy below; tests/test_claims.py checks it
+equals the grid) and every point skips with the reason.
+"""
+
+from tensorbench import asv_support
+
+from .common import WorkloadBenchmark
+
+_MISSING = "this commit's tensorbench has no grid entry {} (the claims' workloads came later)"
+_BACKENDS = [
+    "numpy:cpu",
+    "torch:cpu",
+    "mxnet:cpu",
+    "jax:cpu",
+    "torch:cuda",
+    "mxnet:cuda",
+    "jax:cuda",
+    "cupy:cuda",
+    "paddle:cpu",
+    "paddle:cuda",
+]
+_POINT = ["backend", "size", "dtype"]
+_OPS = [_BACKENDS, [64, 256, 1024], ["float32"]]
+_ASYNC = [_BACKENDS, [256, 512], ["float32"]]
+# The grid entries as this file was written, for package commits that predate them.
+GRID_COPY = {
+    "ops_independent": (_OPS, _POINT),
+    "ops_chain": (_OPS, _POINT),
+    "async_python": (_ASYNC, _POINT),
+    "async_compute": (_ASYNC, _POINT),
+    "async_overlap": (_ASYNC, _POINT),
+    "ops_independent_modes": ([*_OPS, ["eager", "compiled"]], [*_POINT, "mode"]),
+    "ops_chain_modes": ([*_OPS, ["eager", "compiled"]], [*_POINT, "mode"]),
+}
+_PACKAGE_LACKS: set[str] = set()
+
+
+def _params(bench):
+    try:
+        return asv_support.grid_params(bench)
+    except KeyError:  # the grid entry is newer than the commit's package
+        _PACKAGE_LACKS.add(bench)
+        return GRID_COPY[bench]
+
+
+class ClaimBenchmark(WorkloadBenchmark):
+    def prepare(self, *params):
+        if self.bench in _PACKAGE_LACKS:
+            asv_support.skip(_MISSING.format(self.bench))
+        return asv_support.setup_case(self.bench, *params)
+
+
+class OpsIndependent(ClaimBenchmark):
+    bench = "ops_independent"
+    params, param_names = _params(bench)
+
+    def time_ops_independent(self, *params):
+        self.call()
+
+
+class OpsChain(ClaimBenchmark):
+    bench = "ops_chain"
+    params, param_names = _params(bench)
+
+    def time_ops_chain(self, *params):
+        self.call()
+
+
+class AsyncPython(ClaimBenchmark):
+    bench = "async_python"
+    params, param_names = _params(bench)
+
+    def time_async_python(self, *params):
+        self.call()
+
+
+class AsyncCompute(ClaimBenchmark):
+    bench = "async_compute"
+    params, param_names = _params(bench)
+
+    def time_async_compute(self, *params):
+        self.call()
+
+
+class AsyncOverlap(ClaimBenchmark):
+    bench = "async_overlap"
+    params, param_names = _params(bench)
+
+    def time_async_overlap(self, *params):
+        self.call()
+
+
+class OpsIndependentModes(ClaimBenchmark):
+    bench = "ops_independent_modes"
+    params, param_names = _params(bench)
+    unit = "seconds"
+
+    def time_ops_independent(self, *params):
+        self.call()
+
+
+class OpsChainModes(ClaimBenchmark):
+    bench = "ops_chain_modes"
+    params, param_names = _params(bench)
+    unit = "seconds"
+
+    def time_ops_chain(self, *params):
+        self.call()
