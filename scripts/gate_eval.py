@@ -111,6 +111,11 @@ def write_results(dest: Path, commits: list[str], works: list[int], blips: set[i
         write_result_file(dest / "m" / f"{commit[:8]}-existing-main.json", header, {BENCH: row})
 
 
+def say(line: str) -> None:
+    """Progress as it happens (a full run takes most of an hour)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {line}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--commits", type=int, default=50)
@@ -147,8 +152,15 @@ def main(argv: list[str] | None = None) -> int:
         }
         rows = [Row(commits[i - 1], commits[i], "true") for i in true_steps]
         rows += [Row(commits[i - 1], commits[i], "blip") for i in sorted(blips)]
-        said: list[str] = []
-        done = confirm(repo, rows, config, lambda _: python, lambda _: POINT, said.append, False)
+        done = confirm(repo, rows, config, lambda _: python, lambda _: POINT, say, False)
+        for c, r in zip(done, rows, strict=True):
+            res = c.result
+            said = (
+                f"{res.ratio:.3f} [{res.low:.3f}, {res.high:.3f}], {len(res.log_ratios)} rounds"
+                if res is not None
+                else c.reason
+            )
+            say(f"  {r.kind} at {commits.index(r.first_bad_commit)}: {c.status} {said}")
         kept = {
             k: sum(c.status == "confirmed" for c, r in zip(done, rows, strict=True) if r.kind == k)
             for k in ("true", "blip")
@@ -161,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             log: list[str] = []
             out = bisect(repo, POINT, good, bad, config, python, log.append)
             found.append(out.first_bad == commits[step])
+            say(f"bisection {j + 1}/{len(true_steps)} of commit {step}: found={found[-1]}")
             if not found[-1]:  # say how the search went wrong
                 print(f"bisection of commit {step} missed:", *log, sep="\n  ", file=sys.stderr)
     wall = time.time() - start
