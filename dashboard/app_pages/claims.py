@@ -29,7 +29,8 @@ def _figure(row: pd.Series) -> str:
 
 
 top = summary(claims)
-st.dataframe(
+# st.table, not st.dataframe: the sentences wrap, and the verdicts are text a reader can copy
+st.table(
     pd.DataFrame(
         {
             "claim": top["sentence"],
@@ -39,8 +40,7 @@ st.dataframe(
             "framework": top["framework"].fillna("—"),
             "verdict": top["verdict"],
         }
-    ),
-    hide_index=True,
+    ).set_index("claim")
 )
 lines = {c.key: c for c in CLAIMS}
 for key, rows in claims.groupby("claim", sort=False):
@@ -52,7 +52,7 @@ for key, rows in claims.groupby("claim", sort=False):
         f"{claim.who} · tested by {claim.tested_by} · {claim.measure}: holds from "
         f"{claim.holds_at:g}, partly from {claim.partly_at:g}"
     )
-    st.dataframe(
+    st.table(
         pd.DataFrame(
             {
                 "machine": rows["machine"],
@@ -64,6 +64,5 @@ for key, rows in claims.groupby("claim", sort=False):
                 "verdict": rows["verdict"],
                 "note": rows["note"],
             }
-        ),
-        hide_index=True,
+        ).set_index("machine")
     )

@@ -68,7 +68,7 @@ CLAIMS: tuple[Claim, ...] = (
         "chain time / independent time",
         holds_at=1.3,
         partly_at=1.1,
-        claimants=("mxnet", "jax", "torch"),
+        claimants=("mxnet", "jax"),
     ),
     Claim(
         "treelstm",
