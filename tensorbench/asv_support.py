@@ -13,6 +13,7 @@ from __future__ import annotations
 from .asv.instructions import instruction_count
 from .asv.points import (
     audit_after,
+    claim_figure,
     compile_seconds,
     gcn_test_accuracy,
     gpu_peak_bytes,
@@ -28,6 +29,7 @@ __all__ = [
     "ROUNDS",
     "audit_after",
     "calibrate",
+    "claim_figure",
     "compile_seconds",
     "gcn_test_accuracy",
     "gpu_peak_bytes",

@@ -3,7 +3,9 @@ figures (hidden share of Python time, chain/independent ratio) and their interva
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +13,9 @@ import pytest
 from conftest import backend_params
 
 from tensorbench.analysis import claims as cl
+from tensorbench.analysis.asvfile import write_result_file
+from tensorbench.analysis.results import load_results
+from tensorbench.asv import claimfigures as cf
 from tensorbench.cases import Case, prepare
 from tensorbench.workloads import get_workload
 from tensorbench.workloads.async_overlap import python_work
@@ -43,12 +48,12 @@ def test_the_chain_and_the_set_do_the_same_products() -> None:
     inputs = wl_set.make_inputs(16, "float64", {})
     outs = wl_set.reference(inputs, {})
     chain = wl_chain.reference(inputs, {})
-    assert len(outs) == 8
+    assert len(outs) == len(chain) == 8  # both keep eight outputs alive
     np.testing.assert_allclose(outs[0], inputs["x"] @ inputs["w0"])
     expected = inputs["x"]
     for i in range(8):
         expected = expected @ inputs[f"w{i}"]
-    np.testing.assert_allclose(chain, expected)
+        np.testing.assert_allclose(chain[i], expected)
     assert wl_set.work(16, {}).flops == wl_chain.work(16, {}).flops
 
 
@@ -78,75 +83,132 @@ def test_parallel_verdict_lines() -> None:
     assert cl.verdict(PARALLEL, 0.98, 1.2) == cl.INCONCLUSIVE
 
 
-def test_hidden_share_is_zero_for_eager_and_one_for_full_overlap() -> None:
-    # eager: T_overlap = T_python + T_compute
-    share, low, high = cl.hidden_share((1e-3, 0.0), (2e-3, 0.0), (3e-3, 0.0))
-    assert share == pytest.approx(0.0) and low == pytest.approx(0) and high == pytest.approx(0)
-    # the Python work wholly hidden behind longer operators
-    assert cl.hidden_share((1e-3, 0.0), (2e-3, 0.0), (2e-3, 0.0))[0] == pytest.approx(1.0)
+def test_round_figures() -> None:
+    # eager: T_overlap = T_python + T_compute hides nothing; full overlap hides all
+    assert cf.hidden_share((1e-3, 2e-3, 3e-3)) == pytest.approx(0.0)
+    assert cf.hidden_share((1e-3, 2e-3, 2e-3)) == pytest.approx(1.0)
+    assert math.exp(cf.log_chain_over_independent((3e-3, 2e-3))) == pytest.approx(1.5)
 
 
-def test_hidden_share_interval_grows_with_each_measurement_spread() -> None:
-    base = cl.hidden_share((1e-3, 0.02), (2e-3, 0.02), (2.5e-3, 0.02))
-    wider = cl.hidden_share((1e-3, 0.02), (2e-3, 0.02), (2.5e-3, 0.05))
-    assert base[0] == pytest.approx(0.5)
-    assert base[1] < 0.5 < base[2]
-    assert wider[2] - wider[1] > base[2] - base[1]
-    # first-order SD: T_overlap's term is 2.5e-3 * 0.02 / 1e-3 = 0.05, T_compute's 0.04,
-    # T_python's (2.5e-3 - 2e-3) / 1e-3 * 0.02 = 0.01
-    sd = math.sqrt(0.05**2 + 0.04**2 + 0.01**2)
-    assert base[2] - base[0] == pytest.approx(cl.Z95 * sd)
+class _Part:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.timed_call = name  # what the fake sampler is handed
 
 
-def test_ratio_interval_combines_log_spreads() -> None:
-    r, low, high = cl.ratio((2.0, 0.03), (1.0, 0.04))
-    assert r == 2.0
-    assert math.log(high / r) == pytest.approx(cl.Z95 * 0.05)
-    assert math.log(r / low) == pytest.approx(cl.Z95 * 0.05)
+def test_claim_figure_times_its_parts_in_rounds_and_logs_the_interval(monkeypatch, tmp_path):
+    # python 1.0 ms, compute 2.0 ms, overlap 2.5 ms + round-to-round jitter: half hidden
+    rng = np.random.default_rng(3)
+    seconds = {"async_python": 1e-3, "async_compute": 2e-3, "async_overlap": 2.5e-3}
+    order: list[str] = []
+
+    def fake_sample(call, number, samples, warm):
+        order.append(call)
+        return list(seconds[call] * (1 + 0.01 * rng.standard_normal(samples)))
+
+    monkeypatch.setattr(cf, "calibrate", lambda call, t: (1, seconds[call]))
+    monkeypatch.setattr(cf, "sample", fake_sample)
+    log = tmp_path / "work.jsonl"
+    monkeypatch.setenv("TENSORBENCH_WORK_LOG", str(log))
+    made = []
+
+    def setup(bench, *params):
+        made.append((bench, params))
+        return _Part(bench)
+
+    value = cf.claim_figure("async_hidden", "numpy:cpu", 256, "float32", setup=setup)
+    assert [b for b, _ in made] == ["async_python", "async_compute", "async_overlap"]
+    assert value == pytest.approx(0.5, abs=0.05)
+    # every round times every part once, the order rotated from round to round
+    assert len(order) == 3 * cf.ROUNDS
+    assert order[:3] == ["async_python", "async_compute", "async_overlap"]
+    assert order[3:6] == ["async_compute", "async_overlap", "async_python"]
+    line = json.loads(log.read_text().splitlines()[-1])
+    assert line["bench"] == "async_hidden"
+    assert line["param_key"] == "backend='numpy:cpu', size=256, dtype='float32'"
+    low, high = line["ci99"]
+    assert low < value < high and high - low < 0.3
 
 
-def test_log_sd_from_a_95_interval() -> None:
-    sd = cl.log_sd(1.0, math.exp(-cl.Z95 * 0.1), math.exp(cl.Z95 * 0.1))
-    assert sd == pytest.approx(0.1)
-    assert cl.log_sd(1.0, math.nan, 2.0) == 0.0
+def test_parallel_figure_is_a_ratio_with_its_interval(monkeypatch):
+    seconds = {"ops_chain_modes": 3e-3, "ops_independent_modes": 2e-3}
+    monkeypatch.setattr(cf, "calibrate", lambda call, t: (1, seconds[call]))
+    monkeypatch.setattr(cf, "sample", lambda call, n, k, w: [seconds[call]] * k)
+    monkeypatch.delenv("TENSORBENCH_WORK_LOG", raising=False)
+    value = cf.claim_figure(
+        "parallel_ratio_modes", "jax:cpu", 256, "float32", "compiled", setup=lambda b, *p: _Part(b)
+    )
+    assert value == pytest.approx(1.5)
 
 
-def _result(machine, backend, workload, size, value, spread=0.02, mode="eager"):
+def test_a_recorded_interval_reaches_the_table(tmp_path: Path) -> None:
+    """asv records no interval for a track_ point; the claim figure's own one is read back."""
+    bench = "bench_claims.AsyncHidden.track_async_hidden"
+    params = [["'numpy:cpu'", "'jax:cpu'"], ["256"], ["'float32'"]]
+    spec = {"name": bench, "type": "track", "unit": "share", "version": "1"}
+    spec.update(param_names=["backend", "size", "dtype"], params=params)
+    (tmp_path / "m").mkdir()
+    (tmp_path / "benchmarks.json").write_text(json.dumps({bench: spec, "version": 2}))
+    (tmp_path / "m" / "machine.json").write_text(json.dumps({"machine": "m", "version": 1}))
+    key = "backend='jax:cpu', size=256, dtype='float32'"
+    header = {
+        "commit_hash": "a" * 40,
+        "env_name": "existing-main",
+        "date": 1_735_689_600_000,
+        "params": {"machine": "m"},
+        "python": "3.11",
+        "requirements": {},
+        "env_vars": {},
+        "durations": {},
+        "tensorbench": {"work": {bench: {key: {"flops": None, "edges": None, "ci99": [0.1, 0.4]}}}},
+    }
+    row = {
+        "result": [0.01, 0.26],
+        "params": params,
+        "version": "1",
+        "started_at": 1_735_689_600_000,
+    }
+    write_result_file(tmp_path / "m" / "aaaaaaaa-existing-main.json", header, {bench: row})
+    table = load_results(tmp_path).table.set_index("backend")
+    assert (table.loc["jax", "ci_low"], table.loc["jax", "ci_high"]) == (0.1, 0.4)
+    assert math.isnan(table.loc["numpy", "ci_low"])  # none recorded: none invented
+
+
+def _result(backend, method, size, value, low=None, high=None, workload="", kind="track"):
     return {
-        "machine": machine,
+        "machine": "m",
         "env": "main",
-        "benchmark": f"bench_claims.X.time_{workload}",
+        "benchmark": f"bench_claims.X.{method}",
         "param_key": f"backend='{backend}:cpu', size={size}",
         "workload": workload,
-        "kind": "time",
+        "kind": kind,
         "status": "ok",
         "value": value,
-        "ci_low": value * math.exp(-cl.Z95 * spread),
-        "ci_high": value * math.exp(cl.Z95 * spread),
+        "ci_low": value - 0.05 if low is None else low,
+        "ci_high": value + 0.05 if high is None else high,
         "commit_order": 0,
         "started_at": 0.0,
         "backend": backend,
         "device": "cpu",
-        "mode": mode,
+        "mode": "eager",
         "size": size,
         "dtype": "float32",
     }
 
 
 def _table() -> pd.DataFrame:
-    rows = []
-    for backend, overlap in (("mxnet", 2.1e-3), ("torch", 3.0e-3)):
-        rows.append(_result("m", backend, "async_python", cl.ASYNC_SIZE, 1.0e-3))
-        rows.append(_result("m", backend, "async_compute", cl.ASYNC_SIZE, 2.0e-3))
-        rows.append(_result("m", backend, "async_overlap", cl.ASYNC_SIZE, overlap))
-        # another size the figure must not be taken from
-        rows.append(_result("m", backend, "async_python", 2 * cl.ASYNC_SIZE, 1.0e-3))
-        rows.append(_result("m", backend, "async_compute", 2 * cl.ASYNC_SIZE, 0.2e-3))
-        rows.append(_result("m", backend, "async_overlap", 2 * cl.ASYNC_SIZE, 1.2e-3))
-    rows.append(_result("m", "jax", "ops_independent", cl.PARALLEL_SIZE, 1.0e-3))
-    rows.append(_result("m", "jax", "ops_chain", cl.PARALLEL_SIZE, 1.0e-3))
-    rows.append(_result("m", "jax", "ops_independent", 64, 1.0e-4))
-    rows.append(_result("m", "jax", "ops_chain", 64, 1.8e-4))
+    hidden, ratio = "track_async_hidden", "track_parallel_ratio"
+    rows = [
+        _result("mxnet", hidden, cl.ASYNC_SIZE, 0.9),
+        _result("torch", hidden, cl.ASYNC_SIZE, 0.0),
+        # another size the verdict must not be taken from
+        _result("torch", hidden, 2 * cl.ASYNC_SIZE, 0.7),
+        _result(
+            "torch", "time_async_python", cl.ASYNC_SIZE, 3e-3, workload="async_python", kind="time"
+        ),
+        _result("jax", ratio, cl.PARALLEL_SIZE, 1.0, 0.9, 1.05),
+        _result("jax", ratio, 64, 1.8),
+    ]
     return pd.DataFrame(rows)
 
 
@@ -160,10 +222,13 @@ def test_claims_table_gives_each_framework_its_verdict() -> None:
     assert async_rows.loc["torch:cpu", "value"] == pytest.approx(0.0)
     assert async_rows.loc["torch:cpu", "verdict"] == cl.DOES_NOT_HOLD
     assert async_rows.loc["torch:cpu", "role"] == "baseline"
+    assert "python alone 3.00 ms" in async_rows.loc["torch:cpu", "note"]
+    assert "n=512: 0.70" in async_rows.loc["torch:cpu", "note"]
     parallel = table[table["claim"] == "parallel"].iloc[0]
     assert parallel["value"] == pytest.approx(1.0)  # at the declared size, not the best one
     assert parallel["verdict"] == cl.DOES_NOT_HOLD
     assert "n=64: 1.80" in parallel["note"]
+    assert parallel["low"] == 0.9 and parallel["high"] == 1.05
     # the claims this machine cannot measure stay as rows saying what they need
     gpu = table[table["claim"] == "one_gpu"].iloc[0]
     assert gpu["verdict"] == "needs a GPU" and math.isnan(gpu["value"])
@@ -179,11 +244,11 @@ def test_summary_takes_the_best_supported_claimant() -> None:
 
 def test_failed_and_other_dtype_results_are_not_used() -> None:
     rows = _table()
-    rows.loc[(rows["backend"] == "mxnet") & (rows["workload"] == "async_overlap"), "status"] = (
-        "failed"
-    )
+    rows.loc[rows["backend"] == "mxnet", "status"] = "failed"
+    rows.loc[rows["backend"] == "jax", "dtype"] = "float64"
     table = cl.claims_table(rows)
-    assert "mxnet:cpu" not in set(table[table["claim"] == "async"]["framework"])
+    assert "mxnet:cpu" not in set(table["framework"])
+    assert table[table["claim"] == "parallel"].iloc[0]["verdict"] == cl.NOT_MEASURED
 
 
 def test_an_empty_database_lists_every_claim_unmeasured() -> None:
@@ -196,7 +261,6 @@ def test_benchmarks_keep_a_true_copy_of_the_claims_grid() -> None:
     """Old package commits lack these grid entries; benchmarks/ then labels their points with
     its own copy, which must be today's grid or history stops lining up."""
     from benchmarks.bench_claims import GRID_COPY
-
     from tensorbench.asv.grid import GRID
 
     for bench, (params, names) in GRID_COPY.items():

@@ -16,7 +16,7 @@ claims = memo("claims_table", lambda: claims_table(table))
 st.title("Claims")
 st.caption(
     "Each verdict comes from the claim's rule in `tensorbench.analysis.claims` applied to the "
-    "95 % interval of its figure: **holds** where even the interval's low end reaches the "
+    "99 % interval of its figure: **holds** where even the interval's low end reaches the "
     "claim's line, **holds partly** where it reaches the lower line, **does not hold here** "
     "where even its high end stays below that, **inconclusive** otherwise."
 )
@@ -60,7 +60,7 @@ for key, rows in claims.groupby("claim", sort=False):
                 "role": rows["role"],
                 "mode": rows["mode"],
                 "size": rows["size"],
-                "figure [95 %]": [_figure(r) for _, r in rows.iterrows()],
+                "figure [99 %]": [_figure(r) for _, r in rows.iterrows()],
                 "verdict": rows["verdict"],
                 "note": rows["note"],
             }

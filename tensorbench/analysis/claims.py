@@ -1,17 +1,18 @@
 """The frameworks' own claims, measured: one row per claim and framework, with a verdict.
 
 Each claim is a sentence someone made in a talk, the workloads that test it, and a rule that
-turns their results into a verdict. Figures come from the newest ok result of each series
-(`rates.latest`), per machine; their 95 % intervals from the results' own intervals (which
-include the between-process spread), propagated to first order on the log scale with the
-measurements taken as independent. Nothing here is written by hand: a claim without results is
-"not measured", a claim that needs hardware this machine lacks says which.
+turns its figure into a verdict. A figure is a ``track_`` result whose parts were timed in one
+process, interleaved (`tensorbench.asv.claimfigures`: timed in separate processes, each part
+carried its own process's luck), with the 99 % interval of its rounds; the newest result of each
+series (`rates.latest`), per machine and environment. Nothing here is written by hand: a claim
+without results is "not measured", one that needs hardware this machine lacks says which.
 
-- ``async``: share of the Python time hidden, 1 - (T_overlap - T_compute) / T_python, from
-  ``async_python``, ``async_compute``, ``async_overlap`` at one size (`ASYNC_SIZE`).
-- ``parallel``: the dependent chain's time over the independent set's,
-  T_ops_chain / T_ops_independent, at one size (`PARALLEL_SIZE`), per mode.
+- ``async``: share of the Python time hidden, 1 - (T_overlap - T_compute) / T_python
+  (``track_async_hidden``) at `ASYNC_SIZE`.
+- ``parallel``: T_ops_chain / T_ops_independent (``track_parallel_ratio``) at `PARALLEL_SIZE`,
+  per mode.
 
+The figure at the declared size decides; the other sizes are shown beside it, never chosen from.
 Pure pandas and math; no framework import.
 """
 
@@ -23,8 +24,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .rates import latest
-
-Z95 = 1.959963984540054
 
 # Verdicts, in the words the page and the report use.
 HOLDS = "holds"
@@ -123,41 +122,13 @@ def verdict(claim: Claim, low: float, high: float) -> str:
     return INCONCLUSIVE
 
 
-def log_sd(value: float, low: float, high: float) -> float:
-    """Standard deviation on the log scale that a 95 % interval [low, high] of ``value``
-    implies (0 where the result has no interval: its figure's interval is then a point)."""
-    if not (value > 0 and low > 0 and high > 0):
-        return 0.0
-    return (math.log(high) - math.log(low)) / (2 * Z95)
-
-
-def hidden_share(
-    python: tuple[float, float], compute: tuple[float, float], overlap: tuple[float, float]
-) -> tuple[float, float, float]:
-    """1 - (T_overlap - T_compute) / T_python with its 95 % interval.
-
-    Each argument is (seconds, log-scale SD). First-order propagation: the figure is
-    (Tp + Tc - To) / Tp, whose partial derivatives are (To - Tc) / Tp^2, 1 / Tp and -1 / Tp.
-    """
-    (tp, sp), (tc, sc), (to, so) = python, compute, overlap
-    share = 1 - (to - tc) / tp
-    sd = math.sqrt(((to - tc) / tp**2 * tp * sp) ** 2 + (tc * sc / tp) ** 2 + (to * so / tp) ** 2)
-    return share, share - Z95 * sd, share + Z95 * sd
-
-
-def ratio(num: tuple[float, float], den: tuple[float, float]) -> tuple[float, float, float]:
-    """num / den with its 95 % interval, from (seconds, log-scale SD) each."""
-    r = num[0] / den[0]
-    sd = math.hypot(num[1], den[1])
-    return r, r * math.exp(-Z95 * sd), r * math.exp(Z95 * sd)
-
-
 COLUMNS = [
     "claim",
     "sentence",
     "who",
     "tested_by",
     "machine",
+    "env",
     "framework",
     "role",
     "mode",
@@ -171,18 +142,11 @@ COLUMNS = [
 ]
 
 
-def _points(table: pd.DataFrame, workloads: tuple[str, ...]) -> pd.DataFrame:
-    """Newest ok time results of ``workloads`` (float32, CPU and GPU), one per series."""
-    if table.empty:
-        return table
-    rows = table[table["workload"].isin(workloads) & (table["kind"] == "time")]
-    rows = latest(rows)
-    return rows[rows["dtype"] == "float32"] if len(rows) else rows
-
-
-def _figure(row: pd.Series) -> tuple[float, float]:
-    value = float(row["value"])
-    return value, log_sd(value, float(row["ci_low"]), float(row["ci_high"]))
+# claim -> (the track_ method of its figure, the declared size, the parts timed beside it)
+FIGURES = {
+    "async": ("track_async_hidden", "ASYNC", ("async_python", "async_compute")),
+    "parallel": ("track_parallel_ratio", "PARALLEL", ()),
+}
 
 
 def _size(sizes: pd.Series, wanted: int) -> int | None:
@@ -195,71 +159,58 @@ def _role(claim: Claim, backend: str) -> str:
     return "claimant" if backend in claim.claimants else "baseline"
 
 
-def _async_rows(claim: Claim, table: pd.DataFrame) -> list[dict]:
-    pts = _points(table, ("async_python", "async_compute", "async_overlap"))
+def _figure_rows(claim: Claim, table: pd.DataFrame) -> list[dict]:
+    method, size_name, parts = FIGURES[claim.key]
+    wanted = ASYNC_SIZE if size_name == "ASYNC" else PARALLEL_SIZE
+    ours = table["benchmark"].astype(str).str.endswith("." + method)
+    rows = latest(table[ours & (table["dtype"] == "float32")])
+    if rows.empty:
+        return []
+    times = latest(table[table["workload"].isin(parts) & (table["kind"] == "time")])
     out: list[dict] = []
-    if pts.empty:
-        return out
-    for (machine, backend, device, mode), group in pts.groupby(
-        ["machine", "backend", "device", "mode"], observed=True, dropna=False
+    keys = ["machine", "env", "backend", "device", "mode"]
+    for (machine, env, backend, device, mode), group in rows.groupby(
+        keys, observed=True, dropna=False
     ):
-        size = _size(group["size"], ASYNC_SIZE)
-        at = group[group["size"] == size].set_index("workload")
-        if not {"async_python", "async_compute", "async_overlap"} <= set(at.index):
-            continue
-        share, low, high = hidden_share(
-            _figure(at.loc["async_python"]),
-            _figure(at.loc["async_compute"]),
-            _figure(at.loc["async_overlap"]),
-        )
-        tp, tc = at.loc["async_python", "value"], at.loc["async_compute", "value"]
-        note = f"Python {tp * 1e3:.2f} ms, operators {tc * 1e3:.2f} ms alone"
-        if tc < tp:  # perfect overlap then hides only T_compute of T_python
-            note += f"; at most {tc / tp:.0%} can be hidden (operators shorter)"
-        out.append(_row(claim, machine, backend, device, mode, size, share, low, high, note))
-    return out
-
-
-def _parallel_rows(claim: Claim, table: pd.DataFrame) -> list[dict]:
-    pts = _points(table, ("ops_independent", "ops_chain"))
-    out: list[dict] = []
-    if pts.empty:
-        return out
-    for (machine, backend, device, mode), group in pts.groupby(
-        ["machine", "backend", "device", "mode"], observed=True, dropna=False
-    ):
-        size = _size(group["size"], PARALLEL_SIZE)
-        at = group[group["size"] == size].set_index("workload")
-        if not {"ops_independent", "ops_chain"} <= set(at.index):
-            continue
-        r, low, high = ratio(_figure(at.loc["ops_chain"]), _figure(at.loc["ops_independent"]))
-        ti = at.loc["ops_independent", "value"]
-        note = f"independent set {ti * 1e3:.3f} ms"
-        others = _other_sizes(group, size, "ops_chain", "ops_independent")
+        size = _size(group["size"], wanted)
+        row = group[group["size"] == size].iloc[-1]
+        value, low, high = float(row["value"]), float(row["ci_low"]), float(row["ci_high"])
+        notes = []
+        if not (math.isfinite(low) and math.isfinite(high)):
+            low = high = value  # no interval recorded: the verdict rests on the estimate alone
+            notes.append("no interval recorded")
+        at = times[
+            (times["machine"] == machine)
+            & (times["env"] == env)
+            & (times["backend"] == backend)
+            & (times["device"] == device)
+            & (times["size"] == size)
+        ]
+        for part in parts:
+            t = at.loc[at["workload"] == part, "value"]
+            if len(t):
+                notes.append(
+                    f"{part.removeprefix('async_')} alone {float(t.iloc[-1]) * 1e3:.2f} ms"
+                )
+        others = [
+            f"n={int(s)}: {float(v):.2f}"
+            for s, v in zip(group["size"], group["value"], strict=True)
+            if s != size
+        ]
         if others:
-            note += f"; other sizes: {others}"
-        out.append(_row(claim, machine, backend, device, mode, size, r, low, high, note))
+            notes.append("other sizes: " + ", ".join(sorted(others)))
+        out.append(_row(claim, machine, env, backend, device, mode, size, value, low, high, notes))
     return out
 
 
-def _other_sizes(group: pd.DataFrame, size: int | None, num: str, den: str) -> str:
-    """``num / den`` at the sizes other than ``size``, e.g. ``n=64: 1.84, n=1024: 0.98``: the
-    verdict rests on one declared size, and the others are shown, not chosen from."""
-    parts = []
-    for other, rows in group.groupby("size", sort=True):
-        at = rows.set_index("workload")["value"]
-        if other != size and {num, den} <= set(at.index):
-            parts.append(f"n={other}: {at[num] / at[den]:.2f}")
-    return ", ".join(parts)
-
-
-def _row(claim, machine, backend, device, mode, size, value, low, high, note) -> dict:
+def _row(claim, machine, env, backend, device, mode, size, value, low, high, notes) -> dict:
     return {
         "claim": claim.key,
         "sentence": claim.sentence,
         "who": claim.who,
         "tested_by": claim.tested_by,
         "machine": machine,
+        "env": env,
         "framework": f"{backend}:{device}",
         "role": _role(claim, str(backend)),
         "mode": mode,
@@ -269,7 +220,7 @@ def _row(claim, machine, backend, device, mode, size, value, low, high, note) ->
         "low": low,
         "high": high,
         "verdict": verdict(claim, low, high),
-        "note": note,
+        "note": "; ".join(notes),
     }
 
 
@@ -295,17 +246,18 @@ def _unmeasured(claim: Claim) -> dict:
     }
 
 
-_MEASURED = {"async": _async_rows, "parallel": _parallel_rows}
+_MEASURED = {"async": _figure_rows, "parallel": _figure_rows}
 
 
 def claims_table(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per claim and (machine, framework, mode) that measured it, claimants first;
+    """One row per claim and (machine, environment, framework, mode) that measured it,
+    claimants first (NumPy and torch run in both environments, at different versions);
     a claim with no results (or needing hardware this project lacks) has one row saying so."""
     rows: list[dict] = []
     for claim in CLAIMS:
         measured = _MEASURED.get(claim.key)
         found = measured(claim, table) if measured and not table.empty else []
-        found.sort(key=lambda r: (r["machine"], r["role"] != "claimant", r["framework"]))
+        found.sort(key=lambda r: (r["machine"], r["role"] != "claimant", r["framework"], r["env"]))
         rows.extend(found or [_unmeasured(claim)])
     return pd.DataFrame(rows, columns=COLUMNS)
 

@@ -134,6 +134,10 @@ GRID: dict[str, GridEntry] = {
     "async_python": GridEntry("async_python", ARRAY_BACKENDS, (256, 512), ("float32",)),
     "async_compute": GridEntry("async_compute", ARRAY_BACKENDS, (256, 512), ("float32",)),
     "async_overlap": GridEntry("async_overlap", ARRAY_BACKENDS, (256, 512), ("float32",)),
+    # The claims' figures, their parts timed in one process (tensorbench.asv.claimfigures):
+    # share of the Python time hidden, and chain / independent time.
+    "async_hidden": GridEntry("async_overlap", ARRAY_BACKENDS, (256, 512), ("float32",)),
+    "parallel_ratio": GridEntry("ops_independent", ARRAY_BACKENDS, (64, 256, 1024), ("float32",)),
 }
 # Eager and compiled side by side (a `mode` parameter): the same points as the mode-less
 # entries above, which time each backend's native mode (conventions.native_mode).
@@ -149,6 +153,7 @@ _MODES_OF = (
     "stream_triad",
     "ops_independent",
     "ops_chain",
+    "parallel_ratio",
 )
 
 
@@ -191,6 +196,8 @@ TIMED_BY: dict[str, str] = {
     "AsyncPython": "async_python",
     "AsyncCompute": "async_compute",
     "AsyncOverlap": "async_overlap",
+    "AsyncHidden": "async_hidden",
+    "ParallelRatio": "parallel_ratio",
     **{f"{_camel(name)}Modes": f"{name}_modes" for name in _MODES_OF},
 }
 # The classes of benchmarks/bench_instructions.py: the same grid entries, counted in

@@ -179,6 +179,14 @@ def log_work(bench: str, values: tuple[Any, ...], prepared: PreparedCase) -> Non
 # -- what the track_ benchmarks record beyond a time ------------------------------------------
 
 
+def claim_figure(bench: str, *params: Any) -> float:
+    """A claim's figure at a grid point, its parts timed in this one process
+    (`tensorbench.asv.claimfigures`)."""
+    from .claimfigures import claim_figure as measure
+
+    return measure(bench, *params, setup=setup_case)
+
+
 def gcn_test_accuracy(bench: str, backend: str, graph: str, dtype: str) -> float:
     """Train the GCN on a real LINQS graph (pygcn's split, 200 epochs); test accuracy."""
     threads_mod.set_threads(int(os.environ.get(THREADS_ENV) or 0) or None)  # before any import

@@ -62,16 +62,17 @@ def merge_results(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_work_log(path: Path) -> dict[str, dict[str, dict[str, float | None]]]:
-    """grid key -> {param key: {"flops", "edges"}} from the benchmark processes' log."""
+    """grid key -> {param key: {"flops", "edges"[, "ci99"]}} from the benchmark processes' log
+    (``ci99``: the 99 % interval of a track_ point that measures its own, as asv does not)."""
     work: dict[str, dict[str, dict[str, float | None]]] = {}
     if path.exists():
         for line in path.read_text().splitlines():
             try:
                 rec = json.loads(line)
-                work.setdefault(rec["bench"], {})[rec["param_key"]] = {
-                    "flops": rec["flops"],
-                    "edges": rec["edges"],
-                }
+                entry = {"flops": rec["flops"], "edges": rec["edges"]}
+                if rec.get("ci99") is not None:  # a claim figure's interval (claimfigures)
+                    entry["ci99"] = rec["ci99"]
+                work.setdefault(rec["bench"], {})[rec["param_key"]] = entry
             except (ValueError, KeyError, TypeError):
                 continue  # a torn line from a killed process: that point has no work figure
     return work

@@ -24,7 +24,7 @@ def claims_section(table: pd.DataFrame) -> Section:
     section.add(
         Paragraph(
             "Claims from the frameworks' talks, each tested by a workload of this suite. A "
-            "figure is the newest result's estimate with its 95 % interval; the verdict is the "
+            "figure is the newest result's estimate with its 99 % interval; the verdict is the "
             "claim's rule applied to that interval: 'holds' where even its low end reaches the "
             "claim's line, 'holds partly' where it reaches the lower line, 'does not hold here' "
             "where even its high end stays below that, 'inconclusive' otherwise."
