@@ -51,6 +51,8 @@ JAX_EAGER = (
     "async_python",
     "async_compute",
     "async_overlap",
+    "async_hidden",
+    "parallel_ratio",
 )
 
 
