@@ -265,3 +265,13 @@ def test_benchmarks_keep_a_true_copy_of_the_claims_grid() -> None:
 
     for bench, (params, names) in GRID_COPY.items():
         assert (params, names) == (GRID[bench].params, GRID[bench].param_names), bench
+
+
+def test_report_section_lists_every_claim_and_only_where_measured() -> None:
+    from tensorbench.report.claims import claims_section
+
+    section = claims_section(_table())
+    summary_table = next(b for b in section.blocks if hasattr(b, "rows"))
+    assert [r[-1] for r in summary_table.rows][:2] == [cl.HOLDS, cl.DOES_NOT_HOLD]
+    assert "needs a GPU" in [r[-1] for r in summary_table.rows]
+    assert claims_section(_table().iloc[0:0]) is None

@@ -255,7 +255,9 @@ def build_report(
     releases = releases_section(db, table, threshold)
     if releases is not None:
         sections.append(releases)
-    sections.append(claims_section(table))
+    claims = claims_section(table)
+    if claims is not None:
+        sections.append(claims)
     regressions, open_ = regressions_section(table, str(results_dir), threshold)
     sections.append(regressions)
     sections.append(methods_section(db, table, runs, tolerances, threshold, name))

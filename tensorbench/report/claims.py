@@ -17,9 +17,12 @@ def _figure(value: float, low: float, high: float) -> str:
     return f"{value:.2f} [{low:.2f}, {high:.2f}]"
 
 
-def claims_section(table: pd.DataFrame) -> Section:
-    """Every claim, measured or not (a claim needing hardware this machine lacks says so)."""
+def claims_section(table: pd.DataFrame) -> Section | None:
+    """Every claim, measured or not (a claim needing hardware this machine lacks says so);
+    None where the results hold no claim figure at all (most databases), as for releases."""
     claims = claims_table(table)
+    if claims["framework"].isna().all():
+        return None
     section = Section("claims", "The frameworks' claims")
     section.add(
         Paragraph(
