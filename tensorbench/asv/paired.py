@@ -44,7 +44,16 @@ from .worker import INJECT_ENV, Point, Side, WorkerError, run_worker
 
 TEMP_PREFIX = "tensorbench-compare-"  # every temporary worktree folder starts with this
 # Grid entries whose benchmarks are not time_ ones (track_ or peakmem_): nothing to pair.
-_NOT_TIMED = ("peak_gflops", "peak_gbps", "gcn_accuracy", "transfer")
+# track_ entries (a claim's figure times its own parts: tensorbench.asv.claimfigures)
+_NOT_TIMED = (
+    "peak_gflops",
+    "peak_gbps",
+    "gcn_accuracy",
+    "transfer",
+    "async_hidden",
+    "parallel_ratio",
+    "parallel_ratio_modes",
+)
 
 # Per-process costs for the estimate printed before a run (measured here, 2 vCPUs): start-up
 # with NumPy and the package, and per point preparation (build, validate) beyond calibration.
