@@ -356,6 +356,11 @@ def fake_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]
 
 FAST = ["--min-rounds", "3", "--max-rounds", "8", "--samples", "4", "--no-progress"]
 
+# A real +30 % step is checked by its verdict and an interval above 1, and its estimate only
+# within a wide band: this host's fresh processes time the fake's pure-Python loop 0.8-1.9x
+# apart unpaired, and with 3-8 rounds a clean-clone CI run read the 1.3 step as 1.51.
+REAL_STEP_BAND = "a +30 % step outside 1.1-1.6: the paired estimate is off by more than noise"
+
 
 def _leftovers() -> list[str]:
     return sorted(p.name for p in Path(tempfile.gettempdir()).glob(TEMP_PREFIX + "*"))
@@ -383,7 +388,8 @@ def test_compare_paired_commits(fake_repo, capsys) -> None:
     assert code == 1 and out["exit_code"] == 1
     by = {p["name"]: p for p in out["points"]}
     real = by["matmul('numpy:cpu', 64, 'float32')"]["comparisons"]["B/A"]
-    assert real["verdict"] == "slower" and 1.2 < real["ratio"] < 1.4
+    assert real["verdict"] == "slower" and real["low"] > 1.0
+    assert 1.1 < real["ratio"] < 1.6, REAL_STEP_BAND
     assert by["matmul('torch:cpu', 64, 'float32')"]["status"] == "skip"
     assert "not installed" in by["matmul('torch:cpu', 64, 'float32')"]["reason"]
     failed = by["matmul('numpy:cpu', 1024, 'float32')"]
@@ -539,7 +545,7 @@ def test_confirm_keeps_real_steps_and_drops_fake_ones(fake_repo, tmp_path, capsy
         assert commit == commits[index]
         assert st == ("confirmed" if index in REAL_STEPS else "not confirmed"), size
     real = next(r for r in out if "size=64" in r["param_key"])["paired"]
-    assert 1.2 < real["ratio"] < 1.4 and real["low"] > 1.0
+    assert 1.1 < real["ratio"] < 1.6 and real["low"] > 1.0, REAL_STEP_BAND
     assert _leftovers() == before
 
 
