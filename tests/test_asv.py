@@ -15,10 +15,9 @@ import pytest
 
 from tensorbench.analysis.results import RESULT_COLUMNS
 from tensorbench.asv import machine, resultfiles
-from tensorbench.asv.grid import GRID
+from tensorbench.asv.grid import GRID, TIMED_BY, point
 from tensorbench.asv.run import suite_bench_regex
 from tensorbench.asv.suites import SuiteError, available_suites, load_suite
-from tensorbench.asv_support import grid_params
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -68,20 +67,47 @@ def test_unknown_suite_names_the_valid_ones() -> None:
         load_suite("nope")
 
 
-def asv_names(key: str) -> list[tuple[str, tuple]]:
-    """Benchmark names the way asv matches --bench against parametrised benchmarks."""
-    params, _ = grid_params(key)
-    method = f"bench_x.Cls.time_{key}"
-    return [(f"{method}({', '.join(map(repr, c))})", c) for c in itertools.product(*params)]
+def asv_benchmarks() -> list[tuple[str, str, list]]:
+    """Every timed benchmark of benchmarks/ as asv names it (``module.Class.method``), with the
+    grid entry its class times and its parameter lists."""
+    import importlib
+    import inspect
+
+    if str(REPO) not in sys.path:  # benchmarks/ is a folder of the repository, not installed
+        sys.path.insert(0, str(REPO))
+    found = []
+    for path in sorted((REPO / "benchmarks").glob("bench_*.py")):
+        module = importlib.import_module(f"benchmarks.{path.stem}")
+        for cls_name, cls in vars(module).items():
+            key = TIMED_BY.get(cls_name)
+            if key is None or not inspect.isclass(cls):
+                continue
+            for method in dir(cls):
+                if method.split("_")[0] in ("time", "track", "peakmem", "mem"):
+                    found.append((f"{path.stem}.{cls_name}.{method}", key, cls.params))
+    return found
 
 
-@pytest.mark.parametrize("suite_name", ["quick", "threads", "full"])
+def test_every_grid_entry_has_an_asv_benchmark() -> None:
+    assert {key for _, key, _ in asv_benchmarks()} == set(GRID)
+
+
+@pytest.mark.parametrize("suite_name", ["quick", "threads", "full", "compiled", "claims"])
 def test_bench_regex_selects_exactly_the_suite_points(suite_name: str) -> None:
+    """Against the real classes' names: the eager/compiled classes' methods are named after the
+    workload (``MatmulModes.time_matmul``), and a regex built from the entry's key once
+    selected none of them, so the compiled suite ran nothing of its own."""
     suite = load_suite(suite_name)
     regex = suite_bench_regex(suite)
-    for key in GRID:
-        for name, combo in asv_names(key):
-            assert bool(re.search(regex, name)) == suite.selects(key, *combo), name
+    selected = 0
+    for bench, key, params in asv_benchmarks():
+        for combo in itertools.product(*params):
+            name = f"{bench}({', '.join(map(repr, combo))})"
+            p = point(key, *combo)
+            wanted = suite.selects(key, p.backend, p.size, p.dtype, p.threads)
+            assert bool(re.search(regex, name)) == wanted, name
+            selected += wanted
+    assert selected >= suite.count()
 
 
 def result_file(values: list, params: list | None = None) -> dict:

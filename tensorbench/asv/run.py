@@ -30,7 +30,7 @@ from .. import noise
 from ..conventions import GRAPH_DIR_ENV, REPO, SUITE_ENV, THREADS_ENV, WORK_LOG_ENV, param_key_of
 from ..errors import ExternalError, InputError
 from . import instructions
-from .grid import GRID, counted_key
+from .grid import GRID, TIMED_BY, counted_key
 from .process import AsvError, env_python, git, run_asv
 from .resultfiles import (
     annotate,
@@ -220,10 +220,14 @@ def _load_kept(path: Path) -> dict[str, Any] | None:
 def suite_bench_regex(suite: Suite | None, prefix: str = "") -> str | None:
     """asv --bench regex selecting exactly the suite's parameter points.
 
-    asv matches a parametrised benchmark as ``name(v1, v2, ...)`` (values as repr strings) and
-    runs only the matching points, so points outside the suite cost nothing. The instruction
-    benchmarks (``track_instructions_<key>``) match only with ``prefix="instructions"``: they
-    read counts that only ``--measure instructions`` writes.
+    asv matches a parametrised benchmark as ``module.Class.method(v1, v2, ...)`` (values as repr
+    strings) and runs only the matching points, so points outside the suite cost nothing. A
+    grid entry is found by its classes (`TIMED_BY`), not by method names: the ``*_modes``
+    classes' methods are named after the workload (``MatmulModes.time_matmul``), so a name
+    built from the entry's key selected none of them. Every mode of a ``*_modes`` entry runs
+    (suites do not choose modes). The instruction benchmarks (``track_instructions_<key>``)
+    match only with ``prefix="instructions"``: they read counts that only ``--measure
+    instructions`` writes.
     """
     if suite is None:
         return None
@@ -236,12 +240,15 @@ def suite_bench_regex(suite: Suite | None, prefix: str = "") -> str | None:
         fields = [alt(sel.backends), alt(sel.sizes), alt(sel.dtypes)]
         if GRID[key].threads:
             fields.append(alt(sel.threads))
+        if GRID[key].modes:
+            fields.append(alt(GRID[key].modes))
         if prefix:
             if key not in instructions.SUPPORTED:
                 continue
             name = rf"\.track_{prefix}_{re.escape(key)}\("
         else:
-            name = rf"(?<!_instructions)_{re.escape(key)}\("
+            classes = sorted(c for c, timed in TIMED_BY.items() if timed == key)
+            name = r"\.(?:" + "|".join(classes) + r")\.(?:time|track|peakmem|mem)_\w+\("
         parts.append(name + ", ".join(fields) + r"\)$")
     return "|".join(parts) if parts else r"^$"
 
