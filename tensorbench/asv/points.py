@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -79,11 +79,12 @@ def _case(p: GridPoint, *, mode: bool = True, **fields: Any) -> Case:
     )
 
 
-def skip_reason(bench: str, *params: Any) -> str | None:
+def skip_reason(bench: str, *params: Any, check_suite: bool = True) -> str | None:
     """Why a grid point (its parameters as asv passes them) will not run here, without
-    preparing it; None: it should run."""
+    preparing it; None: it should run. ``check_suite=False``: whether or not the running suite
+    selects it (a claim figure's parts)."""
     p = point(bench, *params)
-    suite = current_suite()
+    suite = current_suite() if check_suite else None
     if suite is not None and not suite.selects(bench, p.backend, p.size, p.dtype, p.threads):
         return f"not in suite {suite.name}"
     reason = _threads_reason(p.threads)
@@ -99,9 +100,10 @@ def skip_reason(bench: str, *params: Any) -> str | None:
     return _case(p).skip_reason()
 
 
-def setup_case(bench: str, *params: Any) -> PreparedCase:
+def setup_case(bench: str, *params: Any, check_suite: bool = True) -> PreparedCase:
     """Resolve, thread, prepare and validate one grid point (its parameters as asv passes
-    them, ``mode`` last for a ``*_modes`` entry), or skip with the reason.
+    them, ``mode`` last for a ``*_modes`` entry), or skip with the reason (``check_suite``:
+    `skip_reason`'s).
 
     Threads are set before anything can import the framework (finding the skip reason may):
     MXNet reads OMP_NUM_THREADS once, at import, and imported first it ran at half speed. A
@@ -116,7 +118,7 @@ def setup_case(bench: str, *params: Any) -> PreparedCase:
     threads_mod.set_threads(p.threads or int(os.environ.get(THREADS_ENV) or 0) or None)
     if p.mode is not None:
         os.environ.setdefault("TORCHINDUCTOR_FORCE_DISABLE_CACHES", "1")
-    reason = skip_reason(bench, *params)
+    reason = skip_reason(bench, *params, check_suite=check_suite)
     if reason:
         skip(reason)
     fields: dict[str, Any] = {"size": p.size, "params": {}}
@@ -181,10 +183,15 @@ def log_work(bench: str, values: tuple[Any, ...], prepared: PreparedCase) -> Non
 
 def claim_figure(bench: str, *params: Any) -> float:
     """A claim's figure at a grid point, its parts timed in this one process
-    (`tensorbench.asv.claimfigures`)."""
+    (`tensorbench.asv.claimfigures`). The suite selects the figure, not its parts: the quick
+    suite runs the figures alone, and its parts, asked whether the suite selects them, all
+    skipped ("not in suite quick"), which left every quick-suite figure empty."""
     from .claimfigures import claim_figure as measure
 
-    return measure(bench, *params, setup=setup_case)
+    reason = skip_reason(bench, *params)
+    if reason:
+        skip(reason)
+    return measure(bench, *params, setup=partial(setup_case, check_suite=False))
 
 
 def gcn_test_accuracy(bench: str, backend: str, graph: str, dtype: str) -> float:
