@@ -4,8 +4,10 @@
 dependent chain, one sync each (automatic parallelism of independent operators), also in the
 eager/compiled ``*Modes`` pair. ``AsyncPython`` / ``AsyncCompute`` / ``AsyncOverlap``: a loop's
 Python work alone, its operators alone, and both interleaved (asynchronous execution hiding the
-front end's cost). ``AsyncHidden`` / ``ParallelRatio``: the claims' figures, their parts timed in
-one process, interleaved (separate processes' luck moved a figure by 0.4).
+front end's cost). ``TreelstmForward`` / ``TreelstmStep``: a Child-Sum TreeLSTM over a batch of
+trees (DGL's graph batching against plain PyTorch recursion). ``AsyncHidden`` /
+``ParallelRatio`` / ``TreelstmBatching``: the claims' figures, their parts timed in one process,
+interleaved (separate processes' luck moved a figure by 0.4).
 
 asv runs today's benchmarks/ against old commits, whose package has no such grid entries. asv
 labels every commit's results with the parameters it discovered on the newest one, by position,
@@ -33,6 +35,15 @@ _BACKENDS = [
 _POINT = ["backend", "size", "dtype"]
 _OPS = [_BACKENDS, [64, 256, 1024], ["float32"]]
 _ASYNC = [_BACKENDS, [256, 512], ["float32"]]
+_GRAPH_BACKENDS = [
+    *_BACKENDS[:8],
+    "dgl-torch:cpu",
+    "dgl-mxnet:cpu",
+    "dgl-torch:cuda",
+    "pyg:cpu",
+    *_BACKENDS[8:],
+]
+_TREES = [_GRAPH_BACKENDS, [8, 32, 128], ["float32"]]
 # The grid entries as this file was written, for package commits that predate them.
 GRID_COPY = {
     "ops_independent": (_OPS, _POINT),
@@ -45,6 +56,9 @@ GRID_COPY = {
     "async_hidden": (_ASYNC, _POINT),
     "parallel_ratio": (_OPS, _POINT),
     "parallel_ratio_modes": ([*_OPS, ["eager", "compiled"]], [*_POINT, "mode"]),
+    "treelstm_forward": (_TREES, _POINT),
+    "treelstm_step": (_TREES, _POINT),
+    "treelstm_batching": (_TREES, _POINT),
 }
 _PACKAGE_LACKS: set[str] = set()
 
@@ -164,4 +178,31 @@ class ParallelRatioModes(ClaimFigure):
     unit = "ratio"
 
     def track_parallel_ratio(self, *params):
+        return self.figure(params)
+
+
+class TreelstmForward(ClaimBenchmark):
+    bench = "treelstm_forward"
+    params, param_names = _params(bench)
+
+    def time_treelstm_forward(self, *params):
+        self.call()
+
+
+class TreelstmStep(ClaimBenchmark):
+    bench = "treelstm_step"
+    params, param_names = _params(bench)
+
+    def time_treelstm_step(self, *params):
+        self.call()
+
+
+class TreelstmBatching(ClaimFigure):
+    """T_step of plain PyTorch recursion / T_step of this backend, both in this process."""
+
+    bench = "treelstm_batching"
+    params, param_names = _params(bench)
+    unit = "ratio"
+
+    def track_treelstm_batching(self, *params):
         return self.figure(params)

@@ -212,6 +212,30 @@ def _table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def test_treelstm_batching_rows_name_the_step_times() -> None:
+    batching = "track_treelstm_batching"
+    rows = _table().to_dict("records") + [
+        _result("dgl-torch", batching, cl.TREELSTM_SIZE, 4.0, 3.1, 5.0),
+        _result("torch", batching, cl.TREELSTM_SIZE, 1.0, 0.97, 1.03),
+        _result(
+            "dgl-torch",
+            "time_treelstm_step",
+            cl.TREELSTM_SIZE,
+            0.012,
+            workload="treelstm_step",
+            kind="time",
+        ),
+    ]
+    table = cl.claims_table(pd.DataFrame(rows))
+    tree = table[table["claim"] == "treelstm"].set_index("framework")
+    assert tree.loc["dgl-torch:cpu", "verdict"] == cl.HOLDS
+    assert tree.loc["dgl-torch:cpu", "role"] == "claimant"
+    assert "treelstm_step alone 12.00 ms" in tree.loc["dgl-torch:cpu", "note"]
+    assert tree.loc["torch:cpu", "verdict"] == cl.DOES_NOT_HOLD  # recursion against itself
+    assert tree.loc["torch:cpu", "role"] == "baseline"
+    assert list(tree.index)[0] == "dgl-torch:cpu"  # claimants first
+
+
 def test_claims_table_gives_each_framework_its_verdict() -> None:
     table = cl.claims_table(_table())
     async_rows = table[table["claim"] == "async"].set_index("framework")
@@ -275,3 +299,20 @@ def test_report_section_lists_every_claim_and_only_where_measured() -> None:
     assert [r[-1] for r in summary_table.rows][:2] == [cl.HOLDS, cl.DOES_NOT_HOLD]
     assert "needs a GPU" in [r[-1] for r in summary_table.rows]
     assert claims_section(_table().iloc[0:0]) is None
+
+
+def test_a_suite_that_selects_a_figure_runs_its_parts(monkeypatch) -> None:
+    """The quick suite selects the figures alone; their parts are prepared all the same (asked
+    whether the suite selected them, every part skipped and every quick figure was empty)."""
+    from tensorbench.asv import points
+    from tensorbench.conventions import SUITE_ENV
+
+    monkeypatch.setenv(SUITE_ENV, "quick")
+    monkeypatch.delenv("TENSORBENCH_WORK_LOG", raising=False)
+    monkeypatch.setattr(cf, "calibrate", lambda call, t: (1, 0.0))
+    monkeypatch.setattr(cf, "sample", lambda call, n, k, w: [1e-3] * k)
+    assert not points.current_suite().selects("async_python", "numpy:cpu", 256, "float32")
+    # equal times for python, compute and overlap: 1 - (1 - 1) / 1 = all hidden
+    assert points.claim_figure("async_hidden", "numpy:cpu", 256, "float32") == pytest.approx(1.0)
+    with pytest.raises(NotImplementedError, match="not in suite quick"):
+        points.claim_figure("async_hidden", "numpy:cpu", 512, "float32")

@@ -41,11 +41,25 @@ def log_chain_over_independent(t: Sequence[float]) -> float:
     return math.log(t[0] / t[1])
 
 
+def log_baseline_over_point(t: Sequence[float]) -> float:
+    """log(T_baseline / T_point) from (T_baseline, T_point): the point's speedup."""
+    return math.log(t[0] / t[1])
+
+
+# The backend that times a claim's baseline part: plain PyTorch recursion for DGL's batching.
+BASELINE = "torch:cpu"
+
 # claim benchmark -> (its parts' grid entries, the figure of one round, back from the figure's
-# scale to the reported one)
+# scale to the reported one). A part named "entry@baseline" runs at `BASELINE` instead of the
+# point's backend, at the point's size and dtype.
 CLAIM_PARTS: dict[str, tuple[tuple[str, ...], Callable[[Sequence[float]], float], Any]] = {
     "async_hidden": (("async_python", "async_compute", "async_overlap"), hidden_share, None),
     "parallel_ratio": (("ops_chain", "ops_independent"), log_chain_over_independent, math.exp),
+    "treelstm_batching": (
+        ("treelstm_step@baseline", "treelstm_step"),
+        log_baseline_over_point,
+        math.exp,
+    ),
 }
 
 
@@ -55,7 +69,11 @@ def claim_figure(bench: str, *params: Any, setup: Callable[..., Any]) -> float:
     base = bench.removesuffix("_modes")
     parts, per_round, back = CLAIM_PARTS[base]
     suffix = "_modes" if bench.endswith("_modes") else ""
-    calls = [setup(part + suffix, *params).timed_call for part in parts]
+    calls = []
+    for part in parts:
+        entry, _, at = part.partition("@")
+        args = (BASELINE, *params[1:]) if at == "baseline" else params
+        calls.append(setup(entry + suffix, *args).timed_call)
     plan = [calibrate(call, SAMPLE_S) for call in calls]
     figures = []
     for r in range(ROUNDS):

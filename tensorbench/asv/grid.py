@@ -138,6 +138,12 @@ GRID: dict[str, GridEntry] = {
     # share of the Python time hidden, and chain / independent time.
     "async_hidden": GridEntry("async_overlap", ARRAY_BACKENDS, (256, 512), ("float32",)),
     "parallel_ratio": GridEntry("ops_independent", ARRAY_BACKENDS, (64, 256, 1024), ("float32",)),
+    # DGL's graph-batching claim: a Child-Sum TreeLSTM over a batch of SST-shaped trees (size:
+    # trees per batch), and its figure, plain PyTorch recursion's step time over each
+    # backend's, both timed in one process.
+    "treelstm_forward": GridEntry("treelstm_forward", GRAPH_BACKENDS, (8, 32, 128), ("float32",)),
+    "treelstm_step": GridEntry("treelstm_step", GRAPH_BACKENDS, (8, 32, 128), ("float32",)),
+    "treelstm_batching": GridEntry("treelstm_step", GRAPH_BACKENDS, (8, 32, 128), ("float32",)),
 }
 # Eager and compiled side by side (a `mode` parameter): the same points as the mode-less
 # entries above, which time each backend's native mode (conventions.native_mode).
@@ -198,6 +204,9 @@ TIMED_BY: dict[str, str] = {
     "AsyncOverlap": "async_overlap",
     "AsyncHidden": "async_hidden",
     "ParallelRatio": "parallel_ratio",
+    "TreelstmForward": "treelstm_forward",
+    "TreelstmStep": "treelstm_step",
+    "TreelstmBatching": "treelstm_batching",
     **{f"{_camel(name)}Modes": f"{name}_modes" for name in _MODES_OF},
 }
 # The classes of benchmarks/bench_instructions.py: the same grid entries, counted in

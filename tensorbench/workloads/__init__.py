@@ -18,6 +18,7 @@ from . import (
     pagerank,
     stream,
     transfer,
+    treelstm,
 )
 from .base import DTYPES, Work, Workload
 
@@ -39,6 +40,8 @@ WORKLOADS: dict[str, Workload] = {
         async_overlap.PYTHON,
         async_overlap.COMPUTE,
         async_overlap.OVERLAP,
+        treelstm.FORWARD,
+        treelstm.STEP,
     )
 }
 
