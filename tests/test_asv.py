@@ -73,8 +73,6 @@ def asv_benchmarks() -> list[tuple[str, str, list]]:
     import importlib
     import inspect
 
-    if str(REPO) not in sys.path:  # benchmarks/ is a folder of the repository, not installed
-        sys.path.insert(0, str(REPO))
     found = []
     for path in sorted((REPO / "benchmarks").glob("bench_*.py")):
         module = importlib.import_module(f"benchmarks.{path.stem}")

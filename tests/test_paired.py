@@ -262,9 +262,11 @@ def test_quick_suite_points_and_filters() -> None:
     assert "matmul('numpy:cpu', 128, 'float32')" in names
     assert "dispatch('torch:cpu', 16, 'float64')" in names
     assert all(p.bench != "peak_gflops" for p in points)
-    assert {p.bench for p, _ in skipped} == {"peak_gflops", "async_hidden", "parallel_ratio"}
-    # 10 array backends (8 first, paddle on CPU and CUDA), 14 graph ones
-    assert len(points) == 10 * 2 * 2 + 10 * 2 + 10 * 2 + 10 * 2 + 3 * 14 * 2
+    figures = {"async_hidden", "parallel_ratio", "treelstm_batching"}
+    assert {p.bench for p, _ in skipped} == {"peak_gflops"} | figures
+    # 10 array backends (8 first, paddle on CPU and CUDA), 14 graph ones: pagerank at 2 scales,
+    # GCN at one; DGL's TreeLSTM forward and step
+    assert len(points) == 10 * 2 * 2 + 10 * 2 + 10 * 2 + 10 * 2 + 14 * 2 + 14 * 2 + 2 * 2
     got = filter_points(points, r"^matmul\('numpy:cpu', 512")
     assert [point_name(p) for p in got] == [
         "matmul('numpy:cpu', 512, 'float32')",

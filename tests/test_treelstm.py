@@ -107,7 +107,9 @@ def test_forward_matches_a_node_by_node_evaluation() -> None:
     np.testing.assert_allclose(tl.forward_reference(inputs, {}), expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize("backend", backend_params("numpy", "torch", "dgl-torch", "dgl-mxnet"))
+@pytest.mark.parametrize(
+    "backend", backend_params("numpy", "torch", "dgl-torch", "mxnet", "dgl-mxnet")
+)
 @pytest.mark.parametrize("workload", ["treelstm_forward", "treelstm_step"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_every_implementation_validates(workload: str, backend: str, dtype: str) -> None:
@@ -130,8 +132,8 @@ def test_the_step_trains() -> None:
 
 
 def test_batching_figure_times_the_recursion_as_its_baseline(monkeypatch) -> None:
-    """The figure prepares plain PyTorch recursion beside the point's backend, at the point's
-    size and dtype, and reports recursion time / the point's time."""
+    """The figure prepares plain recursion in the point's framework beside the point, at its size
+    and dtype, and reports recursion time / the point's time."""
     seconds = {"torch:cpu": 0.30, "dgl-torch:cpu": 0.05}
     made = []
 
@@ -152,3 +154,9 @@ def test_batching_figure_times_the_recursion_as_its_baseline(monkeypatch) -> Non
         ("treelstm_step", "dgl-torch:cpu", 8, "float32"),
     ]
     assert value == pytest.approx(6.0)
+    # the baseline is the point's own framework: never two runtimes in one process
+    assert cf.baseline_backend("dgl-mxnet:cpu") == "mxnet:cpu"
+    assert cf.baseline_backend("dgl-torch:cuda") == "torch:cuda"
+    assert cf.figure_reason("treelstm_batching", "dgl-mxnet:cpu") is None
+    reason = cf.figure_reason("treelstm_batching", "numpy:cpu")
+    assert reason == "numpy has no plain recursion of its own to time beside it in one process"

@@ -46,11 +46,30 @@ def log_baseline_over_point(t: Sequence[float]) -> float:
     return math.log(t[0] / t[1])
 
 
-# The backend that times a claim's baseline part: plain PyTorch recursion for DGL's batching.
-BASELINE = "torch:cpu"
+# The framework whose plain recursion is a TreeLSTM point's baseline: the point's own. Timed
+# beside MXNet in one process, torch's recursion ran 40-65 % slower than alone (52 -> 72-86 ms
+# at 8 trees: the two runtimes' worker threads share 2 cores), so a figure never mixes
+# frameworks; NumPy has no recursion of its own and no figure.
+RECURSION_IN = {"torch": "torch", "dgl-torch": "torch", "mxnet": "mxnet", "dgl-mxnet": "mxnet"}
+
+
+def baseline_backend(backend: str) -> str | None:
+    """``dgl-mxnet:cpu`` -> ``mxnet:cpu``: where a TreeLSTM point's baseline runs (None: none)."""
+    name, _, device = backend.partition(":")
+    framework = RECURSION_IN.get(name)
+    return f"{framework}:{device}" if framework else None
+
+
+def figure_reason(bench: str, backend: str) -> str | None:
+    """Why a claim's figure has no meaning at ``backend`` (None: it has)."""
+    if bench.removesuffix("_modes") == "treelstm_batching" and baseline_backend(backend) is None:
+        name = backend.partition(":")[0]
+        return f"{name} has no plain recursion of its own to time beside it in one process"
+    return None
+
 
 # claim benchmark -> (its parts' grid entries, the figure of one round, back from the figure's
-# scale to the reported one). A part named "entry@baseline" runs at `BASELINE` instead of the
+# scale to the reported one). A part named "entry@baseline" runs at `baseline_backend` of the
 # point's backend, at the point's size and dtype.
 CLAIM_PARTS: dict[str, tuple[tuple[str, ...], Callable[[Sequence[float]], float], Any]] = {
     "async_hidden": (("async_python", "async_compute", "async_overlap"), hidden_share, None),
@@ -72,7 +91,7 @@ def claim_figure(bench: str, *params: Any, setup: Callable[..., Any]) -> float:
     calls = []
     for part in parts:
         entry, _, at = part.partition("@")
-        args = (BASELINE, *params[1:]) if at == "baseline" else params
+        args = (baseline_backend(params[0]), *params[1:]) if at == "baseline" else params
         calls.append(setup(entry + suffix, *args).timed_call)
     plan = [calibrate(call, SAMPLE_S) for call in calls]
     figures = []

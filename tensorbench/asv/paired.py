@@ -38,6 +38,7 @@ from ..analysis.paired import (
     settled,
 )
 from ..errors import ExternalError, InputError
+from .claimfigures import CLAIM_PARTS
 from .grid import GRID
 from .suites import Suite
 from .worker import INJECT_ENV, Point, Side, WorkerError, run_worker
@@ -45,14 +46,12 @@ from .worker import INJECT_ENV, Point, Side, WorkerError, run_worker
 TEMP_PREFIX = "tensorbench-compare-"  # every temporary worktree folder starts with this
 # Grid entries whose benchmarks are not time_ ones (track_ or peakmem_): nothing to pair.
 # track_ entries (a claim's figure times its own parts: tensorbench.asv.claimfigures)
-_NOT_TIMED = (
-    "peak_gflops",
-    "peak_gbps",
-    "gcn_accuracy",
-    "transfer",
-    "async_hidden",
-    "parallel_ratio",
-    "parallel_ratio_modes",
+_NOT_TIMED = ("peak_gflops", "peak_gbps", "gcn_accuracy", "transfer") + tuple(
+    # the claims' figures (track_: their parts timed inside one process)
+    name
+    for base in CLAIM_PARTS
+    for name in (base, f"{base}_modes")
+    if name in GRID
 )
 
 # Per-process costs for the estimate printed before a run (measured here, 2 vCPUs): start-up

@@ -187,8 +187,9 @@ def claim_figure(bench: str, *params: Any) -> float:
     suite runs the figures alone, and its parts, asked whether the suite selects them, all
     skipped ("not in suite quick"), which left every quick-suite figure empty."""
     from .claimfigures import claim_figure as measure
+    from .claimfigures import figure_reason
 
-    reason = skip_reason(bench, *params)
+    reason = skip_reason(bench, *params) or figure_reason(bench, params[0])
     if reason:
         skip(reason)
     return measure(bench, *params, setup=partial(setup_case, check_suite=False))

@@ -16,7 +16,8 @@ of the step's first call, validated against a float64 NumPy backward written by 
 Implementations, each what its users write:
 - ``numpy``: level batching by hand (every node of a height at once, the schedule computed in
   setup, like a collate function), with the hand-written backward;
-- ``torch``: plain PyTorch recursion over each tree, node by node (the claim's baseline);
+- ``torch`` / ``mxnet``: plain recursion over each tree, node by node (the claim's baseline;
+  MXNet's is DGL-MXNet's, in its own framework);
 - ``dgl-torch`` / ``dgl-mxnet``: the trees as one batched DGL graph (edges child -> parent) and
   ``dgl.prop_nodes_topo`` with the cell as message, reduce and apply functions, the
   framework's autograd.
@@ -278,6 +279,60 @@ def _torch(be, device, inputs, params):
     return fwd, train
 
 
+def _mxnet(be, device, inputs, params):
+    """Plain MXNet recursion (its NumPy interface), as `_torch`: DGL-MXNet's baseline in its
+    own framework."""
+    mx = be.lib
+    np_, npx, autograd = mx.np, mx.npx, mx.autograd
+    left, right = inputs["left"].tolist(), inputs["right"].tolist()
+    leaf_row = {int(v): r for r, v in enumerate(np.flatnonzero(inputs["left"] < 0))}
+    roots = schedule(inputs["left"], inputs["right"]).roots.tolist()
+    x = be.asarray(inputs["x"], device)
+    labels = be.asarray(inputs["labels"], device)
+    w = {k: be.asarray(inputs[k], device) for k in WEIGHTS}
+    for p in w.values():
+        p.attach_grad()
+    hs = inputs["U_f"].shape[0]
+    lr = float({**DEFAULTS, **params}["lr"])
+
+    def node(v: int, states: dict) -> tuple:
+        if left[v] < 0:
+            r = leaf_row[v]
+            iou = np_.dot(x[r : r + 1], w["W_iou"]) + w["b_iou"]
+            i, o = npx.sigmoid(iou[:, :hs]), npx.sigmoid(iou[:, hs : 2 * hs])
+            cell = i * np_.tanh(iou[:, 2 * hs :])
+        else:
+            hl, cl = node(left[v], states)
+            hr, cr = node(right[v], states)
+            f = npx.sigmoid(np_.dot(np_.concatenate([hl, hr]), w["U_f"]) + w["b_f"])
+            iou = np_.dot(hl + hr, w["U_iou"]) + w["b_iou"]
+            i, o = npx.sigmoid(iou[:, :hs]), npx.sigmoid(iou[:, hs : 2 * hs])
+            cell = i * np_.tanh(iou[:, 2 * hs :])
+            cell = cell + (f * np_.concatenate([cl, cr])).sum(axis=0, keepdims=True)
+        hidden = o * np_.tanh(cell)
+        states[v] = hidden
+        return hidden, cell
+
+    def fwd():
+        return np_.concatenate([node(r, {})[0] for r in roots])
+
+    def train():
+        states: dict = {}
+        with autograd.record():
+            for r in roots:
+                node(r, states)
+            h = np_.concatenate([states[v] for v in range(len(left))])
+            logits = np_.dot(h, w["W_out"]) + w["b_out"]
+            loss = -npx.pick(npx.log_softmax(logits), labels).mean()
+        loss.backward()
+        grads = tuple(w[k].grad.copy() for k in ("W_iou", "U_iou", "U_f"))  # overwritten next
+        for p in w.values():
+            p -= lr * p.grad
+        return (loss, *grads)
+
+    return fwd, train
+
+
 def _edges(inputs: Inputs) -> tuple[np.ndarray, np.ndarray, int]:
     """child -> parent edges of the batch (one forest: what ``dgl.batch`` of the trees is)."""
     left, right = inputs["left"], inputs["right"]
@@ -409,6 +464,7 @@ def _dgl_mxnet(be, device, inputs, params):
 IMPLEMENTATIONS = {
     "numpy": _numpy,
     "torch": _torch,
+    "mxnet": _mxnet,
     "dgl-torch": _dgl_torch,
     "dgl-mxnet": _dgl_mxnet,
 }
