@@ -301,18 +301,29 @@ def test_report_section_lists_every_claim_and_only_where_measured() -> None:
     assert claims_section(_table().iloc[0:0]) is None
 
 
-def test_a_suite_that_selects_a_figure_runs_its_parts(monkeypatch) -> None:
-    """The quick suite selects the figures alone; their parts are prepared all the same (asked
-    whether the suite selected them, every part skipped and every quick figure was empty)."""
+def test_a_suite_that_selects_a_figure_runs_its_parts(monkeypatch, tmp_path) -> None:
+    """A suite may select a figure alone (the quick suite does); its parts are prepared all the
+    same (asked whether the suite selected them, every part skipped and every quick-suite
+    figure was empty)."""
     from tensorbench.asv import points
     from tensorbench.conventions import SUITE_ENV
 
-    monkeypatch.setenv(SUITE_ENV, "quick")
+    suite = tmp_path / "figures.toml"
+    suite.write_text(
+        'name = "figures"\n[workloads.async_hidden]\nsizes = [256]\ndtypes = ["float32"]\n'
+        'backends = ["numpy:cpu"]\n'
+    )
+    monkeypatch.setenv(SUITE_ENV, str(suite))
     monkeypatch.delenv("TENSORBENCH_WORK_LOG", raising=False)
     monkeypatch.setattr(cf, "calibrate", lambda call, t: (1, 0.0))
     monkeypatch.setattr(cf, "sample", lambda call, n, k, w: [1e-3] * k)
-    assert not points.current_suite().selects("async_python", "numpy:cpu", 256, "float32")
-    # equal times for python, compute and overlap: 1 - (1 - 1) / 1 = all hidden
-    assert points.claim_figure("async_hidden", "numpy:cpu", 256, "float32") == pytest.approx(1.0)
-    with pytest.raises(NotImplementedError, match="not in suite quick"):
-        points.claim_figure("async_hidden", "numpy:cpu", 512, "float32")
+    points.current_suite.cache_clear()
+    try:
+        assert not points.current_suite().selects("async_python", "numpy:cpu", 256, "float32")
+        # equal times for python, compute and overlap: 1 - (1 - 1) / 1 = all hidden
+        value = points.claim_figure("async_hidden", "numpy:cpu", 256, "float32")
+        assert value == pytest.approx(1.0)
+        with pytest.raises(NotImplementedError, match="not in suite figures"):
+            points.claim_figure("async_hidden", "numpy:cpu", 512, "float32")
+    finally:
+        points.current_suite.cache_clear()  # later tests must not see this suite

@@ -202,13 +202,17 @@ def heatmap_chart(
     span = 2.0 ** max(1, math.ceil(span / math.log(2)))  # symmetric, a power of two
     # "numpy:cpu · eager" on two lines (framework, then device and mode): a column is 90 px
     # on screen, too narrow for the whole label on one; many columns are slanted as well.
+    # Past `HEATMAP_FLAT_COLUMNS` columns, one line turned upright: slanted two-line labels of
+    # 17 columns (native and eager/compiled modes) ran into their neighbours at 1500 px.
     two_lines = "[split(datum.label, ':')[0], slice(datum.label, indexof(datum.label, ':') + 1)]"
     many = len(labels) > HEATMAP_FLAT_COLUMNS
     x_axis = alt.Axis(
         orient="bottom",  # Vega draws a label's second line downwards: into a top axis
-        labelExpr=two_lines,
-        labelAngle=-35 if many else 0,
+        labelExpr="datum.label" if many else two_lines,
+        labelAngle=-90 if many else 0,
         labelAlign="right" if many else "center",
+        labelBaseline="middle" if many else "top",
+        labelLimit=0,  # whole labels: never an ellipsis
     )
     enc = {
         "x": alt.X("label:N", sort=labels, title=None, axis=x_axis),
