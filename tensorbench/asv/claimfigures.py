@@ -62,7 +62,8 @@ def baseline_backend(backend: str) -> str | None:
 
 def figure_reason(bench: str, backend: str) -> str | None:
     """Why a claim's figure has no meaning at ``backend`` (None: it has)."""
-    if bench.removesuffix("_modes") == "treelstm_batching" and baseline_backend(backend) is None:
+    parts = CLAIM_PARTS[bench.removesuffix("_modes")][0]
+    if any(part.endswith("@baseline") for part in parts) and baseline_backend(backend) is None:
         name = backend.partition(":")[0]
         return f"{name} has no plain recursion of its own to time beside it in one process"
     return None

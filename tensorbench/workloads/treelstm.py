@@ -208,11 +208,41 @@ def work(n_trees: int, params: Mapping[str, Any]) -> Work:
 # -- implementations ---------------------------------------------------------------------------
 
 
+def _lr(params: Mapping[str, Any]) -> float:
+    return float({**DEFAULTS, **params}["lr"])
+
+
+def _recursion(inputs: Inputs) -> tuple[list[int], list[int], dict[int, int], list[int]]:
+    """What a recursion walks, as Python objects: ``(left, right, leaf_row, roots)``, with
+    ``leaf_row`` each leaf's row of ``x``."""
+    leaf_row = {int(v): r for r, v in enumerate(np.flatnonzero(inputs["left"] < 0))}
+    roots = schedule(inputs["left"], inputs["right"]).roots.tolist()
+    return inputs["left"].tolist(), inputs["right"].tolist(), leaf_row, roots
+
+
+def _torch_train(torch: Any, w: dict, labels: Any, lr: float, hidden: Any):
+    """The training step around ``hidden()`` (every node's h): cross-entropy over the nodes,
+    backward, SGD; the gradients stay valid until the next call."""
+
+    def train():
+        for p in w.values():
+            p.grad = None
+        h = hidden()
+        loss = torch.nn.functional.cross_entropy(h @ w["W_out"] + w["b_out"], labels)
+        loss.backward()
+        with torch.no_grad():
+            for p in w.values():
+                p.sub_(lr * p.grad)
+        return (loss.detach(), w["W_iou"].grad, w["U_iou"].grad, w["U_f"].grad)
+
+    return train
+
+
 def _numpy(be, device, inputs, params):
     sched = schedule(inputs["left"], inputs["right"])
     x, labels = inputs["x"], inputs["labels"]
     w = {k: inputs[k].copy() for k in WEIGHTS}
-    lr = float({**DEFAULTS, **params}["lr"])
+    lr = _lr(params)
 
     def fwd():
         return forward(sched, x, w)[0][sched.roots]
@@ -229,16 +259,11 @@ def _numpy(be, device, inputs, params):
 def _torch(be, device, inputs, params):
     """Plain PyTorch recursion: each tree from its root, one node at a time."""
     torch = be.lib
-    sched = schedule(inputs["left"], inputs["right"])
-    left, right = inputs["left"].tolist(), inputs["right"].tolist()
-    leaf_row = {int(v): r for r, v in enumerate(np.flatnonzero(inputs["left"] < 0))}
-    roots = sched.roots.tolist()
+    left, right, leaf_row, roots = _recursion(inputs)
     x = be.asarray(inputs["x"], device)
     labels = be.asarray(inputs["labels"], device)
     w = {k: be.asarray(inputs[k], device).requires_grad_(True) for k in WEIGHTS}
     hs = inputs["U_f"].shape[0]
-    lr = float({**DEFAULTS, **params}["lr"])
-    F = torch.nn.functional
 
     def node(v: int, states: dict) -> tuple:
         if left[v] < 0:
@@ -262,21 +287,13 @@ def _torch(be, device, inputs, params):
         with torch.no_grad():
             return torch.cat([node(r, {})[0] for r in roots])
 
-    def train():
-        for p in w.values():
-            p.grad = None
+    def hidden():
         states: dict = {}
         for r in roots:
             node(r, states)
-        h = torch.cat([states[v] for v in range(len(left))])
-        loss = F.cross_entropy(h @ w["W_out"] + w["b_out"], labels)
-        loss.backward()
-        with torch.no_grad():
-            for p in w.values():
-                p.sub_(lr * p.grad)
-        return (loss.detach(), w["W_iou"].grad, w["U_iou"].grad, w["U_f"].grad)
+        return torch.cat([states[v] for v in range(len(left))])
 
-    return fwd, train
+    return fwd, _torch_train(torch, w, labels, _lr(params), hidden)
 
 
 def _mxnet(be, device, inputs, params):
@@ -284,16 +301,14 @@ def _mxnet(be, device, inputs, params):
     own framework."""
     mx = be.lib
     np_, npx, autograd = mx.np, mx.npx, mx.autograd
-    left, right = inputs["left"].tolist(), inputs["right"].tolist()
-    leaf_row = {int(v): r for r, v in enumerate(np.flatnonzero(inputs["left"] < 0))}
-    roots = schedule(inputs["left"], inputs["right"]).roots.tolist()
+    left, right, leaf_row, roots = _recursion(inputs)
     x = be.asarray(inputs["x"], device)
     labels = be.asarray(inputs["labels"], device)
     w = {k: be.asarray(inputs[k], device) for k in WEIGHTS}
     for p in w.values():
         p.attach_grad()
     hs = inputs["U_f"].shape[0]
-    lr = float({**DEFAULTS, **params}["lr"])
+    lr = _lr(params)
 
     def node(v: int, states: dict) -> tuple:
         if left[v] < 0:
@@ -356,7 +371,6 @@ def _dgl_torch(be, device, inputs, params):
     labels = be.asarray(inputs["labels"], device)
     w = {k: be.asarray(inputs[k], device).requires_grad_(True) for k in WEIGHTS}
     hs, n = inputs["U_f"].shape[0], len(inputs["left"])
-    lr = float({**DEFAULTS, **params}["lr"])
 
     def message(edges):
         return {"h": edges.src["h"], "c": edges.src["c"]}
@@ -384,25 +398,14 @@ def _dgl_torch(be, device, inputs, params):
         with torch.no_grad():
             return propagate()[roots]
 
-    def train():
-        for p in w.values():
-            p.grad = None
-        h = propagate()
-        loss = torch.nn.functional.cross_entropy(h @ w["W_out"] + w["b_out"], labels)
-        loss.backward()
-        with torch.no_grad():
-            for p in w.values():
-                p.sub_(lr * p.grad)
-        return (loss.detach(), w["W_iou"].grad, w["U_iou"].grad, w["U_f"].grad)
-
-    return fwd, train
+    return fwd, _torch_train(torch, w, labels, _lr(params), propagate)
 
 
 def _dgl_mxnet(be, device, inputs, params):
     mx, dgl = be.fw, be.lib
     nd = mx.nd
     hs, n = inputs["U_f"].shape[0], len(inputs["left"])
-    lr = float({**DEFAULTS, **params}["lr"])
+    lr = _lr(params)
     with be.scope():
         g = be.graph(*_edges(inputs), device)
         roots = be.asarray(schedule(inputs["left"], inputs["right"]).roots, device)
