@@ -171,7 +171,12 @@ def main(argv: list[str] | None = None) -> int:
         for j, step in enumerate(true_steps):
             good, bad = commits[bounds[j]], commits[bounds[j + 2] - 1]
             log: list[str] = []
-            out = bisect(repo, POINT, good, bad, config, python, log.append)
+
+            def step_said(line: str, log: list[str] = log) -> None:
+                log.append(line)
+                say(f"  {line}")
+
+            out = bisect(repo, POINT, good, bad, config, python, step_said)
             found.append(out.first_bad == commits[step])
             say(f"bisection {j + 1}/{len(true_steps)} of commit {step}: found={found[-1]}")
             if not found[-1]:  # say how the search went wrong

@@ -20,6 +20,7 @@ import pytest
 from tensorbench.analysis.paired import (
     PairedResult,
     default_target,
+    midpoint_reading,
     mirrored_order,
     paired_from_rounds,
     paired_result,
@@ -552,24 +553,68 @@ def test_confirm_keeps_real_steps_and_drops_fake_ones(fake_repo, tmp_path, capsy
 
 def test_bisect_is_not_misled_by_a_chance_slower_verdict(fake_repo, monkeypatch) -> None:
     # An unchanged midpoint against the good commit is an A/A comparison; here one reads
-    # "slower" at +3 % by chance. The step is +30 % at commit 6, so that midpoint is unchanged.
+    # "slower" at +3 % by chance. The step is +30 % at commit 6: each step's three-way reading
+    # (good end, midpoint, bad end in the same rounds) still puts that midpoint with the good end.
     import tensorbench.asv.bisect as bisect_mod
 
     repo, commits = fake_repo
-    fake = {c: 1.03 if i == 4 else (1.3 if i >= 6 else 1.0) for i, c in enumerate(commits)}
+    work = {c: 1.03 if i == 4 else (1.3 if i >= 6 else 1.0) for i, c in enumerate(commits)}
+    rng = np.random.default_rng(5)
+    calls = []
+
+    def three(pool, ends, point, config, python, slower) -> tuple:
+        calls.append(ends)
+        host = np.exp(rng.normal(0, 0.08, size=8))  # every side of a round moves together
+        rounds = [[[work[c] * h * math.exp(rng.normal(0, 0.01))] for h in host] for c in ends]
+        reading = midpoint_reading(*rounds, slower=slower)
+        r = work[ends[1]] / work[ends[0]]
+        v = "slower" if r > 1.02 else "same"
+        return reading, PairedResult(8, r, r * 0.99, r * 1.01, v, 0.02, 0.95, (math.log(r),) * 8)
 
     def one(pool, good, other, point, config, python) -> PairedResult:
-        r = fake[other]
-        v = "slower" if r > 1.02 else "same"
-        return PairedResult(8, r, r * 0.99, r * 1.01, v, 0.02, 0.95, (math.log(r),) * 8)
+        r = work[other] / work[good]
+        return PairedResult(8, r, r * 0.99, r * 1.01, "slower", 0.02, 0.95, (math.log(r),) * 8)
 
+    monkeypatch.setattr(bisect_mod, "_three", three)
     monkeypatch.setattr(bisect_mod, "_one", one)
     point = Point("matmul", ("numpy:cpu", 64, "float32"))
     out = bisect_mod.bisect(repo, point, commits[0], commits[9], PairedConfig(), "python", say=str)
     assert out.first_bad == commits[6] and out.last_good == commits[5]
     step4 = next(s for s in out.steps if s.index == 4)
     assert step4.result.verdict == "slower" and not step4.changed
-    assert step4.note == "11% of the endpoints' change"
+    assert step4.reading.decided and step4.reading.high < 0
+    # every step re-times the range it narrows: its good end, the midpoint and its bad end
+    assert calls[0] == (commits[0], commits[4], commits[9])
+    assert all(
+        lo < mid < hi for lo, mid, hi in ([commits.index(c) for c in ends] for ends in calls)
+    )
+
+
+def test_midpoint_reading_sides_with_the_end_it_matches_through_host_drift() -> None:
+    # Rounds in which the host moves all three sides by up to +-15 % together, 2 % process
+    # noise: a midpoint with the good end's work reads "as good", one with the bad end's work
+    # "changed", each decided; for a speed-up (slower=False) the same.
+    rng = np.random.default_rng(11)
+
+    def rounds(works: tuple[float, float, float], n: int = 8) -> list:
+        host = np.exp(rng.uniform(-0.15, 0.15, size=n))
+        return [
+            [[w * h * math.exp(rng.normal(0, 0.02)) for _ in range(2)] for h in host] for w in works
+        ]
+
+    same_as_good = midpoint_reading(*rounds((1.0, 1.0, 1.1)))
+    assert same_as_good.decided and not same_as_good.changed
+    assert abs(same_as_good.share) < 0.3
+    like_bad = midpoint_reading(*rounds((1.0, 1.1, 1.1)))
+    assert like_bad.decided and like_bad.changed and like_bad.share > 0.7
+    faster = midpoint_reading(*rounds((1.0, 0.9, 0.9)), slower=False)
+    assert faster.decided and faster.changed
+    # a midpoint exactly half way cannot be placed: undecided, left to the estimate
+    assert not midpoint_reading(
+        [[1.0]] * 8, [[1.05 * (1 + 0.01 * (-1) ** i)] for i in range(8)], [[1.1025]] * 8
+    ).decided
+    # no rounds with all three sides: nothing decided
+    assert not midpoint_reading([[]], [[1.0]], [[1.0]]).decided
 
 
 @pytest.mark.slow

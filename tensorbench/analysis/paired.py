@@ -281,3 +281,67 @@ def mirrored_order(round_index: int, sides: Sequence[str]) -> list[str]:
         return []
     base = [sides[(i + round_index) % k] for i in range(k)]
     return base + base[::-1]
+
+
+@dataclass(frozen=True)
+class MidpointReading:
+    """Where a bisection midpoint M lies between the good end G and the bad end B, all three
+    timed in the same rounds: per round ``s = log(M/G) - log(B/M)`` (sign turned so that the
+    change's direction is positive), its Hodges-Lehmann estimate and signed-rank interval.
+
+    ``s > 0``: more of the change lies between G and M than between M and B (M carries it);
+    ``s < 0``: M is still like G. ``share`` is ``log(M/G) / log(B/G)`` over the rounds.
+    """
+
+    rounds: int
+    estimate: float
+    low: float
+    high: float
+    share: float
+
+    @property
+    def decided(self) -> bool:
+        """Whether the interval excludes 0: the side of the change is known at the confidence."""
+        return self.low > 0 or self.high < 0
+
+    @property
+    def changed(self) -> bool:
+        """M carries the change (by the interval when decided, by the estimate otherwise)."""
+        return self.low > 0 if self.decided else self.estimate > 0
+
+
+def midpoint_reading(
+    good: Sequence[Sequence[float]],
+    mid: Sequence[Sequence[float]],
+    bad: Sequence[Sequence[float]],
+    slower: bool = True,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> MidpointReading:
+    """`MidpointReading` of per-round process medians of the three sides (rounds where a side
+    has no value are left out).
+
+    Why three sides in the same rounds rather than G against M alone, judged by half of an
+    earlier endpoints' ratio: one paired comparison's interval is as wide as the step sought
+    (6-12 % for a +10 % step on this host), and an A/A midpoint once read +10 % [3.4, 15.8]
+    "slower" and sent a search the wrong way. Here the endpoints are re-measured beside the
+    midpoint, so host episodes move all three together, and a side is chosen only when the
+    interval of the difference excludes 0 (more rounds otherwise), as Pinpoint compares a
+    midpoint with its neighbours.
+    """
+    sign = 1.0 if slower else -1.0
+    diffs, up, whole = [], [], []
+    for g, m, b in zip(good, mid, bad, strict=False):
+        gg, gm, gb = geometric_mean(g), geometric_mean(m), geometric_mean(b)
+        if not all(math.isfinite(v) for v in (gg, gm, gb)):
+            continue
+        first, second = math.log(gm / gg), math.log(gb / gm)
+        diffs.append(sign * (first - second))
+        up.append(first)
+        whole.append(first + second)
+    if not diffs:
+        return MidpointReading(0, math.nan, -math.inf, math.inf, math.nan)
+    method = wilcoxon_interval if len(diffs) >= MIN_WILCOXON_ROUNDS else log_interval
+    est, lo, hi = method(diffs, confidence)
+    total = float(np.sum(whole))
+    share = float(np.sum(up)) / total if total else math.nan
+    return MidpointReading(len(diffs), est, lo, hi, share)

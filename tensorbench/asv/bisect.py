@@ -6,7 +6,9 @@
   on one run per commit cannot tell a real step from a stretch of runs the host happened to
   take slow; re-measuring both commits side by side in one window can.
 - `bisect`: a change between a good and a bad commit (first-parent history) narrowed to one
-  commit by binary search, each step a paired run of the good commit against the midpoint.
+  commit by binary search; each step times the range's good end, the midpoint and the bad end
+  in the same interleaved rounds and moves to the side that carries the change
+  (`tensorbench.analysis.paired.midpoint_reading`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..analysis.paired import PairedResult, confirms_slower
+from ..analysis.paired import MidpointReading, PairedResult, confirms_slower, midpoint_reading
 from ..errors import ExternalError, InputError
 from .paired import (
     PairedConfig,
     PairedRun,
+    PointRecord,
     Progress,
     Worktrees,
     deciding,
@@ -78,6 +81,7 @@ class BisectStep:
     result: PairedResult | None
     changed: bool
     note: str = ""
+    reading: MidpointReading | None = None  # the three-way reading of a midpoint step
 
 
 @dataclass
@@ -103,6 +107,7 @@ class BisectOutcome:
                     "changed": s.changed,
                     "note": s.note,
                     "result": s.result.to_dict() if s.result else None,
+                    "reading": _reading_dict(s.reading),
                 }
                 for s in self.steps
             ],
@@ -125,6 +130,59 @@ def _one(
     raise InputError(message)
 
 
+def _reading_dict(r: MidpointReading | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    finite = lambda v: float(v) if math.isfinite(v) else None  # noqa: E731
+    return {
+        "rounds": r.rounds,
+        "estimate": finite(r.estimate),
+        "low": finite(r.low),
+        "high": finite(r.high),
+        "share": finite(r.share),
+        "decided": r.decided,
+    }
+
+
+def _three(
+    pool: Worktrees,
+    ends: tuple[str, str, str],
+    point: Point,
+    config: PairedConfig,
+    python: str,
+    slower: bool,
+) -> tuple[MidpointReading, PairedResult]:
+    """The range's good end, its midpoint and its bad end (``ends``) timed in the same mirrored
+    rounds (G M B B M G, rotated); the point closes once the midpoint's side is decided, else
+    at the cap. Returns the reading and the midpoint against the good end."""
+    good, mid, bad = ends
+    sides = {
+        "G": Side(f"{good[:8]}", python, pool.get(good)),
+        "M": Side(f"{mid[:8]}", python, pool.get(mid)),
+        "B": Side(f"{bad[:8]}", python, pool.get(bad)),
+    }
+
+    def reading(rec: PointRecord) -> MidpointReading:
+        v = rec.values
+        return midpoint_reading(v["G"], v["M"], v["B"], slower, config.confidence)
+
+    run = run_paired(
+        sides,
+        [point],
+        deciding(config),
+        [("G", "M"), ("M", "B")],
+        close_when=lambda rec: reading(rec).decided,
+    )
+    rec = run.records[0]
+    if rec.status != "ok":
+        side = run.sides[rec.side].label if rec.side in run.sides else rec.side
+        message = f"{point_name(point)}: {rec.status} on {side}: {rec.reason}"
+        if rec.status == "fault":
+            raise ExternalError(f"worker died: {message}")
+        raise InputError(message)
+    return reading(rec), rec.results[("G", "M")]
+
+
 def bisect(
     repo: Path,
     point: Point,
@@ -136,13 +194,16 @@ def bisect(
 ) -> BisectOutcome:
     """Binary search for the first commit of ``good..bad`` that differs from ``good``.
 
-    First the endpoints are compared (the change must read "slower" or "faster"); then each
-    step compares ``good`` with the midpoint of the open range. A midpoint is *changed* when its
-    estimate is beyond half the endpoints' log ratio, whatever its verdict: an unchanged
-    midpoint compared with ``good`` is an A/A comparison, which reads "slower" by chance in a
-    few per cent of steps (sequential rounds make that more likely), and one such step sent a
-    +30 % search to the wrong half 1 time in 5. Where several commits share the change, this
-    finds the one that crosses half of it. Every step is said via ``say``.
+    First the endpoints are compared (the change must read "slower" or "faster"). Then each
+    step times the current range's good end, its midpoint and its bad end in the same rounds
+    and asks which half carries more of the change (`midpoint_reading`): the midpoint is
+    *changed* when ``log(mid/good)`` exceeds ``log(bad/mid)``, decided once the interval of
+    that difference excludes 0 (more rounds until then, up to the cap; at the cap the
+    estimate decides and the step says so). Why not the good end against the midpoint alone,
+    judged by half of the first endpoints' ratio: that comparison's interval was as wide as
+    the step sought, and an unchanged midpoint (an A/A comparison) once read +10 % "slower".
+    Where several commits share the change, this finds the one that crosses half of it.
+    Every step is said via ``say``.
     """
     commits = first_parent_range(repo, good, bad)
     out = BisectOutcome(point, commits)
@@ -155,24 +216,25 @@ def bisect(
             say("no change confirmed between the endpoints: nothing to bisect")
             return out
         out.direction = res.verdict
-        full = math.log(res.ratio)
         lo, hi = 0, len(commits) - 1
         step = 0
         while hi - lo > 1:
             step += 1
             mid = (lo + hi) // 2
-            r = _one(pool, g, commits[mid], point, config, python)
-            share = math.log(r.ratio) / full
-            changed = share > 0.5
-            note = f" ({share:.0%} of the endpoints' change)"
-            out.steps.append(BisectStep(commits[mid], mid, r, changed, note.strip()[1:-1]))
+            ends = (commits[lo], commits[mid], commits[hi])
+            reading, r = _three(pool, ends, point, config, python, res.verdict == "slower")
+            changed = reading.changed
+            how = "decided" if reading.decided else "undecided at the cap: by the estimate"
+            note = f"{reading.share:.0%} of the range's change, {reading.rounds} rounds, {how}"
+            out.steps.append(BisectStep(commits[mid], mid, r, changed, note, reading))
             if changed:
                 hi = mid
             else:
                 lo = mid
             say(
-                f"step {step}: {commits[mid][:8]} ({mid}/{len(commits) - 1}) vs good: "
-                f"{r.describe()} -> {'changed' if changed else 'as good'}{note}; "
+                f"step {step}: {commits[mid][:8]} ({mid}/{len(commits) - 1}) between "
+                f"{ends[0][:8]} and {ends[2][:8]}: vs good {r.describe()}; "
+                f"-> {'changed' if changed else 'as good'} ({note}); "
                 f"range now {commits[lo][:8]}..{commits[hi][:8]}"
             )
         out.last_good, out.first_bad = commits[lo], commits[hi]

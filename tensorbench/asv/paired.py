@@ -389,6 +389,7 @@ def run_paired(
     *,
     progress: Progress | None = None,
     runner: Runner = run_worker,
+    close_when: Callable[[PointRecord], bool] | None = None,
 ) -> PairedRun:
     """Time ``points`` on every side in mirrored rounds until each is settled or the cap.
 
@@ -397,7 +398,8 @@ def run_paired(
     processes per side (`mirrored_order`), each timing the points still open; after
     ``min_rounds`` a point closes once every comparison of it is `settled`; at ``max_rounds``
     it closes unless a comparison is still inconclusive, which goes on for at most
-    ``extend_rounds`` more.
+    ``extend_rounds`` more. ``close_when`` replaces that rule: from ``min_rounds`` on, a point
+    closes once it returns True (bisect's three-way steps), else at the cap.
     """
     config = config or PairedConfig()
     config.check()
@@ -440,7 +442,9 @@ def run_paired(
                 for a, b in pairs
             }
             results = rec.results.values()
-            if all(settled(res, config.min_rounds, config.target) for res in results):
+            if close_when is not None:
+                rec.open = not (rounds >= config.min_rounds and close_when(rec))
+            elif all(settled(res, config.min_rounds, config.target) for res in results):
                 rec.open = False
             elif rounds >= config.max_rounds and all(x.verdict != "inconclusive" for x in results):
                 rec.open = False
