@@ -23,6 +23,7 @@ pages = st.navigation(
         st.Page("app_pages/regressions.py", title="Regressions", icon=":material/trending_up:"),
         st.Page("app_pages/releases.py", title="Releases", icon=":material/new_releases:"),
         st.Page("app_pages/claims.py", title="Claims", icon=":material/fact_check:"),
+        st.Page("app_pages/scaleout.py", title="Scaling out", icon=":material/hub:"),
         st.Page("app_pages/environments.py", title="Environments", icon=":material/memory:"),
     ]
 )

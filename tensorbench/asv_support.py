@@ -23,6 +23,7 @@ from .asv.points import (
     setup_case,
     skip,
 )
+from .asv.scaleout import scaleout_value
 from .timing import ROUNDS, calibrate, hold_outputs
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "instruction_count",
     "peak_gbps",
     "peak_gflops",
+    "scaleout_value",
     "setup_case",
     "skip",
 ]

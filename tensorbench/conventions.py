@@ -30,6 +30,18 @@ RESULTS_ENV = "TENSORBENCH_RESULTS"  # the results directory the dashboard reads
 # no mode parameter; what they time is their backend's native mode (below).
 MODES = ("eager", "compiled")
 
+# Scale-out (tensorbench.distributed): the asv benchmarks that store it, the environment
+# variable naming the measured file they read, and each model's fixed facts (batch per worker
+# under weak scaling; strong scaling's global batch is twice it; trainable parameters), which
+# the framework-free projection needs (tests check them against the built models).
+SCALE_ENV = "TENSORBENCH_SCALEOUT"
+DDP_BENCHMARK = "bench_scaleout.DdpStep.track_ddp_step"
+ALLREDUCE_BENCHMARK = "bench_scaleout.Allreduce.track_allreduce"
+SCALE_MODELS = {
+    "mlp": {"weak_batch": 256, "parameters": 203_530, "unit": "samples"},
+    "convnet": {"weak_batch": 32, "parameters": 5_418, "unit": "images"},
+}
+
 
 def native_mode(backend: str, workload: str) -> str:
     """The mode of the original (mode-less) benchmarks: JAX's implementations are jit-compiled

@@ -26,6 +26,11 @@ def available_cores() -> int:
     return len(_START_CPUS) or os.cpu_count() or 1
 
 
+def start_cpus() -> list[int]:
+    """The cores this process was allowed to run on when it started (empty where unknown)."""
+    return list(_START_CPUS)
+
+
 def current_threads() -> int:
     """The setting in force: the last ``set_threads`` value, else all cores."""
     return _threads or available_cores()

@@ -265,11 +265,13 @@ def instructions_bench_regex(suite: Suite | None, bench: str | None = None) -> s
 def keep_instruction_facts(data: dict[str, Any], previous: dict[str, Any]) -> None:
     """A timed run keeps what an earlier instruction run of the commit recorded: annotate
     rebuilds the facts entry from this run's probe, which knows no instruction benchmark."""
-    if "instructions" in previous:
-        data["tensorbench"]["instructions"] = previous["instructions"]
+    for kept in ("instructions", "scaleout"):  # facts of runs that annotate does not know
+        if kept in previous:
+            data["tensorbench"][kept] = previous[kept]
     reasons = data["tensorbench"].setdefault("skip_reasons", {})
     for name, value in (previous.get("skip_reasons") or {}).items():
-        if counted_key(name) is not None and name in data.get("results", {}):
+        ours = counted_key(name) is not None or name.startswith("bench_scaleout.")
+        if ours and name in data.get("results", {}):
             reasons.setdefault(name, value)
 
 

@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..errors import ExternalError, InputError, TensorbenchWarning
-from . import chart, core, dashboard, graph, paired, regressions, report, runs
+from . import chart, core, dashboard, graph, paired, regressions, report, runs, scale
 
-AREAS = (core, graph, runs, dashboard, chart, regressions, report, paired)
+AREAS = (core, graph, runs, dashboard, chart, regressions, report, paired, scale)
 PROG = "tensorbench"
 
 

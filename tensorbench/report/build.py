@@ -22,6 +22,7 @@ from .claims import claims_section
 from .content import Figure, Heading, Paragraph, Report, Section, Table
 from .methods import methods_section
 from .releases import releases_section
+from .scaleout import scaleout_section
 from .sections import (
     heatmap_section,
     param_sections,
@@ -258,6 +259,9 @@ def build_report(
     claims = claims_section(table)
     if claims is not None:
         sections.append(claims)
+    scaleout = scaleout_section(table)
+    if scaleout is not None:
+        sections.append(scaleout)
     regressions, open_ = regressions_section(table, str(results_dir), threshold)
     sections.append(regressions)
     sections.append(methods_section(db, table, runs, tolerances, threshold, name))
