@@ -36,6 +36,19 @@ class DdpStep:
         return _lookup("ddp_step", params, self.param_names)
 
 
+class DdpCompute:
+    """Seconds per step under DDP's no_sync: the compute alone, all workers computing at once."""
+
+    params = DdpStep.params
+    param_names = DdpStep.param_names
+    unit = "seconds"
+    rounds = 1
+    timeout = 60
+
+    def track_ddp_compute(self, *params):
+        return _lookup("ddp_compute", params, self.param_names)
+
+
 class Allreduce:
     """Seconds per all_reduce (sum) of a float32 buffer of ``bytes`` (the slowest rank's)."""
 

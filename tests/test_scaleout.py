@@ -25,6 +25,7 @@ from tensorbench.cli import main
 from tensorbench.conventions import (
     ALLREDUCE_BENCHMARK,
     DDP_BENCHMARK,
+    DDP_COMPUTE_BENCHMARK,
     SCALE_ENV,
     SCALE_MODELS,
     param_key_of,
@@ -170,6 +171,7 @@ def test_one_and_two_workers_are_measured_and_their_gradients_checked(one_and_tw
             assert d["step_s"] > 0 and len(d["samples_s"]) == 2
             # the framework's own timer, same steps, same minute: not wildly apart
             assert 0.3 < d["native_step_s"] / d["step_s"] < 3
+            assert 0 < d["compute_step_s"]  # the step under no_sync: no all-reduce
         assert w["interconnect"]["backend"] == "gloo"
         assert w["interconnect"]["link"] == "loopback (one host)"
     strong2 = next(d for d in two["ddp"] if d["model"] == "mlp" and d["scaling"] == "strong")
@@ -251,6 +253,8 @@ def test_benchmarks_keep_the_packages_parameters() -> None:
         sys.path.remove(str(REPO))
     names, params = PARAMS[DDP_BENCHMARK]
     assert (bench_scaleout.DdpStep.param_names, bench_scaleout.DdpStep.params) == (names, params)
+    compute = bench_scaleout.DdpCompute
+    assert (compute.param_names, compute.params) == PARAMS[DDP_COMPUTE_BENCHMARK]
     names, params = PARAMS[ALLREDUCE_BENCHMARK]
     assert (bench_scaleout.Allreduce.param_names, bench_scaleout.Allreduce.params) == (
         names,
@@ -259,25 +263,24 @@ def test_benchmarks_keep_the_packages_parameters() -> None:
 
 
 def _worlds() -> list[dict]:
-    """Launch results as rank 0 writes them, with made-up times (a 2-worker step 15 % slower)."""
+    """Launch results as rank 0 writes them, with made-up times: a 2-worker step 15 % slower
+    than one worker's, of which the compute (no_sync) is 5 % slower."""
     out = []
     for world in (1, 2):
-        ddp = [
-            {
-                "model": m,
-                "scaling": s,
-                "step_s": 0.01
-                * (1.15 if world == 2 else 1)
-                * (2 if s == "strong" and world == 1 else 1),
-            }
-            for m in ("mlp", "convnet")
-            for s in ("weak", "strong")
-        ]
-        allreduce = (
-            [{"bytes": b, "seconds": 2 * 40e-6 + b / 2e9} for b in (4096 * 2**i for i in range(17))]
-            if world == 2
-            else []
-        )
+        ddp = []
+        for m in ("mlp", "convnet"):
+            for s in ("weak", "strong"):
+                base = 0.02 if s == "strong" and world == 1 else 0.01
+                ddp.append(
+                    {
+                        "model": m,
+                        "scaling": s,
+                        "step_s": base * (1.15 if world == 2 else 1),
+                        "compute_step_s": base * (1.05 if world == 2 else 1),
+                    }
+                )
+        sizes = [4096 * 2**i for i in range(17)] if world == 2 else []
+        allreduce = [{"bytes": b, "seconds": 2 * 40e-6 + b / 2e9} for b in sizes]
         out.append(
             {"world": world, "device": "cpu", "threads": 1, "ddp": ddp, "allreduce": allreduce}
         )
@@ -357,6 +360,12 @@ def test_figures_from_the_database_and_the_report_section(tmp_path) -> None:
     )
     measured = scaling.measured_scaling(ddp).set_index(["model", "scaling", "workers"])
     assert measured.loc[("mlp", "weak", 2), "efficiency"] == pytest.approx(1 / 1.15)
+    # the prediction's compute part is the no_sync step at the same world size
+    check = scaling.prediction_check(ddp, fit, "m", "torch:cpu").set_index(["model", "scaling"])
+    mlp = check.loc[("mlp", "weak")]
+    assert mlp["compute_from"] == "no_sync, same workers"
+    comm = fit.seconds(scaling.grad_bytes("mlp"), 2)
+    assert mlp["predicted_s"] == pytest.approx(0.0105 + comm)
     section = scaleout_section(table)
     assert section is not None and section.title == "Scaling out"
     figures = [b for b in section.blocks if type(b).__name__ == "Figure"]

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..conventions import ALLREDUCE_BENCHMARK, DDP_BENCHMARK, SCALE_MODELS
+from ..conventions import ALLREDUCE_BENCHMARK, DDP_BENCHMARK, DDP_COMPUTE_BENCHMARK, SCALE_MODELS
 
 FIRST_BUCKET_BYTES = 1 << 20  # torch.distributed's _DEFAULT_FIRST_BUCKET_BYTES
 BUCKET_BYTES = 25 << 20  # DistributedDataParallel's bucket_cap_mb default
@@ -138,12 +138,23 @@ def efficiency(scaling: str, t1: float, tp: float, workers: int) -> float:
 # -- from the results table --------------------------------------------------------------------
 
 
+_DDP_KEY = ["machine", "backend", "model", "scaling", "workers", "threads"]
+
+
 def ddp_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """Measured DDP steps: machine, env, commit_order, backend, model, scaling, workers,
-    threads, step_s (the newest commit's value per point and machine)."""
-    cols = ["machine", "env", "commit", "commit_order", "backend", "model", "scaling"]
-    cols += ["workers", "threads", "step_s"]
-    rows = table[(table["benchmark"] == DDP_BENCHMARK) & (table["status"] == "ok")]
+    """Measured DDP steps: machine, env, commit, commit_order, backend, model, scaling,
+    workers, threads, step_s, and compute_s (the same step under DDP's no_sync, NaN where not
+    recorded); the newest commit's value per point and machine."""
+    steps = _ddp_series(table, DDP_BENCHMARK, "step_s")
+    compute = _ddp_series(table, DDP_COMPUTE_BENCHMARK, "compute_s")
+    if steps.empty:
+        return steps.assign(compute_s=pd.Series(dtype=float))
+    return steps.merge(compute[[*_DDP_KEY, "compute_s"]], on=_DDP_KEY, how="left")
+
+
+def _ddp_series(table: pd.DataFrame, benchmark: str, column: str) -> pd.DataFrame:
+    cols = ["env", "commit", "commit_order", *_DDP_KEY, column]
+    rows = table[(table["benchmark"] == benchmark) & (table["status"] == "ok")]
     if rows.empty:
         return pd.DataFrame(columns=cols)
     p = rows["params"]
@@ -158,10 +169,10 @@ def ddp_rows(table: pd.DataFrame) -> pd.DataFrame:
             "scaling": [d.get("scaling") for d in p],
             "workers": [int(d.get("workers")) for d in p],
             "threads": [int(d.get("threads")) for d in p],
-            "step_s": rows["value"].to_numpy(dtype=float),
+            column: rows["value"].to_numpy(dtype=float),
         }
     )
-    return _newest(out, ["machine", "backend", "model", "scaling", "workers", "threads"])
+    return _newest(out, _DDP_KEY)
 
 
 def allreduce_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -292,15 +303,21 @@ def projection(
 
 
 def prediction_check(ddp: pd.DataFrame, fit: AlphaBeta, machine: str, backend: str) -> pd.DataFrame:
-    """The model's prediction of each measured multi-worker step (compute measured at one
-    worker for the same batch per worker) beside the measurement, and the relative error."""
+    """The model's prediction of each measured multi-worker step beside the measurement, and
+    the relative error. The compute part is the same step measured under DDP's no_sync at the
+    same world size (the workers computing side by side, as in the step), else one worker's
+    step of the same batch per worker; the model adds the all-reduce of the gradients."""
     out = []
     for r in ddp[(ddp["machine"] == machine) & (ddp["backend"] == backend)].itertuples():
         if r.workers < 2:
             continue
         weak = SCALE_MODELS[r.model]["weak_batch"]
         per_worker = weak if r.scaling == "weak" else 2 * weak // r.workers
-        compute = compute_time(ddp, machine, backend, r.model, per_worker)
+        compute = float(getattr(r, "compute_s", math.nan))
+        source = "no_sync, same workers"
+        if not math.isfinite(compute):
+            compute = compute_time(ddp, machine, backend, r.model, per_worker)
+            source = "1 worker"
         if not math.isfinite(compute):
             continue
         predicted = predicted_step(compute, grad_bytes(r.model), fit, int(r.workers))
@@ -311,6 +328,7 @@ def prediction_check(ddp: pd.DataFrame, fit: AlphaBeta, machine: str, backend: s
                 "workers": int(r.workers),
                 "measured_s": float(r.step_s),
                 "compute_s": compute,
+                "compute_from": source,
                 "predicted_s": predicted,
                 "error": predicted / float(r.step_s) - 1,
             }

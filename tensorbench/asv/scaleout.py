@@ -4,7 +4,8 @@
 writes what it measured to a JSON file named by ``$TENSORBENCH_SCALEOUT``, then runs asv on
 ``benchmarks/bench_scaleout.py``, whose ``track_`` benchmarks return the values from that file
 (as the instruction benchmarks read their counts): asv stores them as its own series, keyed by
-backend, model, scaling, world size and threads (all-reduce: backend, bytes, world size), and
+backend, model, scaling, world size and threads (all-reduce: backend, bytes, world size; the
+step's compute alone, under DDP's ``no_sync``, as its own series), and
 the result file's ``tensorbench.scaleout`` entry keeps the interconnect facts, the gradient
 checks and the framework-timer cross-checks. Without the file every point skips with the reason.
 """
@@ -17,11 +18,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..conventions import ALLREDUCE_BENCHMARK, DDP_BENCHMARK, SCALE_ENV, param_key_of
+from ..conventions import (
+    ALLREDUCE_BENCHMARK,
+    DDP_BENCHMARK,
+    DDP_COMPUTE_BENCHMARK,
+    SCALE_ENV,
+    param_key_of,
+)
 
 DDP_NAMES = ["backend", "model", "scaling", "workers", "threads"]
 ALLREDUCE_NAMES = ["backend", "bytes", "workers"]
-KINDS = {"ddp_step": DDP_BENCHMARK, "allreduce": ALLREDUCE_BENCHMARK}
+KINDS = {
+    "ddp_step": DDP_BENCHMARK,
+    "allreduce": ALLREDUCE_BENCHMARK,
+    "ddp_compute": DDP_COMPUTE_BENCHMARK,
+}
 # asv's parameters of benchmarks/bench_scaleout.py (a copy there, for package commits without
 # this module; tests check the two agree). Lists only grow at the end: asv keys results by them.
 _BACKENDS = ["torch:cpu", "torch:cuda"]
@@ -33,16 +44,19 @@ PARAMS: dict[str, tuple[list[str], list[list[Any]]]] = {
         [_BACKENDS, [4096 * 2**i for i in range(17)], _WORKERS[1:]],
     ),
 }
+PARAMS[DDP_COMPUTE_BENCHMARK] = PARAMS[DDP_BENCHMARK]
 
 
 def measured_points(worlds: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
     """benchmark name -> {asv param key: seconds} of every launch's results."""
-    points: dict[str, dict[str, float]] = {DDP_BENCHMARK: {}, ALLREDUCE_BENCHMARK: {}}
+    points: dict[str, dict[str, float]] = {b: {} for b in KINDS.values()}
     for w in worlds:
         backend = f"torch:{w['device']}"
         for d in w["ddp"]:
             values = [backend, d["model"], d["scaling"], w["world"], w["threads"]]
             points[DDP_BENCHMARK][param_key_of(DDP_NAMES, values)] = d["step_s"]
+            if "compute_step_s" in d:
+                points[DDP_COMPUTE_BENCHMARK][param_key_of(DDP_NAMES, values)] = d["compute_step_s"]
         for a in w["allreduce"]:
             values = [backend, a["bytes"], w["world"]]
             points[ALLREDUCE_BENCHMARK][param_key_of(ALLREDUCE_NAMES, values)] = a["seconds"]

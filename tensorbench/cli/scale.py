@@ -114,6 +114,7 @@ def _frames(worlds: list[dict[str, Any]]) -> tuple[Any, Any]:
                 "workers": w["world"],
                 "threads": w["threads"],
                 "step_s": d["step_s"],
+                "compute_s": d.get("compute_step_s", math.nan),
                 "native_step_s": d["native_step_s"],
                 "grad_rel_error": d["grad_rel_error"],
             }
@@ -145,17 +146,21 @@ def print_scale(worlds: list[dict[str, Any]]) -> None:
 
     ddp, ar = _frames(worlds)
     meas = scaling.measured_scaling(ddp)
-    print("DDP training step (the slowest rank's time; native: torch.utils.benchmark.Timer)")
+    print(
+        "DDP training step (the slowest rank's time; native: torch.utils.benchmark.Timer; "
+        "compute: the step under no_sync, no all-reduce)"
+    )
     print(
         f"{'model':8} {'scaling':7} {'workers':>7} {'step ms':>9} {'native ms':>9} "
-        f"{'per s':>9} {'eff':>5} {'grad err':>9}"
+        f"{'compute ms':>10} {'per s':>9} {'eff':>5} {'grad err':>9}"
     )
     for r in meas.itertuples():
         row = ddp[(ddp.model == r.model) & (ddp.scaling == r.scaling) & (ddp.workers == r.workers)]
         d = row.iloc[0]
         print(
             f"{r.model:8} {r.scaling:7} {r.workers:>7} {r.step_s * 1e3:9.3f} "
-            f"{d.native_step_s * 1e3:9.3f} {r.throughput:9.0f} {r.efficiency:5.2f} "
+            f"{d.native_step_s * 1e3:9.3f} {d.compute_s * 1e3:10.3f} {r.throughput:9.0f} "
+            f"{r.efficiency:5.2f} "
             f"{d.grad_rel_error:9.1e}"
         )
     for w in worlds:
@@ -176,7 +181,7 @@ def print_scale(worlds: list[dict[str, Any]]) -> None:
         for c in check.itertuples():
             print(
                 f"  predicted {c.model} {c.scaling} at {c.workers}: compute {c.compute_s * 1e3:.3f} "
-                f"ms + all-reduce = {c.predicted_s * 1e3:.3f} ms; measured "
+                f"ms ({c.compute_from}) + all-reduce = {c.predicted_s * 1e3:.3f} ms; measured "
                 f"{c.measured_s * 1e3:.3f} ms ({c.error:+.1%})"
             )
         proj = scaling.projection(ddp, fit, "here", backend, (8, 64, 256))

@@ -5,7 +5,8 @@ worker, the device, samples, the status folder and the output path. Every rank v
 DDP step's gradients before timing it, then times samples of back-to-back steps; a sample's
 time is the slowest rank's (a step ends when every rank has its gradients). The all-reduce
 sweep times back-to-back ``all_reduce`` calls per message size the same way. The backend's
-sync (``torch.cuda.synchronize``) is inside each sample on GPUs. After the samples, the same
+sync (``torch.cuda.synchronize``) is inside each sample on GPUs. The same steps under DDP's
+``no_sync`` (no all-reduce) give the compute part at this world size. After the samples, the same
 steps are timed once more by ``torch.utils.benchmark.Timer`` (the framework's own timer) as a
 cross-check in the same minute.
 
@@ -84,6 +85,12 @@ def ddp_task(task: dict[str, Any], cfg: dict[str, Any], device: Any, sync: Any) 
     step = ddp.make_step(wrapped, x, yy, sync)
     n = ddp.calibrate(step, _max_over_ranks, cfg["sample_time"])
     times = _samples(step, n, cfg["samples"], sync)
+
+    def local_step() -> None:  # the same step without DDP's all-reduce: compute alone, with
+        with wrapped.no_sync():  # the other workers computing beside it (shared cores, caches)
+            step()
+
+    compute = _samples(local_step, n, cfg["samples"], sync)
     dist.barrier()
     timer = Timer("step()", globals={"step": step}, num_threads=cfg["threads"])
     native = _max_over_ranks(timer.timeit(n * cfg["samples"]).mean)
@@ -96,6 +103,7 @@ def ddp_task(task: dict[str, Any], cfg: dict[str, Any], device: Any, sync: Any) 
         "step_s": statistics.median(times),
         "samples_s": times,
         "native_step_s": native,
+        "compute_step_s": statistics.median(compute),
         "grad_rel_error": error,
         "grad_bytes": ddp.grad_bytes(model),
         "parameters": sum(p.numel() for p in model.parameters()),
