@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="HOST:PORT of the rendezvous, on several machines (run the same command on each); "
         "default: every node on this machine (127.0.0.1)",
     )
-    p.add_argument("--samples", type=int, default=5, help="samples per point (default 5)")
+    p.add_argument("--samples", type=int, default=9, help="samples per point (default 9)")
     p.add_argument("--quick", action="store_true", help="tests: 2 samples of 0.05 s, 3 sizes")
     p.add_argument("--json", type=Path, default=None, help="write the measurements here")
     p.add_argument(

@@ -36,7 +36,7 @@ from .ddp import MODELS, SCALINGS, STRONG_BATCH
 
 # Message sizes of the all-reduce sweep: 4 KiB to 256 MiB, every power of two.
 ALLREDUCE_BYTES = tuple(4096 * 2**i for i in range(17))
-DEFAULT_SAMPLES = 5
+DEFAULT_SAMPLES = 9  # odd: the median is a sample
 DEFAULT_SAMPLE_TIME = 0.2
 
 

@@ -84,13 +84,18 @@ def ddp_task(task: dict[str, Any], cfg: dict[str, Any], device: Any, sync: Any) 
 
     step = ddp.make_step(wrapped, x, yy, sync)
     n = ddp.calibrate(step, _max_over_ranks, cfg["sample_time"])
-    times = _samples(step, n, cfg["samples"], sync)
 
     def local_step() -> None:  # the same step without DDP's all-reduce: compute alone, with
         with wrapped.no_sync():  # the other workers computing beside it (shared cores, caches)
             step()
 
-    compute = _samples(local_step, n, cfg["samples"], sync)
+    # the whole step and its compute alone, sample by sample in mirrored order (A B B A ...):
+    # this host drifts by tens of per cent within a minute, and the prediction compares them
+    times, compute = [], []
+    for i in range(cfg["samples"]):
+        pair = [(step, times), (local_step, compute)]
+        for run_, into in pair if i % 2 == 0 else pair[::-1]:
+            into += _samples(run_, n, 1, sync)
     dist.barrier()
     timer = Timer("step()", globals={"step": step}, num_threads=cfg["threads"])
     native = _max_over_ranks(timer.timeit(n * cfg["samples"]).mean)
@@ -111,44 +116,58 @@ def ddp_task(task: dict[str, Any], cfg: dict[str, Any], device: Any, sync: Any) 
 
 
 def allreduce_task(cfg: dict[str, Any], device: Any, sync: Any) -> list[dict[str, Any]]:
-    """Time ``all_reduce`` (sum) of float32 buffers of each size; checks one result first."""
+    """Time ``all_reduce`` (sum) of float32 buffers of each size; checks each result first.
+
+    The sizes are visited round-robin, one sample per size per round (``samples`` rounds,
+    alternate rounds in reverse): a stretch of slow host then touches every size a little
+    instead of a few sizes wholly, which bent the fitted line (max fit error 57 % once).
+    """
     import torch
     import torch.distributed as dist
 
     world = dist.get_world_size()
-    out = []
+    want = world * (world + 1) / 2
+    calls: dict[int, int] = {}
+    times: dict[int, list[float]] = {}
     for size in cfg["allreduce_bytes"]:
         buf = torch.full((size // 4,), float(dist.get_rank() + 1), device=device)
         dist.all_reduce(buf)
         sync()
-        want = world * (world + 1) / 2
         if float(buf[0]) != want or float(buf[-1]) != want:
             raise ValueError(f"all_reduce of {size} bytes summed to {float(buf[0])}, not {want}")
-
-        def call(buf: Any = buf) -> None:
-            dist.all_reduce(buf)
-
         start = time.perf_counter()
-        call()
+        dist.all_reduce(buf)
         sync()
-        n = max(
-            1, int(cfg["sample_time"] / max(_max_over_ranks(time.perf_counter() - start), 1e-7))
-        )
-        times = _samples(call, n, cfg["samples"], sync)
-        seconds = statistics.median(times)
+        once = max(_max_over_ranks(time.perf_counter() - start), 1e-7)
+        calls[size] = max(1, int(cfg["sample_time"] / once))
+        times[size] = []
+        del buf
+    sizes = list(cfg["allreduce_bytes"])
+    for r in range(cfg["samples"]):
+        for size in sizes if r % 2 == 0 else sizes[::-1]:
+            buf = torch.zeros(size // 4, device=device)
+
+            def call(buf: Any = buf) -> None:
+                dist.all_reduce(buf)
+
+            call()  # the buffer's pages touched before the sample
+            times[size] += _samples(call, calls[size], 1, sync)
+            del buf
+    out = []
+    for size in sizes:
+        seconds = statistics.median(times[size])
         algbw = size / seconds
         out.append(
             {
                 "bytes": size,
                 "seconds": seconds,
-                "samples_s": times,
-                "calls_per_sample": n,
+                "samples_s": times[size],
+                "calls_per_sample": calls[size],
                 "algbw": algbw,
                 # nccl-tests' bus bandwidth for all-reduce: what each link carries
                 "busbw": algbw * 2 * (world - 1) / world,
             }
         )
-        del buf
     return out
 
 
