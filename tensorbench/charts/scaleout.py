@@ -8,6 +8,8 @@ as a measurement.
 
 from __future__ import annotations
 
+import textwrap
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -78,9 +80,7 @@ def scaling_chart(measured: pd.DataFrame, projected: pd.DataFrame) -> alt.TopLev
         height=320,
         title=alt.TitleParams(
             "Scaling efficiency: measured (solid), projected (dashed), published (triangles)",
-            subtitle=[
-                PROJECTION_CAPTION[i : i + 120] for i in range(0, len(PROJECTION_CAPTION), 120)
-            ],
+            subtitle=textwrap.wrap(PROJECTION_CAPTION, 120),
         ),
     )
 
