@@ -17,7 +17,7 @@ from tensorbench.asv.run import (
     add_instruction_facts,
     instruction_points,
     instructions_bench_regex,
-    keep_instruction_facts,
+    keep_facts_of_other_runs,
     suite_bench_regex,
 )
 from tensorbench.asv.suites import load_suite
@@ -230,7 +230,7 @@ def test_result_file_keeps_instruction_reasons_across_runs() -> None:
     assert data["tensorbench"]["skip_reasons"][name] == {a: "old"}  # b counted now
     assert data["tensorbench"]["instructions"] == {"calls": {"matmul": {b: 30}}, "wall_s": 1.0}
     later = {"results": {name: []}, "tensorbench": {"skip_reasons": {}}}
-    keep_instruction_facts(later, data["tensorbench"])
+    keep_facts_of_other_runs(later, data["tensorbench"])
     assert later["tensorbench"]["skip_reasons"][name] == {a: "old"}
     assert later["tensorbench"]["instructions"]["wall_s"] == 1.0
 

@@ -306,6 +306,23 @@ def test_the_lookup_returns_measured_points_and_says_why_not(tmp_path, monkeypat
     )
 
 
+def test_a_later_timed_run_keeps_the_scale_out_facts_and_reasons() -> None:
+    # annotate rebuilds a result file's facts entry from the timed run's probe, which knows
+    # nothing of scale-out: the interconnect facts and skip reasons must survive it
+    from tensorbench.asv.run import keep_facts_of_other_runs
+
+    previous = {
+        "scaleout": {"2": {"interconnect": {"backend": "gloo"}}},
+        "skip_reasons": {DDP_BENCHMARK: {"k": "4 workers need more cores"}, "other": {"k": "x"}},
+    }
+    data = {"results": {DDP_BENCHMARK: [[None]], "other": [[1.0]]}, "tensorbench": {}}
+    keep_facts_of_other_runs(data, previous)
+    assert data["tensorbench"]["scaleout"] == previous["scaleout"]
+    assert data["tensorbench"]["skip_reasons"] == {
+        DDP_BENCHMARK: {"k": "4 workers need more cores"}
+    }
+
+
 def write_scale_db(root: Path) -> Path:
     """An asv database holding the scale-out benchmarks of `_worlds` (as asv would store them)."""
     points = measured_points(_worlds())

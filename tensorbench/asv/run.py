@@ -184,7 +184,7 @@ def run_existing(
         busy = noise.busy_reason(load["start"], load["end"])
         if busy:
             print(f"warning: {env}: {busy}; its results are marked busy")
-        keep_instruction_facts(data, previous)
+        keep_facts_of_other_runs(data, previous)
     else:
         # An instruction run adds to the timed results' facts (their work, suites, reasons);
         # counts do not depend on load, so the file keeps its timed results' busy mark.
@@ -262,9 +262,10 @@ def instructions_bench_regex(suite: Suite | None, bench: str | None = None) -> s
     return pattern
 
 
-def keep_instruction_facts(data: dict[str, Any], previous: dict[str, Any]) -> None:
-    """A timed run keeps what an earlier instruction run of the commit recorded: annotate
-    rebuilds the facts entry from this run's probe, which knows no instruction benchmark."""
+def keep_facts_of_other_runs(data: dict[str, Any], previous: dict[str, Any]) -> None:
+    """A timed run keeps what earlier instruction and scale-out runs of the commit recorded
+    (their facts, their benchmarks' skip reasons): annotate rebuilds the facts entry from this
+    run's probe, which knows neither."""
     for kept in ("instructions", "scaleout"):  # facts of runs that annotate does not know
         if kept in previous:
             data["tensorbench"][kept] = previous[kept]

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import ExternalError, InputError
 from .project import REPO_HELP, project
 
 
@@ -95,8 +95,7 @@ def cmd_scale(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(json.dumps(worlds, indent=1))
     print_scale(worlds)
-    if args.record:
-        assert repo is not None
+    if repo is not None:  # --record
         record(worlds, plan, repo, args.machine)
     return 0
 
@@ -219,7 +218,7 @@ def record(worlds: list[dict[str, Any]], plan: Any, repo: Path, machine: str | N
         os.environ.pop(SCALE_ENV, None)
         Path(name).unlink(missing_ok=True)
     if res.result_file is None:
-        raise InputError("asv recorded nothing for bench_scaleout (see its output above)")
+        raise ExternalError("asv recorded nothing for bench_scaleout (see its output above)")
     data = load_result(res.result_file)
     tb = data.setdefault("tensorbench", {})
     tb["scaleout"] = {**tb.get("scaleout", {}), **facts_of(worlds)}
