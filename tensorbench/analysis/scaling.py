@@ -138,22 +138,27 @@ def efficiency(scaling: str, t1: float, tp: float, workers: int) -> float:
 # -- from the results table --------------------------------------------------------------------
 
 
-_DDP_KEY = ["machine", "backend", "model", "scaling", "workers", "threads"]
+_DDP_PARAMS = {"backend": str, "model": str, "scaling": str, "workers": int, "threads": int}
+_DDP_KEY = ["machine", *_DDP_PARAMS]
 
 
 def ddp_rows(table: pd.DataFrame) -> pd.DataFrame:
     """Measured DDP steps: machine, env, commit, commit_order, backend, model, scaling,
     workers, threads, step_s, and compute_s (the same step under DDP's no_sync, NaN where not
     recorded); the newest commit's value per point and machine."""
-    steps = _ddp_series(table, DDP_BENCHMARK, "step_s")
-    compute = _ddp_series(table, DDP_COMPUTE_BENCHMARK, "compute_s")
+    steps = _series(table, DDP_BENCHMARK, _DDP_PARAMS, "step_s")
+    compute = _series(table, DDP_COMPUTE_BENCHMARK, _DDP_PARAMS, "compute_s")
     if steps.empty:
         return steps.assign(compute_s=pd.Series(dtype=float))
     return steps.merge(compute[[*_DDP_KEY, "compute_s"]], on=_DDP_KEY, how="left")
 
 
-def _ddp_series(table: pd.DataFrame, benchmark: str, column: str) -> pd.DataFrame:
-    cols = ["env", "commit", "commit_order", *_DDP_KEY, column]
+def _series(
+    table: pd.DataFrame, benchmark: str, params: dict[str, type], column: str
+) -> pd.DataFrame:
+    """One scale-out benchmark's ok rows: where they come from, ``params`` (name -> type) and
+    the value as ``column``; the newest commit's row per machine and parameters."""
+    cols = ["machine", "env", "commit", "commit_order", *params, column]
     rows = table[(table["benchmark"] == benchmark) & (table["status"] == "ok")]
     if rows.empty:
         return pd.DataFrame(columns=cols)
@@ -164,38 +169,19 @@ def _ddp_series(table: pd.DataFrame, benchmark: str, column: str) -> pd.DataFram
             "env": rows["env"].astype(str).to_numpy(),
             "commit": rows["commit"].astype(str).to_numpy(),
             "commit_order": rows["commit_order"].to_numpy(),
-            "backend": [d.get("backend") for d in p],
-            "model": [d.get("model") for d in p],
-            "scaling": [d.get("scaling") for d in p],
-            "workers": [int(d.get("workers")) for d in p],
-            "threads": [int(d.get("threads")) for d in p],
+            **{name: [kind(d.get(name)) for d in p] for name, kind in params.items()},
             column: rows["value"].to_numpy(dtype=float),
         }
     )
-    return _newest(out, _DDP_KEY)
+    return _newest(out, ["machine", *params])
 
 
 def allreduce_rows(table: pd.DataFrame) -> pd.DataFrame:
     """Measured all-reduce times: machine, env, backend, bytes, workers, seconds, algbw, busbw."""
-    cols = ["machine", "env", "commit", "commit_order", "backend", "bytes", "workers"]
-    cols += ["seconds", "algbw", "busbw"]
-    rows = table[(table["benchmark"] == ALLREDUCE_BENCHMARK) & (table["status"] == "ok")]
-    if rows.empty:
-        return pd.DataFrame(columns=cols)
-    p = rows["params"]
-    out = pd.DataFrame(
-        {
-            "machine": rows["machine"].astype(str).to_numpy(),
-            "env": rows["env"].astype(str).to_numpy(),
-            "commit": rows["commit"].astype(str).to_numpy(),
-            "commit_order": rows["commit_order"].to_numpy(),
-            "backend": [d.get("backend") for d in p],
-            "bytes": [int(d.get("bytes")) for d in p],
-            "workers": [int(d.get("workers")) for d in p],
-            "seconds": rows["value"].to_numpy(dtype=float),
-        }
-    )
-    out = _newest(out, ["machine", "backend", "bytes", "workers"])
+    params = {"backend": str, "bytes": int, "workers": int}
+    out = _series(table, ALLREDUCE_BENCHMARK, params, "seconds")
+    if out.empty:
+        return out.assign(algbw=pd.Series(dtype=float), busbw=pd.Series(dtype=float))
     out["algbw"] = out["bytes"] / out["seconds"]
     out["busbw"] = [
         bus_bandwidth(b, s, w)

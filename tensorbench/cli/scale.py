@@ -11,7 +11,6 @@ import argparse
 import json
 import math
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -229,12 +228,12 @@ def record(worlds: list[dict[str, Any]], plan: Any, repo: Path, machine: str | N
             continue
         why = reasons.setdefault(bench, {})
         values = kept[0] if isinstance(kept, list) else kept.get("result", [])
-        for key, value in zip(_param_keys(bench), values or [], strict=False):
+        for (key, point), value in zip(_points(bench), values or [], strict=False):
             if value is not None and not (isinstance(value, float) and math.isnan(value)):
                 why.pop(key, None)
                 continue
-            w = int(re.search(r"workers=(\d+)", key).group(1))
-            if "torch:cuda" in key and plan.device != "cuda":
+            w = int(point["workers"])
+            if point["backend"] == "torch:cuda" and plan.device != "cuda":
                 why[key] = "a GPU run: tensorbench scale --device cuda on a machine with GPUs"
             elif w * plan.threads > cores and plan.rdzv_endpoint is None:
                 why[key] = (
@@ -248,12 +247,16 @@ def record(worlds: list[dict[str, Any]], plan: Any, repo: Path, machine: str | N
     print(f"recorded in {res.result_file}")
 
 
-def _param_keys(bench: str) -> list[str]:
-    """asv's parameter keys of a scale-out benchmark, in the order its results list them."""
+def _points(bench: str) -> list[tuple[str, dict[str, Any]]]:
+    """(asv parameter key, values by name) of a scale-out benchmark's points, in the order its
+    results list them."""
     import itertools
 
     from ..asv.scaleout import PARAMS
     from ..conventions import param_key_of
 
     names, params = PARAMS[bench]
-    return [param_key_of(names, combo) for combo in itertools.product(*params)]
+    return [
+        (param_key_of(names, combo), dict(zip(names, combo, strict=True)))
+        for combo in itertools.product(*params)
+    ]
