@@ -45,6 +45,7 @@ from pathlib import Path
 
 from tensorbench.analysis.paired import DEFAULT_SAME_WITHIN, paired_result
 from tensorbench.asv.paired import (
+    INTERLEAVES,
     PairedConfig,
     inject_env,
     point_name,
@@ -72,6 +73,7 @@ def main() -> int:
     ap.add_argument("--samples", type=int, default=PairedConfig.samples)
     ap.add_argument("--sample-time", type=float, default=PairedConfig.sample_time)
     ap.add_argument("--same-within", type=float, default=DEFAULT_SAME_WITHIN)
+    ap.add_argument("--interleave", choices=INTERLEAVES, default=PairedConfig.interleave)
     ap.add_argument(
         "--sizes", type=int, nargs="+", default=None, help="matmul sizes (default 128 512 2048)"
     )
@@ -88,6 +90,7 @@ def main() -> int:
         samples=args.samples,
         sample_time=args.sample_time,
         same_within=args.same_within,
+        interleave=args.interleave,
     )
     config.check()
     sides = {

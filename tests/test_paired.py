@@ -34,6 +34,7 @@ from tensorbench.asv.paired import (
     PairedConfig,
     deciding,
     filter_points,
+    inject_env,
     point_from_row,
     point_name,
     run_paired,
@@ -635,3 +636,57 @@ def test_bisect_finds_the_commit_that_added_work(fake_repo, capsys) -> None:
     assert 1 + 3 <= len(out["steps"]) <= 1 + math.ceil(math.log2(9))
     assert "step 1:" in captured.err and "first slower commit" in captured.err
     assert _leftovers() == before
+
+
+# -- lockstep rounds: one serving process per side, samples alternated -------------------------
+
+
+def test_serving_worker_samples_on_demand_and_reports_a_failed_point() -> None:
+    from tensorbench.asv.worker import ServingWorker
+
+    good = Point("matmul", ("numpy:cpu", 64, "float32"))
+    bad = Point("matmul", ("numpy:gpu", 64, "float32"))
+    worker = ServingWorker(Side("A"), [good, bad], sample_time=0.002, timeout=120)
+    try:
+        reports = worker.start()
+        assert [r["status"] for r in reports] == ["ok", "fail"]
+        assert reports[0]["number"] >= 1
+        assert "gpu" in reports[1]["reason"]
+        times = [worker.sample(0) for _ in range(3)]
+        assert all(0 < t < 0.01 for t in times)  # seconds per call of a 64x64 product
+        with pytest.raises(WorkerError, match="not prepared"):
+            worker.sample(1)
+        assert worker.settle(limit=1.0) < 1.0  # an idle worker's threads settle
+    finally:
+        worker.close()
+    assert worker.proc is None
+
+
+def test_thread_state_reads_the_field_after_the_command_name() -> None:
+    from tensorbench.asv.worker import _thread_state
+
+    with tempfile.TemporaryDirectory() as d:
+        stat = Path(d) / "stat"
+        stat.write_text("4242 (python (a) b) R 1 4242 4242 0 -1")  # ')' inside the name
+        assert _thread_state(stat) == "R"
+        assert _thread_state(Path(d) / "gone") == "?"
+
+
+def test_lockstep_rounds_find_an_injected_change_and_name_a_side_that_cannot_start() -> None:
+    point = Point("matmul", ("numpy:cpu", 64, "float32"))
+    cfg = PairedConfig(
+        min_rounds=2, max_rounds=2, samples=4, sample_time=0.002, interleave="samples"
+    )
+    sides = {"A": Side("A"), "B": Side("B", env=inject_env(0.5))}
+    run = run_paired(sides, [point], cfg)
+    (rec,) = run.records
+    assert rec.status == "ok" and run.rounds == 2 and run.processes == 4
+    assert [len(r) for r in rec.values["A"]] == [1, 1]  # one serving process per side a round
+    res = rec.results[("A", "B")]
+    assert 1.25 < res.ratio < 1.8  # +50 % of a warm call added to every call of B
+
+    broken = {"A": Side("A"), "B": Side("B", python="/nonexistent/python")}
+    run = run_paired(broken, [point], cfg)
+    (rec,) = run.records
+    assert rec.status == "fault" and rec.side == "B"
+    assert "did not start" in (rec.reason or "")

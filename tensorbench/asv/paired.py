@@ -20,6 +20,7 @@ import contextlib
 import math
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,7 +42,7 @@ from ..errors import ExternalError, InputError
 from .claimfigures import CLAIM_PARTS
 from .grid import GRID
 from .suites import Suite
-from .worker import INJECT_ENV, Point, Side, WorkerError, run_worker
+from .worker import INJECT_ENV, Point, ServingWorker, Side, WorkerError, run_worker
 
 TEMP_PREFIX = "tensorbench-compare-"  # every temporary worktree folder starts with this
 # Grid entries whose benchmarks are not time_ ones (track_ or peakmem_): nothing to pair.
@@ -61,6 +62,9 @@ EST_PREPARE_S = 0.4
 CALIBRATE_S = 0.25  # tensorbench.timing.CALIBRATE_S: warm-up + calibration per point
 
 
+INTERLEAVES = ("samples", "processes")
+
+
 @dataclass(frozen=True)
 class PairedConfig:
     """How many rounds and samples a paired run takes, and what "same" means."""
@@ -77,6 +81,10 @@ class PairedConfig:
     # as Pinpoint raises its repeat count on an unclear comparison.
     extend_rounds: int = 0
     worker_timeout: float | None = 1800.0
+    # "processes": each round runs two whole processes per side, mirrored; "samples": each
+    # round starts one serving process per side and alternates single samples of them
+    # (see run_paired, and docs/paired-power.md for what each measured here).
+    interleave: str = "processes"
 
     def check(self) -> None:
         if not 2 <= self.min_rounds <= self.max_rounds:
@@ -89,6 +97,8 @@ class PairedConfig:
             raise InputError(f"--samples must be >= 1, got {self.samples}")
         if not 0 < self.same_within < 1:
             raise InputError(f"--same-within must be in (0, 1), got {self.same_within}")
+        if self.interleave not in INTERLEAVES:
+            raise InputError(f"--interleave must be one of {INTERLEAVES}, got {self.interleave!r}")
 
 
 # A run that a gate acts on (confirm, bisect) takes up to this many times max_rounds more
@@ -388,7 +398,7 @@ def run_paired(
     comparisons: Sequence[tuple[str, str]] | None = None,
     *,
     progress: Progress | None = None,
-    runner: Runner = run_worker,
+    runner: Runner | None = None,
     close_when: Callable[[PointRecord], bool] | None = None,
 ) -> PairedRun:
     """Time ``points`` on every side in mirrored rounds until each is settled or the cap.
@@ -400,9 +410,31 @@ def run_paired(
     it closes unless a comparison is still inconclusive, which goes on for at most
     ``extend_rounds`` more. ``close_when`` replaces that rule: from ``min_rounds`` on, a point
     closes once it returns True (bisect's three-way steps), else at the cap.
+
+    How a round runs (``config.interleave``):
+
+    - ``"processes"`` (default): two whole worker processes per side (``runner``, default
+      `run_worker`) in mirrored order; a side's round value is the geometric mean of their
+      medians.
+    - ``"samples"``: one fresh serving process per side (`ServingWorker`) prepares
+      the open points, started one after another; then, point by point, the parent takes
+      single samples from the sides in mirrored order (A B B A, B A A B, ...), so every
+      sample of A has a sample of B within ~2 sample times of it. A side's round value is the
+      median of its samples. Why: this host drifts over seconds to tens of seconds
+      (consecutive processes read alike, docs/paired-power.md), and a round of whole processes
+      spans ~25 s, so the drift inside it was the round's noise; alternating samples cancels
+      drift slower than a sample, and what is left is each process's own luck. Before the
+      next side's sample the parent waits until the last side's threads are idle
+      (`ServingWorker.settle`: OpenBLAS spins ~0.1 s after a call). Not the default: over
+      two trials each on a very noisy day it halved the A/A round spread of matmul 512 and
+      did not help matmul 128 or 2048 (docs/paired-power.md).
+
+    Passing a ``runner`` (the tests' fake workers) always runs whole processes.
     """
     config = config or PairedConfig()
     config.check()
+    lockstep = runner is None and config.interleave == "samples"
+    runner = runner or run_worker
     names = list(sides)
     pairs = list(comparisons or [(names[0], names[1])])
     records = [PointRecord(p, {s: [] for s in names}) for p in points]
@@ -418,6 +450,16 @@ def run_paired(
             for s in names:
                 rec.values[s].append([])
         order = mirrored_order(r, names)
+        if lockstep:
+            if progress is not None:
+                progress.update(
+                    processes,
+                    processes + len(names) * max(config.min_rounds - r, 1),
+                    f"round {r + 1} ({len(active)} points)",
+                )
+            _lockstep_round(sides, order[: len(names)], r, active, config)
+            processes += len(names)
+            order = []
         for i, s in enumerate(order):
             todo = [rec for rec in active if rec.open]
             if not todo:
@@ -460,6 +502,70 @@ def run_paired(
         wall_s=time.monotonic() - start,
         config=config,
     )
+
+
+def _lockstep_round(
+    sides: dict[str, Side],
+    start_order: list[str],
+    round_index: int,
+    todo: list[PointRecord],
+    config: PairedConfig,
+) -> None:
+    """One ``interleave="samples"`` round (see `run_paired`); results into the records.
+
+    Each side's process prepares every point in ``todo`` (one process at a time, so no
+    preparation overlaps another's samples); a side where a point skips or fails reports it
+    as `_run_one` does. Each point then takes ``2 * ceil(samples / 2)`` samples per side, in
+    mirrored order rotated per pair of samples. A process that dies makes the point it was on
+    a fault on that side; the points after it take no value this round.
+    """
+    points = [rec.point for rec in todo]
+    workers: dict[str, ServingWorker] = {}
+    dead: set[str] = set()
+    try:
+        for s in start_order:
+            worker = ServingWorker(sides[s], points, config.sample_time, config.worker_timeout)
+            workers[s] = worker
+            try:
+                reports = worker.start()
+            except WorkerError as exc:
+                reports = list(exc.results)
+                dead.add(s)
+                if len(reports) < len(todo):
+                    rec = todo[len(reports)]
+                    rec.status, rec.reason, rec.side, rec.open = "fault", str(exc), s, False
+            for rec, rep in zip(todo, reports, strict=False):
+                if rep.get("status") != "ok" and rec.status == "ok":
+                    rec.status = "skip" if rep.get("status") == "skip" else "fail"
+                    rec.reason = str(rep.get("reason") or "no reason given")
+                    rec.side = s
+                    rec.open = False
+        names = list(sides)
+        for index, rec in enumerate(todo):
+            if rec.status != "ok" or dead:
+                continue
+            times: dict[str, list[float]] = {s: [] for s in names}
+            last: str | None = None
+            for k in range(math.ceil(config.samples / 2)):
+                for s in mirrored_order(round_index + k, names):
+                    if last is not None and last != s:
+                        workers[last].settle()  # its pool's spinning threads are not s's load
+                    last = s
+                    try:
+                        times[s].append(workers[s].sample(index))
+                    except WorkerError as exc:
+                        dead.add(s)
+                        rec.status, rec.reason, rec.side, rec.open = "fault", str(exc), s, False
+                        break
+                if dead:
+                    break
+            if dead:
+                continue
+            for s in names:
+                rec.values[s][-1].append(statistics.median(times[s]))
+    finally:
+        for worker in workers.values():
+            worker.close()
 
 
 def _run_one(

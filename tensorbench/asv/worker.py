@@ -18,11 +18,14 @@ another checkout, where ``tensorbench`` is that checkout's.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import subprocess
 import sys
+import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +140,148 @@ def run_worker(
     return results
 
 
+class ServingWorker:
+    """One ``--serve`` worker process on ``side``, prepared for ``points``, sampled on demand.
+
+    ``start`` returns once the process has prepared and calibrated every point (one report per
+    point, as `run_worker` gives, without samples); ``sample(i)`` then takes one sample of
+    point i and returns its seconds per call. The process is idle between samples, so a caller
+    can alternate the samples of several workers (`tensorbench.asv.paired`'s lockstep rounds).
+    A process that dies or answers out of protocol raises `WorkerError`.
+    """
+
+    def __init__(
+        self,
+        side: Side,
+        points: list[Point] | list[CasePoint],
+        sample_time: float,
+        timeout: float | None = None,
+    ) -> None:
+        self.side = side
+        self.points = list(points)
+        self.sample_time = sample_time
+        self.timeout = timeout  # for the process's whole life, as run_worker's
+        self.proc: subprocess.Popen[str] | None = None
+        self.reports: list[dict[str, Any]] = []
+        self._watchdog: threading.Timer | None = None
+        self._timed_out = False
+
+    def _expire(self) -> None:
+        self._timed_out = True
+        if self.proc is not None:
+            self.proc.kill()
+
+    def start(self) -> list[dict[str, Any]]:
+        try:
+            self.proc = subprocess.Popen(
+                [self.side.python, str(Path(__file__).resolve()), "--serve"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=self.side.environ(),
+                cwd=str(self.side.tree) if self.side.tree is not None else None,
+            )
+        except OSError as exc:
+            raise WorkerError(f"worker on {self.side.label} did not start: {exc}") from None
+        if self.timeout is not None:
+            self._watchdog = threading.Timer(self.timeout, self._expire)
+            self._watchdog.daemon = True
+            self._watchdog.start()
+        request = {"points": [p.to_json() for p in self.points], "sample_time": self.sample_time}
+        self._send(request)
+        for _ in self.points:
+            self.reports.append(self._receive())
+        return self.reports
+
+    def sample(self, index: int) -> float:
+        self._send({"sample": index})
+        answer = self._receive()
+        if "t" not in answer:
+            raise WorkerError(f"worker on {self.side.label}: {answer.get('error', answer)}")
+        return float(answer["t"])
+
+    def settle(self, limit: float = 0.5) -> float:
+        """Wait until none of the process's threads is running (at most ``limit`` seconds);
+        the seconds waited.
+
+        Why: a BLAS pool keeps its threads spinning after a call (OpenBLAS ~0.1 s here), so
+        the next side's sample, started at once, would share the cores with them. Reads
+        ``/proc/<pid>/task/*/stat``; where that is missing it returns at once.
+        """
+        if self.proc is None:
+            return 0.0
+        tasks = Path(f"/proc/{self.proc.pid}/task")
+        start = time.perf_counter()
+        while time.perf_counter() - start < limit:
+            try:
+                states = [_thread_state(t / "stat") for t in tasks.iterdir()]
+            except OSError:
+                break
+            if "R" not in states:
+                break
+            time.sleep(0.001)
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        if self.proc is None:
+            return
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()  # type: ignore[union-attr]
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            with contextlib.suppress(OSError):
+                stream.close()  # type: ignore[union-attr]
+        self.proc = None
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(message) + "\n")
+            self.proc.stdin.flush()
+        except OSError:
+            raise self._died() from None
+
+    def _receive(self) -> dict[str, Any]:
+        assert self.proc is not None and self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("{"):
+            raise self._died()
+        return json.loads(line)
+
+    def _died(self) -> WorkerError:
+        assert self.proc is not None
+        try:
+            self.proc.wait(timeout=10)
+            err = self.proc.stderr.read() if self.proc.stderr is not None else ""
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            err = ""
+        if self._timed_out:
+            return WorkerError(
+                f"worker on {self.side.label} timed out after {self.timeout:.0f} s", self.reports
+            )
+        tail = (err.strip().splitlines() or ["no output"])[-1]
+        return WorkerError(
+            f"worker on {self.side.label} exited {self.proc.returncode}: {tail}", self.reports
+        )
+
+
+def _thread_state(stat: Path) -> str:
+    """A thread's scheduler state from its /proc stat line (R running, S sleeping, ...)."""
+    try:
+        text = stat.read_text()
+    except OSError:
+        return "?"  # the thread ended
+    return text[text.rfind(")") + 2 : text.rfind(")") + 3]
+
+
 # -- the script side: runs in the side's interpreter, against the side's package ----------------
 
 
@@ -188,8 +333,13 @@ def _prepare_case(spec: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     return prepared, facts
 
 
-def time_point(harness: Any, support: Any, point: dict[str, Any], req: dict[str, Any]) -> dict:
-    """Prepare (validate) one point and sample it; skips and failures become the status."""
+def prepare_point(
+    harness: Any, support: Any, point: dict[str, Any], req: dict[str, Any]
+) -> tuple[dict[str, Any], tuple[Any, int, float] | None]:
+    """Prepare (validate) and calibrate one point: (what to report, (call, number, warm)).
+
+    A skip or a failure is the report's status, and no call comes back.
+    """
     out: dict[str, Any] = {**point, "status": "ok", "reason": None}
     try:
         if "case" in point:
@@ -198,14 +348,24 @@ def time_point(harness: Any, support: Any, point: dict[str, Any], req: dict[str,
         else:
             case = _prepare(support, point["bench"], point["params"])
     except NotImplementedError as exc:  # asv's skip (asv_runner's SkipNotImplemented is one)
-        return {**out, "status": "skip", "reason": str(exc)}
+        return {**out, "status": "skip", "reason": str(exc)}, None
     except Exception as exc:  # a wrong result or a crash: this point fails, the rest go on
-        return {**out, "status": "fail", "reason": f"{type(exc).__name__}: {exc}"}
+        return {**out, "status": "fail", "reason": f"{type(exc).__name__}: {exc}"}, None
     call = getattr(case, "timed_call", None) or case.run
     inject = float(os.environ.get(INJECT_ENV) or 0)
     if inject:
         call = harness.extra_work(call, inject)
     number, warm = harness.calibrate(call, req["sample_time"])
+    return {**out, "number": number, "inject": inject}, (call, number, warm)
+
+
+def time_point(harness: Any, support: Any, point: dict[str, Any], req: dict[str, Any]) -> dict:
+    """Prepare (validate) one point and sample it; skips and failures become the status."""
+    out, prepared = prepare_point(harness, support, point, req)
+    if prepared is None:
+        return out
+    call, number, warm = prepared
+    inject = out["inject"]
     n = int(req["samples"])
     if req.get("target_s"):  # a time budget instead of a count: `tensorbench time`
         n = harness.plan_samples(warm * number, req["target_s"], n, int(req["max_samples"]))
@@ -214,6 +374,51 @@ def time_point(harness: Any, support: Any, point: dict[str, Any], req: dict[str,
 
     median = statistics.median(samples)
     return {**out, "samples": samples, "number": number, "median": median, "inject": inject}
+
+
+def serve() -> None:
+    """Lockstep mode (``--serve``): prepare every point, then take one sample per command.
+
+    The first stdin line is the request; the worker answers one line per point once it is
+    prepared and calibrated (``status``, ``reason``, ``number``), then waits. Each later line
+    ``{"sample": i}`` takes one sample of point i (``number`` back-to-back calls, the
+    allocation phase advancing per point) and answers ``{"t": seconds per call}``; EOF ends
+    it. Between commands the process sleeps on stdin, so the parent can alternate samples of
+    several sides' processes without any two timing at once.
+    """
+    req = json.loads(sys.stdin.readline())
+    harness = _load_harness()
+    if all("case" in p for p in req["points"]):
+        support = None
+    else:
+        import tensorbench.asv_support as support  # the side's package
+    clock = harness.time.perf_counter
+    ready: list[tuple[Any, int, float] | None] = []
+    for point in req["points"]:
+        try:
+            out = prepare_point(harness, support, point, req)
+        except Exception as exc:
+            traceback.print_exc(file=sys.stderr)
+            out = ({**point, "status": "fail", "reason": f"{type(exc).__name__}: {exc}"}, None)
+        info, prepared = out
+        ready.append(prepared)
+        print(json.dumps(info, default=str), flush=True)
+    phases = [0] * len(ready)
+    for line in sys.stdin:
+        i = int(json.loads(line)["sample"])
+        prepared = ready[i]
+        if prepared is None:
+            print(json.dumps({"error": f"point {i} is not prepared"}), flush=True)
+            continue
+        call, number, warm = prepared
+        held = harness.hold_outputs(call, phases[i], warm)
+        t0 = clock()
+        for _ in range(number):
+            call()
+        t = (clock() - t0) / number
+        del held
+        phases[i] += 1
+        print(json.dumps({"t": t}), flush=True)
 
 
 def main() -> None:
@@ -235,4 +440,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
-    main()
+    serve() if "--serve" in sys.argv[1:] else main()

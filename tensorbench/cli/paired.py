@@ -60,6 +60,13 @@ def add_paired_options(p: argparse.ArgumentParser) -> None:
         default=0.02,
         help="seconds a sample lasts at least (default 0.02)",
     )
+    g.add_argument(
+        "--interleave",
+        choices=("processes", "samples"),
+        default="processes",
+        help="what alternates within a round: whole worker processes (A B B A, default) or "
+        "single samples of one serving process per side",
+    )
     g.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
@@ -94,6 +101,7 @@ def config_from(args: argparse.Namespace) -> Any:
         samples=args.samples,
         sample_time=args.sample_time,
         same_within=args.same_within,
+        interleave=getattr(args, "interleave", "processes"),
     )
     cfg.check()
     if not 0 < args.sample_time <= 10:
