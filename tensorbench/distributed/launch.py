@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,7 +243,3 @@ def run_scale(
     """Every world size of ``plan``, smallest first; all or nothing."""
     check_plan(plan)
     return [run_world(plan, w, python, say) for w in sorted(set(plan.workers))]
-
-
-def plan_from(workers: Sequence[int], **kwargs: Any) -> ScalePlan:
-    return ScalePlan(workers=tuple(workers), **kwargs)
