@@ -6,9 +6,9 @@ Run it with nothing else running (it measures the machine as much as the method)
     .venv/bin/python scripts/paired_power.py --trials 2 --min-rounds 2 --max-rounds 2   # smoke
 
 Each trial is one paired schedule of four sides run interleaved, so one trial costs one
-schedule instead of three: A1 and A2 (the same environment and code), B5 and B2 (the same plus
-exactly 5 % and 2 % extra work per call, `tensorbench.timing.extra_work` through
-$TENSORBENCH_INJECT). A round runs them in mirrored order (A1 A2 B5 B2 B2 B5 A2 A1, rotated
+schedule instead of three: A1 and A2 (the same environment and code), B5 and B2 (the same, each
+sample made exactly 5 % and 2 % longer by a spin after its calls,
+`tensorbench.timing.take_sample` through $TENSORBENCH_INJECT). A round runs them in mirrored order (A1 A2 B5 B2 B2 B5 A2 A1, rotated
 every round: `tensorbench.analysis.paired.mirrored_order`), two processes per side, and the
 comparisons are A2/A1 (A/A), B5/A1 (+5 %) and B2/A2 (+2 %), with the statistics, the verdict
 rule and the adaptive rounds of the CLI (and, for comparison, the verdicts Student's t gives on
@@ -16,16 +16,17 @@ the same rounds; the JSON keeps every trial's per-round log ratios) (`tensorbenc
 defaults unless given). Acceptance, per point: "same" in >= 19/20 A/A trials, "slower" in
 >= 19/20 at +5 % and in >= 15/20 at +2 %.
 
-Points (NumPy, so process start-up stays small): matmul 128 float32 (~30 us a call here: the
-NumPy point nearest 20 us; matmul 64 is 4 us, dispatch 16 is 50 us), matmul 512 (~1 ms) and
-matmul 2048 (~55 ms), float32.
+Points: matmul 128 float32 (~30-45 us a call here with NumPy: the NumPy point nearest 20 us;
+matmul 64 is 4 us, dispatch 16 is 50 us), matmul 512 (~1 ms) and matmul 2048 (~55 ms),
+float32. ``--backend torch:cpu`` times torch's instead (~20 us, ~0.85 ms, ~50 ms on the 2-vCPU
+Xeon): its matmul 128 differs far less between processes (docs/process-luck.md: 1.4 % against
+NumPy's ~7 %, whose small calls depend on where the process's buffers fall), at ~1.3 s more
+start-up per process (importing torch).
 
-Cost (estimated for a quiet host; not yet measured there): a process takes ~3 s for the three
+Cost (measured: docs/paired-power.md has every run): a NumPy process takes ~3 s for the three
 points (start-up ~0.7 s; per point validation, 0.25 s calibration, the samples; matmul 2048's
-float64 reference alone ~0.4 s; injected sides calibrate their loop too, ~+0.3 s a point), a
-round is 8 processes (~26 s), a trial 4 rounds at least (points that settle leave the later,
-cheaper rounds): ~100-120 s a trial, ~35-40 min at T = 20 with the CLI's defaults;
-``--min-rounds 3`` (still a valid t-interval) brings it to ~27-30 min. The smoke run
+float64 reference alone ~0.4 s), a torch one ~4 s; a trial of 12 rounds took 250-360 s with
+whole processes (96 of them) and ~200-260 s with ``--interleave samples`` (48). The smoke run
 (``--trials 1 --min-rounds 2 --max-rounds 2``) took 1.7 min with 6.3 s per process on a host
 loaded by other jobs (load average 3.5 on 2 vCPUs). At the end it also estimates one
 `compare --paired` of the quick suite: one worker process timing every quick-suite point
@@ -77,13 +78,17 @@ def main() -> int:
     ap.add_argument(
         "--sizes", type=int, nargs="+", default=None, help="matmul sizes (default 128 512 2048)"
     )
+    ap.add_argument(
+        "--backend",
+        default="numpy:cpu",
+        help="whose matmul (torch:cpu: 20 us, 1 ms and 50 ms at 128, 512, 2048 on 2 vCPUs)",
+    )
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--json", type=Path, help="write the counts and costs here too")
     ap.add_argument("--no-quick-estimate", action="store_true")
     args = ap.parse_args()
-    points = (
-        [Point("matmul", ("numpy:cpu", n, "float32")) for n in args.sizes] if args.sizes else POINTS
-    )
+    sizes = args.sizes or [p.params[1] for p in POINTS]
+    points = [Point("matmul", (args.backend, n, "float32")) for n in sizes]
     config = PairedConfig(
         min_rounds=args.min_rounds,
         max_rounds=args.max_rounds,

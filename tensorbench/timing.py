@@ -140,18 +140,38 @@ def hold_outputs(call: Callable[[], Any], phase: int, warm_s: float) -> list[Any
     return [call() for _ in range(phase % ROTATION + 1)]
 
 
-def sample(call: Callable[[], Any], number: int, samples: int, warm_s: float) -> list[float]:
-    """``samples`` samples of ``number`` back-to-back calls, rotating the allocation phase."""
+def take_sample(
+    call: Callable[[], Any], number: int, phase: int, warm_s: float, extra: float = 0.0
+) -> float:
+    """Seconds per call of one sample: ``number`` back-to-back calls, outputs held per
+    allocation ``phase``.
+
+    ``extra`` is test-only (the paired comparison's power runs, $TENSORBENCH_INJECT in the
+    worker): after the calls the sample spins until it has lasted ``1 + extra`` times what the
+    calls took, a change of exactly ``extra`` whatever the host does. (A pure-Python loop
+    sized once from a warm call, tried first, added more than asked and varied by process:
+    the sizing call and the loop's speed after a BLAS call both vary; docs/paired-power.md.)
+    """
     clock = time.perf_counter
-    out = []
-    for i in range(samples):
-        held = hold_outputs(call, i, warm_s)
-        t0 = clock()
-        for _ in range(number):
-            call()
-        out.append((clock() - t0) / number)
-        del held
-    return out
+    held = hold_outputs(call, phase, warm_s)
+    t0 = clock()
+    for _ in range(number):
+        call()
+    t1 = clock()
+    if extra > 0:
+        end = t1 + extra * (t1 - t0)
+        while (t1 := clock()) < end:
+            pass
+    del held
+    return (t1 - t0) / number
+
+
+def sample(
+    call: Callable[[], Any], number: int, samples: int, warm_s: float, extra: float = 0.0
+) -> list[float]:
+    """``samples`` samples of ``number`` back-to-back calls, rotating the allocation phase
+    (``extra``: see `take_sample`)."""
+    return [take_sample(call, number, i, warm_s, extra) for i in range(samples)]
 
 
 def measure(
@@ -202,48 +222,6 @@ def plan_samples(sample_s: float, target_s: float, min_samples: int, max_samples
     n = int(min(max_samples, max(min_samples, target_s / max(sample_s, 1e-9))))
     whole = math.ceil(n / ROTATION) * ROTATION
     return whole if whole <= max_samples else n
-
-
-def extra_work(call: Callable[[], Any], fraction: float) -> Callable[[], Any]:
-    """Test-only: ``call`` plus a pure-Python loop costing ``fraction`` of a warm call.
-
-    The paired comparison's acceptance runs inject exactly +2 % or +5 % into one side this way
-    ($TENSORBENCH_INJECT in the worker). The loop count is fixed once, from the warm call's
-    time and the loop's measured cost in this process, so the added work is constant per call.
-    """
-    if fraction <= 0:
-        return call
-    _, warm = calibrate(call, 0.0)
-
-    def loop(n: int) -> None:
-        for _ in range(n):
-            pass
-
-    clock = time.perf_counter
-    target = fraction * warm
-
-    def cost(n: int) -> float:
-        # seconds per loop(n) call: the least of three ~7 ms runs, so that one preemption on a
-        # shared host (which reads the loop slow and would shrink the injection) is not the figure
-        reps = max(3, int(0.007 / (n * 2e-8 + 2e-7)))
-        best = math.inf
-        for _ in range(3):
-            t0 = clock()
-            for _ in range(reps):
-                loop(n)
-            best = min(best, (clock() - t0) / reps)
-        return best
-
-    iterations = 1000
-    for _ in range(3):  # the loop's fixed overhead matters at 1 µs: converge on the target
-        iterations = max(1, round(iterations * target / max(cost(iterations), 1e-12)))
-
-    def injected() -> Any:
-        result = call()
-        loop(iterations)
-        return result
-
-    return injected
 
 
 # Two-sided 95 % quantiles of Student's t by degrees of freedom (scipy.stats.t.ppf(0.975, df));

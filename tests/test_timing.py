@@ -3,6 +3,7 @@ runs) and with MXNet's real engine (test_mxnet_sync.py)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -13,12 +14,12 @@ from tensorbench.timing import (
     ROTATION,
     Timing,
     calibrate,
-    extra_work,
     hold_outputs,
     measure,
     measure_call,
     pool,
     sample,
+    take_sample,
 )
 
 WORK_S = 0.02
@@ -156,12 +157,30 @@ def test_pooled_value_and_interval_include_the_spread_between_processes() -> Non
     assert (one.value, one.low, one.high) == (3.0, 2.0, 4.0)
 
 
-def test_extra_work_adds_a_fixed_loop_after_the_call() -> None:
-    order: list[str] = []
-    assert extra_work(lambda: order.append("x"), 0.0)() is None and order == ["x"]
-    injected = extra_work(lambda: order.append("call") or 7, 0.05)
-    order.clear()
-    assert injected() == 7 and order == ["call"]  # the result passes through
+def test_injected_extra_makes_each_sample_exactly_that_much_longer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The paired comparison's power runs need a change of exactly +5 % or +2 %: the spin after
+    the calls lasts that share of the calls' own time, whatever the calls took."""
+    import tensorbench.timing as timing
+
+    now = [0.0]
+
+    def clock() -> float:  # each read costs a little, as a real one does
+        now[0] += 1e-4
+        return now[0]
+
+    durations = itertools.cycle([1.0, 3.0, 0.5])  # any 3 in a row: 4.5
+
+    def call() -> None:  # calls of varying length (hold_outputs makes some calls too)
+        now[0] += next(durations)
+
+    monkeypatch.setattr(timing.time, "perf_counter", clock)
+    plain = take_sample(call, 3, 0, 1e-6)
+    assert plain == pytest.approx(1.5, rel=1e-3)
+    for extra in (0.02, 0.05):
+        assert take_sample(call, 3, 1, 1e-6, extra) == pytest.approx(1.5 * (1 + extra), rel=1e-3)
+    assert sample(call, 3, 1, 1e-6, 0.02) == [pytest.approx(1.53, rel=1e-3)]
 
 
 def test_bad_thread_counts_are_rejected() -> None:

@@ -35,7 +35,7 @@ from typing import Any
 # standard library's bisect (statistics -> random -> bisect): the script drops that entry
 # before importing anything more, so keep the imports above to ones that pull in neither.
 TIMING_FILE = Path(__file__).resolve().parents[1] / "timing.py"
-INJECT_ENV = "TENSORBENCH_INJECT"  # test-only: extra work as a fraction of a call (0.05 = +5 %)
+INJECT_ENV = "TENSORBENCH_INJECT"  # test-only: +fraction of each sample's time (0.05 = +5 %)
 
 
 @dataclass(frozen=True)
@@ -352,9 +352,7 @@ def prepare_point(
     except Exception as exc:  # a wrong result or a crash: this point fails, the rest go on
         return {**out, "status": "fail", "reason": f"{type(exc).__name__}: {exc}"}, None
     call = getattr(case, "timed_call", None) or case.run
-    inject = float(os.environ.get(INJECT_ENV) or 0)
-    if inject:
-        call = harness.extra_work(call, inject)
+    inject = float(os.environ.get(INJECT_ENV) or 0)  # applied per sample (take_sample)
     number, warm = harness.calibrate(call, req["sample_time"])
     return {**out, "number": number, "inject": inject}, (call, number, warm)
 
@@ -369,7 +367,7 @@ def time_point(harness: Any, support: Any, point: dict[str, Any], req: dict[str,
     n = int(req["samples"])
     if req.get("target_s"):  # a time budget instead of a count: `tensorbench time`
         n = harness.plan_samples(warm * number, req["target_s"], n, int(req["max_samples"]))
-    samples = harness.sample(call, number, n, warm)
+    samples = harness.sample(call, number, n, warm, inject)
     import statistics  # not at the top: see the note on sys.path by the imports
 
     median = statistics.median(samples)
@@ -392,7 +390,7 @@ def serve() -> None:
         support = None
     else:
         import tensorbench.asv_support as support  # the side's package
-    clock = harness.time.perf_counter
+    inject = float(os.environ.get(INJECT_ENV) or 0)
     ready: list[tuple[Any, int, float] | None] = []
     for point in req["points"]:
         try:
@@ -411,12 +409,7 @@ def serve() -> None:
             print(json.dumps({"error": f"point {i} is not prepared"}), flush=True)
             continue
         call, number, warm = prepared
-        held = harness.hold_outputs(call, phases[i], warm)
-        t0 = clock()
-        for _ in range(number):
-            call()
-        t = (clock() - t0) / number
-        del held
+        t = harness.take_sample(call, number, phases[i], warm, inject)
         phases[i] += 1
         print(json.dumps({"t": t}), flush=True)
 

@@ -86,8 +86,8 @@ def add_compare_arguments(p: argparse.ArgumentParser) -> None:
         help="--paired: the points to time: a suite file (.toml) or a JSON list of "
         '{"bench": ..., "params": [...]}',
     )
-    # Test-only: adds exactly this fraction of a warm call's time to side B (a calibrated
-    # pure-Python loop, tensorbench.timing.extra_work), to measure the method's power.
+    # Test-only: makes every sample of side B exactly this fraction longer (a spin after the
+    # calls, tensorbench.timing.take_sample), to measure the method's power.
     p.add_argument("--inject-b", type=float, default=None, help=argparse.SUPPRESS)
     add_paired_options(p)
 
