@@ -32,7 +32,9 @@ loaded by other jobs (load average 3.5 on 2 vCPUs). At the end it also estimates
 `compare --paired` of the quick suite: one worker process timing every quick-suite point
 (every process of a paired run times all open points, so costs about the same), times 4
 processes a round, times the minimum and the cap of rounds (``--no-quick-estimate`` skips
-it; it costs that one process, 74 s in the smoke run).
+it; it costs that one process, 74 s in the smoke run). ``--rejoin RUN.json --join 2`` times
+nothing: it re-reads a finished run and gives the verdicts that comparisons of twice the rounds
+would have had (pairs of trials joined; see `rejoin`).
 """
 
 from __future__ import annotations
@@ -86,7 +88,17 @@ def main() -> int:
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--json", type=Path, help="write the counts and costs here too")
     ap.add_argument("--no-quick-estimate", action="store_true")
+    ap.add_argument(
+        "--rejoin",
+        type=Path,
+        metavar="JSON",
+        help="time nothing: read a finished run's --json and give the verdicts of comparisons "
+        "of more rounds, made by joining the rounds of --join consecutive trials",
+    )
+    ap.add_argument("--join", type=int, default=2)
     args = ap.parse_args()
+    if args.rejoin:
+        return rejoin(json.loads(args.rejoin.read_text()), args.join, args.same_within)
     sizes = args.sizes or [p.params[1] for p in POINTS]
     points = [Point("matmul", (args.backend, n, "float32")) for n in sizes]
     config = PairedConfig(
@@ -198,6 +210,35 @@ def _tallies(counts, ratios, t_counts, log_ratios, rounds, processes) -> dict:  
         "t_counts": {f"{n} {c}": dict(v) for (n, c), v in t_counts.items()},
         "log_ratios": {f"{n} {c}": v for (n, c), v in log_ratios.items()},
     }
+
+
+def rejoin(report: dict, join: int, same_within: float) -> int:
+    """Verdicts of longer comparisons from a finished run: rounds are independent (each is
+    its own fresh processes, and drift cancels within a round), so the rounds of ``join``
+    consecutive trials form one comparison of that many times the rounds (T // join of them).
+    Where trials stopped early (settled points) the joined comparison is shorter."""
+    if join < 1:
+        raise SystemExit("--join must be >= 1")
+    print(
+        f"{'point':40} {'config':6} {'rounds':>6} {'same':>5} {'slower':>7} {'faster':>7} "
+        f"{'incon.':>7}  share wanted"
+    )
+    for key, trials in report["log_ratios"].items():
+        name, config = key.rsplit(" ", 1)
+        groups = [trials[i : i + join] for i in range(0, len(trials) - join + 1, join)]
+        counts: Counter = Counter()
+        rounds = []
+        for group in groups:
+            joined = [x for trial in group for x in trial]
+            rounds.append(len(joined))
+            counts[paired_result(joined, same_within).verdict] += 1
+        verdict, need = WANT[config]
+        print(
+            f"{name:40} {config:6} {min(rounds):>6} {counts['same']:5} {counts['slower']:7} "
+            f"{counts['faster']:7} {counts['inconclusive']:7}  {verdict} "
+            f"{counts[verdict]}/{len(groups)} (want {need / 20:.0%})"
+        )
+    return 0
 
 
 def quick_estimate(python: str, config: PairedConfig) -> dict:
