@@ -60,6 +60,7 @@ _NOT_TIMED = ("peak_gflops", "peak_gbps", "gcn_accuracy", "transfer") + tuple(
 EST_PROCESS_S = 1.5
 EST_PREPARE_S = 0.4
 CALIBRATE_S = 0.25  # tensorbench.timing.CALIBRATE_S: warm-up + calibration per point
+EST_SETTLE_S = 0.1  # ServingWorker.settle: OpenBLAS's threads spin ~0.1 s after a call
 
 
 INTERLEAVES = ("samples", "processes")
@@ -70,7 +71,10 @@ class PairedConfig:
     """How many rounds and samples a paired run takes, and what "same" means."""
 
     min_rounds: int = 6  # the signed-rank interval needs 6 (tensorbench.analysis.paired)
-    max_rounds: int = 12
+    # An A/A interval fits inside +-2 % only after ~20 rounds where a round's log ratio
+    # scatters by 2-3 %, as here (docs/paired-power.md: at 12 rounds 7-15 of 20 A/A runs
+    # read "same", at 21-24 rounds 29 of 30)
+    max_rounds: int = 24
     samples: int = 6  # samples per point per process (process-to-process noise dominates)
     sample_time: float = 0.02
     same_within: float = DEFAULT_SAME_WITHIN
@@ -81,10 +85,10 @@ class PairedConfig:
     # as Pinpoint raises its repeat count on an unclear comparison.
     extend_rounds: int = 0
     worker_timeout: float | None = 1800.0
-    # "processes": each round runs two whole processes per side, mirrored; "samples": each
-    # round starts one serving process per side and alternates single samples of them
+    # "samples": each round starts one serving process per side and alternates single
+    # samples of them; "processes": each round runs two whole processes per side, mirrored
     # (see run_paired, and docs/paired-power.md for what each measured here).
-    interleave: str = "processes"
+    interleave: str = "samples"
 
     def check(self) -> None:
         if not 2 <= self.min_rounds <= self.max_rounds:
@@ -101,18 +105,18 @@ class PairedConfig:
             raise InputError(f"--interleave must be one of {INTERLEAVES}, got {self.interleave!r}")
 
 
-# A run that a gate acts on (confirm, bisect) takes up to this many times max_rounds more
-# rounds for a point still inconclusive: a +10 % step read 1.036 [0.943, 1.108] after 12 rounds
-# of a workload whose processes differ by +-10 %, and an undecided confirmation drops a true step.
-DECIDING_EXTEND = 2
+# A run that a gate acts on (confirm, bisect) goes on to this many rounds in all for a point
+# still inconclusive at max_rounds: a +10 % step read 1.036 [0.943, 1.108] after 12 rounds of a
+# workload whose processes differ by +-10 %, and an undecided confirmation drops a true step.
+DECIDING_ROUNDS = 36
 
 
 def deciding(config: PairedConfig) -> PairedConfig:
-    """``config`` for a run whose verdict something acts on: ``extend_rounds`` set, unless the
-    caller chose one."""
+    """``config`` for a run whose verdict something acts on: ``extend_rounds`` set (up to
+    `DECIDING_ROUNDS` in all), unless the caller chose one."""
     if config.extend_rounds:
         return config
-    return replace(config, extend_rounds=DECIDING_EXTEND * config.max_rounds)
+    return replace(config, extend_rounds=max(DECIDING_ROUNDS - config.max_rounds, 0))
 
 
 @dataclass
@@ -322,9 +326,12 @@ def estimate(n_points: int, n_sides: int, config: PairedConfig) -> dict[str, flo
     takes at least ``sample_time`` per sample; slower calls take longer, so this is a floor
     for points over 20 ms a call).
     """
-    per_point = EST_PREPARE_S + CALIBRATE_S + config.samples * config.sample_time
+    lockstep = config.interleave == "samples"
+    # a lockstep sample waits for the previous side's threads to stop spinning first
+    per_sample = config.sample_time + (EST_SETTLE_S if lockstep else 0.0)
+    per_point = EST_PREPARE_S + CALIBRATE_S + config.samples * per_sample
     per_process = EST_PROCESS_S + n_points * per_point
-    per_round = 2 * n_sides
+    per_round = (1 if lockstep else 2) * n_sides
     cap = config.max_rounds + config.extend_rounds
     return {
         "processes_min": per_round * config.min_rounds,
@@ -404,8 +411,8 @@ def run_paired(
     """Time ``points`` on every side in mirrored rounds until each is settled or the cap.
 
     ``sides`` maps a short name (``"A"``) to its `Side`; ``comparisons`` lists (baseline,
-    candidate) pairs of those names, default the first two sides. Every round runs two
-    processes per side (`mirrored_order`), each timing the points still open; after
+    candidate) pairs of those names, default the first two sides. Every round runs fresh
+    processes on every side (`mirrored_order`), timing the points still open; after
     ``min_rounds`` a point closes once every comparison of it is `settled`; at ``max_rounds``
     it closes unless a comparison is still inconclusive, which goes on for at most
     ``extend_rounds`` more. ``close_when`` replaces that rule: from ``min_rounds`` on, a point
@@ -413,10 +420,10 @@ def run_paired(
 
     How a round runs (``config.interleave``):
 
-    - ``"processes"`` (default): two whole worker processes per side (``runner``, default
+    - ``"processes"``: two whole worker processes per side (``runner``, default
       `run_worker`) in mirrored order; a side's round value is the geometric mean of their
       medians.
-    - ``"samples"``: one fresh serving process per side (`ServingWorker`) prepares
+    - ``"samples"`` (default): one fresh serving process per side (`ServingWorker`) prepares
       the open points, started one after another; then, point by point, the parent takes
       single samples from the sides in mirrored order (A B B A, B A A B, ...), so every
       sample of A has a sample of B within ~2 sample times of it. A side's round value is the
@@ -425,9 +432,9 @@ def run_paired(
       spans ~25 s, so the drift inside it was the round's noise; alternating samples cancels
       drift slower than a sample, and what is left is each process's own luck. Before the
       next side's sample the parent waits until the last side's threads are idle
-      (`ServingWorker.settle`: OpenBLAS spins ~0.1 s after a call). Not the default: over
-      two trials each on a very noisy day it halved the A/A round spread of matmul 512 and
-      did not help matmul 128 or 2048 (docs/paired-power.md).
+      (`ServingWorker.settle`: OpenBLAS spins ~0.1 s after a call). The default because
+      its round spread was the lower one, 2-4x at the same hour on one machine and at the
+      1 ms point on the other, for half the processes a round (docs/paired-power.md).
 
     Passing a ``runner`` (the tests' fake workers) always runs whole processes.
     """
