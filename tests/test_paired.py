@@ -12,6 +12,7 @@ import math
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +31,11 @@ from tensorbench.analysis.paired import (
     wilcoxon_interval,
 )
 from tensorbench.asv.paired import (
+    EST_SETTLE_S,
     TEMP_PREFIX,
     PairedConfig,
     deciding,
+    estimate,
     filter_points,
     inject_env,
     point_from_row,
@@ -217,6 +220,22 @@ def test_run_paired_order_skips_failures_and_faults() -> None:
     assert run.rounds == 3 and [r.point for r in run.slower()] == [p_ok, p_after]
     # after the first round only the open points are timed
     assert calls[-1][1] == [64, 1024]
+
+
+def test_the_cost_estimate_counts_the_processes_each_schedule_starts() -> None:
+    # alternating samples: one serving process per side a round, each sample after a settle
+    # wait; whole processes: two per side a round. Deciding runs go on to 36 rounds in all.
+    samples = PairedConfig(min_rounds=6, max_rounds=24)
+    est = estimate(10, 2, samples)
+    assert (est["processes_min"], est["processes_max"]) == (12, 48)
+    assert (
+        est["processes_max"] == 2 * 24 and estimate(10, 2, deciding(samples))["processes_max"] == 72
+    )
+    whole = replace(samples, interleave="processes")
+    est_whole = estimate(10, 2, whole)
+    assert (est_whole["processes_min"], est_whole["processes_max"]) == (24, 96)
+    waits = 10 * samples.samples * EST_SETTLE_S
+    assert est["seconds_per_process"] == pytest.approx(est_whole["seconds_per_process"] + waits)
 
 
 def test_an_inconclusive_point_takes_the_extension_rounds_and_a_decided_one_does_not() -> None:
