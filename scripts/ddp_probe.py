@@ -23,10 +23,10 @@ from collections.abc import Callable
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from tensorbench.distributed import ddp
+from tensorbench.distributed.worker import _samples  # the scale-out run's own sampling
 
 STEPS = 60
 ROUNDS = 9
@@ -50,20 +50,10 @@ def main() -> None:
     y = torch.from_numpy(y64[rank * b : (rank + 1) * b])
     plain = ddp.build_model(name, torch.float32)
     wrapped = DDP(ddp.build_model(name, torch.float32))
-    opt_plain = torch.optim.SGD(plain.parameters(), lr=ddp.LR)
-    opt_ddp = torch.optim.SGD(wrapped.parameters(), lr=ddp.LR)
+    compute = ddp.make_step(plain, x, y, lambda: None)  # the same step, no DDP, no all-reduce
+    ddp_step = ddp.make_step(wrapped, x, y, lambda: None)
     nbytes = ddp.grad_bytes(plain)
     flat = torch.zeros(nbytes // 4)
-
-    def compute() -> None:
-        opt_plain.zero_grad(set_to_none=True)
-        F.cross_entropy(plain(x), y).backward()
-        opt_plain.step()
-
-    def ddp_step() -> None:
-        opt_ddp.zero_grad(set_to_none=True)
-        F.cross_entropy(wrapped(x), y).backward()
-        opt_ddp.step()
 
     variants: dict[str, Callable[[], None]] = {
         "compute": compute,
@@ -78,15 +68,6 @@ def main() -> None:
         "spin 3 ms": lambda: spin(IDLE_S),
     }
 
-    def sample(fn: Callable[[], None]) -> float:
-        dist.barrier()
-        start = time.perf_counter()
-        for _ in range(STEPS):
-            fn()
-        t = torch.tensor([(time.perf_counter() - start) / STEPS], dtype=torch.float64)
-        dist.all_reduce(t, op=dist.ReduceOp.MAX)
-        return float(t)
-
     for fn in variants.values():  # warm-up, the same count on every rank
         for _ in range(5):
             fn()
@@ -94,7 +75,7 @@ def main() -> None:
     names = list(variants)
     for r in range(ROUNDS):
         for k in names if r % 2 == 0 else names[::-1]:
-            times[k].append(sample(variants[k]))
+            times[k] += _samples(variants[k], STEPS, 1, lambda: None)
     if rank == 0:
         print(f"model {name}, {world} workers, gradients {nbytes} bytes; ms per step (range)")
         for k, v in times.items():

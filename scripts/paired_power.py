@@ -8,8 +8,9 @@ Run it with nothing else running (it measures the machine as much as the method)
 Each trial is one paired schedule of four sides run interleaved, so one trial costs one
 schedule instead of three: A1 and A2 (the same environment and code), B5 and B2 (the same, each
 sample made exactly 5 % and 2 % longer by a spin after its calls,
-`tensorbench.timing.take_sample` through $TENSORBENCH_INJECT). A round runs them in mirrored order (A1 A2 B5 B2 B2 B5 A2 A1, rotated
-every round: `tensorbench.analysis.paired.mirrored_order`), two processes per side, and the
+`tensorbench.timing.take_sample` through $TENSORBENCH_INJECT). A round runs them in mirrored
+order (A1 A2 B5 B2 B2 B5 A2 A1, rotated every round:
+`tensorbench.analysis.paired.mirrored_order`), with the CLI's schedule (``--interleave``), and the
 comparisons are A2/A1 (A/A), B5/A1 (+5 %) and B2/A2 (+2 %), with the statistics, the verdict
 rule and the adaptive rounds of the CLI (and, for comparison, the verdicts Student's t gives on
 the same rounds; the JSON keeps every trial's per-round log ratios) (`tensorbench.asv.paired.run_paired`, the CLI's
@@ -30,8 +31,8 @@ whole processes (96 of them) and ~200-260 s with ``--interleave samples`` (48). 
 (``--trials 1 --min-rounds 2 --max-rounds 2``) took 1.7 min with 6.3 s per process on a host
 loaded by other jobs (load average 3.5 on 2 vCPUs). At the end it also estimates one
 `compare --paired` of the quick suite: one worker process timing every quick-suite point
-(every process of a paired run times all open points, so costs about the same), times 4
-processes a round, times the minimum and the cap of rounds (``--no-quick-estimate`` skips
+(every process of a paired run times all open points, so costs about the same), times the
+processes the schedule starts at the minimum and the cap of rounds (``--no-quick-estimate`` skips
 it; it costs that one process, 74 s in the smoke run). ``--rejoin RUN.json --join 2`` times
 nothing: it re-reads a finished run and gives the verdicts that comparisons of twice the rounds
 would have had (pairs of trials joined; see `rejoin`).
@@ -50,6 +51,7 @@ from tensorbench.analysis.paired import DEFAULT_SAME_WITHIN, paired_result
 from tensorbench.asv.paired import (
     INTERLEAVES,
     PairedConfig,
+    estimate,
     inject_env,
     point_name,
     run_paired,
@@ -242,7 +244,7 @@ def rejoin(report: dict, join: int, same_within: float) -> int:
 
 
 def quick_estimate(python: str, config: PairedConfig) -> dict:
-    """One worker process over the quick suite's points, timed; x 4 processes x rounds."""
+    """One worker process over the quick suite's points, timed; x the processes of a run."""
     points, _ = suite_points(load_suite("quick"))
     t0 = time.monotonic()
     out = run_worker(
@@ -251,12 +253,13 @@ def quick_estimate(python: str, config: PairedConfig) -> dict:
     one = time.monotonic() - t0
     ok = [p for p, r in zip(points, out, strict=True) if r["status"] == "ok"]
     # later rounds time only the open points: from the second round on, at most these
-    lo, hi = 4 * config.min_rounds * one, 4 * config.max_rounds * one
+    counts = estimate(len(points), 2, config)
+    n_lo, n_hi = counts["processes_min"], counts["processes_max"]
+    lo, hi = n_lo * one, n_hi * one
     print(
         f"quick suite: one worker process {one:.0f} s ({len(ok)} of {len(points)} points timed, "
-        f"the rest skip); compare --paired --suite quick: {4 * config.min_rounds}-"
-        f"{4 * config.max_rounds} such processes, {lo / 60:.0f}-{hi / 60:.0f} min "
-        "(the cap only if every point stays open)"
+        f"the rest skip); compare --paired --suite quick: {n_lo}-{n_hi} such processes, "
+        f"{lo / 60:.0f}-{hi / 60:.0f} min (the cap only if every point stays open)"
     )
     return {"one_process_s": one, "points_ok": len(ok), "minutes": [lo / 60, hi / 60]}
 

@@ -333,6 +333,11 @@ def _prepare_case(spec: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     return prepared, facts
 
 
+def injected_share() -> float:
+    """The test-only share added to each sample ($TENSORBENCH_INJECT; 0: none)."""
+    return float(os.environ.get(INJECT_ENV) or 0)
+
+
 def prepare_point(
     harness: Any, support: Any, point: dict[str, Any], req: dict[str, Any]
 ) -> tuple[dict[str, Any], tuple[Any, int, float] | None]:
@@ -352,7 +357,7 @@ def prepare_point(
     except Exception as exc:  # a wrong result or a crash: this point fails, the rest go on
         return {**out, "status": "fail", "reason": f"{type(exc).__name__}: {exc}"}, None
     call = getattr(case, "timed_call", None) or case.run
-    inject = float(os.environ.get(INJECT_ENV) or 0)  # applied per sample (take_sample)
+    inject = injected_share()  # applied per sample (take_sample)
     number, warm = harness.calibrate(call, req["sample_time"])
     return {**out, "number": number, "inject": inject}, (call, number, warm)
 
@@ -390,7 +395,7 @@ def serve() -> None:
         support = None
     else:
         import tensorbench.asv_support as support  # the side's package
-    inject = float(os.environ.get(INJECT_ENV) or 0)
+    inject = injected_share()
     ready: list[tuple[Any, int, float] | None] = []
     for point in req["points"]:
         try:

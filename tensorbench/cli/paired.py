@@ -102,7 +102,7 @@ def config_from(args: argparse.Namespace) -> Any:
         samples=args.samples,
         sample_time=args.sample_time,
         same_within=args.same_within,
-        interleave=getattr(args, "interleave", "samples"),
+        interleave=getattr(args, "interleave", PairedConfig.interleave),
     )
     cfg.check()
     if not 0 < args.sample_time <= 10:
