@@ -37,10 +37,12 @@ file imports nothing of its own package: it needs only ``tensorbench.asv_support
 package under test on ``PYTHONPATH``, which old commits have too. The driver half
 (:func:`count_points`) runs outside valgrind and imports the standard library only.
 
-Test-only: ``TENSORBENCH_INJECT_WORK=0.02`` makes the worker run ``ceil(0.02 * N)`` extra calls
-in a region of N counted calls, and rounds N up to a multiple of 50 so that the share is
-exact: instructions per call then read 2 % higher. It exists to prove the measure sees a 2 %
-change; never set it for real results.
+Test-only: ``TENSORBENCH_INJECT_WORK=0.02`` adds exactly 2 % to a point's count, to prove the
+measure sees a 2 % change between runs (never set it for real results). The worker counts the
+1 + N region once plain, then again with a spin loop of the helper library inside it, sized to
+2 % of the plain region's N calls (the loop's instructions per turn are counted in the same
+process first). Extra calls of the point are not exact: calls differ from each other, and one
+extra NumPy or paddle dispatch call moved the reading by 2.6 % or 1.5 %, not 2 %.
 """
 
 from __future__ import annotations
@@ -50,7 +52,6 @@ import ctypes
 import gc
 import hashlib
 import json
-import math
 import os
 import re
 import shutil
@@ -60,7 +61,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from fractions import Fraction
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,11 @@ void tb_zero_stats(void) { CALLGRIND_ZERO_STATS; }
 void tb_dump_stats_at(const char *label) { CALLGRIND_DUMP_STATS_AT(label); }
 void tb_start_instrumentation(void) { CALLGRIND_START_INSTRUMENTATION; }
 void tb_stop_instrumentation(void) { CALLGRIND_STOP_INSTRUMENTATION; }
+/* test-only injected work: the same few instructions every turn (volatile: never folded) */
+void tb_spin(unsigned long turns) {
+    volatile unsigned long sink = 0;
+    for (unsigned long i = 0; i < turns; i++) sink += i;
+}
 """
 
 
@@ -196,20 +202,15 @@ def build_helper(cache_dir: Path | None = None) -> Path:
     return lib
 
 
-def calls_for(estimate: float, inject: float = 0.0) -> int:
+def calls_for(estimate: float) -> int:
     """Counted calls for a point whose one call took ``estimate`` instructions.
 
     As many as fill ``TARGET_INSTRUCTIONS`` (1 to ``MAX_CALLS``); ``MAX_CALLS`` for calls of at
-    most ``FULL_CALLS_MAX`` instructions. With an injected share, N is
-    rounded up to a multiple of the share's denominator (0.02: 50), so ``ceil(share * N)``
-    extra calls are exactly ``share`` of N.
+    most ``FULL_CALLS_MAX`` instructions.
     """
     n = max(1, min(MAX_CALLS, int(TARGET_INSTRUCTIONS // max(estimate, 1.0))))
     if estimate <= FULL_CALLS_MAX:
         n = MAX_CALLS
-    if inject > 0:
-        step = Fraction(inject).limit_denominator(1000).denominator
-        n = step * math.ceil(n / step)
     return n
 
 
@@ -239,15 +240,18 @@ class _Callgrind:
     def __init__(self, helper: str, out_dir: str) -> None:
         self.lib = ctypes.CDLL(helper)
         self.lib.tb_dump_stats_at.argtypes = [ctypes.c_char_p]
+        self.lib.tb_spin.argtypes = [ctypes.c_ulong]
         self.dir = Path(out_dir)
         self.prefix = f"callgrind.out.{os.getpid()}"
         self.regions = 0
+        self.spin_per_turn: float | None = None  # counted on first use (spin_cost)
 
     def running(self) -> bool:
         return bool(self.lib.tb_running_on_valgrind())
 
-    def count(self, fn: Callable[[], Any], calls: int) -> int:
-        """Instructions of ``calls`` calls of ``fn``: zero, call, dump, read the dump back."""
+    def count(self, fn: Callable[[], Any], calls: int, spin_turns: int = 0) -> int:
+        """Instructions of ``calls`` calls of ``fn`` (then ``spin_turns`` turns of the helper's
+        spin loop, test-only): zero, call, dump, read the dump back."""
         self.regions += 1
         label = f"tensorbench-region-{self.regions}"
         enabled = gc.isenabled()
@@ -256,6 +260,8 @@ class _Callgrind:
             self.lib.tb_zero_stats()
             for _ in range(calls):
                 fn()
+            if spin_turns:
+                self.lib.tb_spin(spin_turns)
             self.lib.tb_dump_stats_at(label.encode())
         finally:
             if enabled:
@@ -309,27 +315,40 @@ def measure_point(cg: _Callgrind, bench: str, params: list[Any], inject: float) 
     cg.lib.tb_start_instrumentation()
     try:
         estimate = cg.count(fn, 1)
-        calls = calls_for(estimate, inject)
-        extra = math.ceil(inject * calls) if inject else 0
+        calls = calls_for(estimate)
         cg.lib.tb_stop_instrumentation()
         rec["warmup_calls"] = warmup = warmup_calls(estimate)
         for _ in range(warmup):
             fn()
         cg.lib.tb_start_instrumentation()
-        # Two regions, of 1 and of 1 + N (+ injected) calls: their difference is N calls with
-        # no per-region cost (the loop, ctypes, and work a framework does once per region,
-        # ~95k instructions in MXNet), which would otherwise weigh 1/N on the figure
+        # Two regions, of 1 and of 1 + N calls: their difference is N calls with no per-region
+        # cost (the loop, ctypes, and work a framework does once per region, ~95k instructions
+        # in MXNet), which would otherwise weigh 1/N on the figure
         one = cg.count(fn, 1)
-        total = cg.count(fn, 1 + calls + extra)
+        total = cg.count(fn, 1 + calls)
+        if inject:
+            plain = total - one
+            turns = round(inject * plain / spin_cost(cg))
+            total = cg.count(fn, 1 + calls, spin_turns=turns)
+            rec["plain_instructions"] = plain / calls
+            rec["injected_turns"] = turns
     finally:
         cg.lib.tb_stop_instrumentation()
-    rec.update(
-        instructions=(total - one) / calls,
-        calls=calls,
-        extra_calls=extra,
-        estimate=estimate,
-    )
+    rec.update(instructions=(total - one) / calls, calls=calls, estimate=estimate)
     return rec
+
+
+SPIN_TURNS = 1_000_000  # the calibration: 1 and 2 million turns of the helper's spin loop
+
+
+def spin_cost(cg: _Callgrind) -> float:
+    """Instructions per turn of the helper's spin loop, counted (the difference of two regions
+    cancels the region's own cost)."""
+    if cg.spin_per_turn is None:
+        one = cg.count(lambda: None, 0, spin_turns=SPIN_TURNS)
+        two = cg.count(lambda: None, 0, spin_turns=2 * SPIN_TURNS)
+        cg.spin_per_turn = (two - one) / SPIN_TURNS
+    return cg.spin_per_turn
 
 
 def worker(points_file: Path, out_file: Path) -> int:
@@ -453,24 +472,28 @@ def count_points(
     startup_timeout_s: float = STARTUP_TIMEOUT_S,
     point_timeout_s: float = POINT_TIMEOUT_S,
     log: Callable[[str], None] | None = None,
+    jobs: int = 1,
 ) -> list[dict[str, Any]]:
     """Count ``points`` ({"bench", "params"}) with ``python`` under valgrind; one record each.
 
     Points are batched per backend (``params[0]``), one valgrind process per batch, so each
-    framework is imported once. A process that dies or times out costs the point it was on a
-    skip with the reason (its first error line, or the timeout); the rest of its batch goes on
-    in a new process, unless it finished no point at all: then the backend cannot run under
-    valgrind and all its remaining points skip with that reason.
+    framework is imported once; ``jobs`` batches run at once (a count does not depend on the
+    load, and valgrind runs a process on one core). A process that dies or times out costs the
+    point it was on a skip with the reason (its first error line, or the timeout); the rest of
+    its batch goes on in a new process, unless it finished no point at all: then the backend
+    cannot run under valgrind and all its remaining points skip with that reason. Records come
+    back in the order of ``points``' backends.
     """
     env = dict(os.environ if env is None else env)
     helper = build_helper()
     by_backend: dict[str, list[dict[str, Any]]] = {}
     for p in points:
         by_backend.setdefault(str(p["params"][0]), []).append(p)
-    out: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="tensorbench-callgrind-") as tmp:
-        work = Path(tmp)
-        for backend, todo in by_backend.items():
+
+    def one_backend(backend: str) -> list[dict[str, Any]]:
+        todo, out = by_backend[backend], []
+        with tempfile.TemporaryDirectory(prefix="tensorbench-callgrind-") as tmp:
+            work = Path(tmp)
             while todo:
                 t0 = time.perf_counter()
                 timeout = startup_timeout_s + point_timeout_s * len(todo)
@@ -490,7 +513,11 @@ def count_points(
                     for p in failed:
                         out.append({**p, "skip": reason})
                     todo = todo[len(failed) :]
-    return out
+        return out
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        per_backend = list(pool.map(one_backend, by_backend))
+    return [rec for records in per_backend for rec in records]
 
 
 def write_counts(path: Path, records: list[dict[str, Any]], facts: dict[str, Any]) -> None:

@@ -322,8 +322,15 @@ def count_instructions(
     todo, reasons = instruction_points(suite, probe)
     print(f"== {env}: counting {len(todo)} CPU points under valgrind (one thread)")
     t0 = time.perf_counter()
+    # a count does not depend on the load: one valgrind process (one backend) per core
+    jobs = len(os.sched_getaffinity(0))
     records = instructions.count_points(
-        python, todo, env=child_env, cwd=repo, log=lambda m: print(f"   {m}", flush=True)
+        python,
+        todo,
+        env=child_env,
+        cwd=repo,
+        log=lambda m: print(f"   {m}", flush=True),
+        jobs=jobs,
     )
     wall = time.perf_counter() - t0
     facts = {
@@ -331,6 +338,7 @@ def count_instructions(
         "threads": 1,
         "wall_s": round(wall, 1),
         "points": len(todo),
+        "jobs": jobs,
     }
     instructions.write_counts(counts_file, records, facts)
     calls: dict[str, dict[str, int]] = {}
