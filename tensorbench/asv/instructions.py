@@ -53,6 +53,7 @@ import gc
 import hashlib
 import json
 import os
+import queue
 import re
 import shutil
 import signal
@@ -411,9 +412,10 @@ def _run_batch(
     work: Path,
     timeout_s: float,
     cwd: Path,
+    cpu: int | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """One valgrind process over ``points``: the records it finished, and why it stopped early
-    (None when it finished them all)."""
+    """One valgrind process over ``points`` (on ``cpu`` alone, if given): the records it
+    finished, and why it stopped early (None when it finished them all)."""
     points_file = work / "points.json"
     out_file = work / "records.jsonl"
     points_file.write_text(json.dumps(points))
@@ -441,6 +443,11 @@ def _run_batch(
             cwd=cwd,
             start_new_session=True,  # a timeout ends valgrind and anything it started
         )
+        if cpu is not None:
+            # Set before Python even starts under valgrind (seconds later): the worker's
+            # one-thread setting pins it to the first core it may use, so side-by-side
+            # batches would otherwise all share the first core of the machine.
+            os.sched_setaffinity(proc.pid, {cpu})
         try:
             code = proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -490,7 +497,20 @@ def count_points(
     for p in points:
         by_backend.setdefault(str(p["params"][0]), []).append(p)
 
+    jobs = max(1, min(jobs, len(by_backend)))
+    cpus: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for cpu in sorted(os.sched_getaffinity(0))[:jobs] if jobs > 1 else []:
+        cpus.put(cpu)  # one core per batch running at the same time
+
     def one_backend(backend: str) -> list[dict[str, Any]]:
+        cpu = cpus.get() if jobs > 1 else None
+        try:
+            return count_backend(backend, cpu)
+        finally:
+            if cpu is not None:
+                cpus.put(cpu)
+
+    def count_backend(backend: str, cpu: int | None) -> list[dict[str, Any]]:
         todo, out = by_backend[backend], []
         with tempfile.TemporaryDirectory(prefix="tensorbench-callgrind-") as tmp:
             work = Path(tmp)
@@ -498,7 +518,7 @@ def count_points(
                 t0 = time.perf_counter()
                 timeout = startup_timeout_s + point_timeout_s * len(todo)
                 records, stopped = _run_batch(
-                    python, todo, env, helper, work, timeout, cwd or Path.cwd()
+                    python, todo, env, helper, work, timeout, cwd or Path.cwd(), cpu
                 )
                 if log:
                     log(
@@ -515,7 +535,7 @@ def count_points(
                     todo = todo[len(failed) :]
         return out
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
         per_backend = list(pool.map(one_backend, by_backend))
     return [rec for records in per_backend for rec in records]
 
