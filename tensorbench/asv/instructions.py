@@ -11,22 +11,21 @@ How only the timed calls are counted: callgrind client requests. This process ru
 instrumentation off (``--instr-atstart=no``: importing torch costs no counting), prepares and
 validates a point with ``tensorbench.asv_support.setup_case`` exactly as asv's benchmark process
 does, then switches instrumentation on, counts one call (the estimate), runs up to 200 calls
-uncounted (some calls' counts creep over a process's first hundred), and
-counts two regions, of 1 and of 1 + N calls (each: zero the counters, make the calls with the
-garbage collector off as ``timeit`` and asv do, dump the counters with a label). Instructions
-per call = (second - first) / N: the difference holds N calls and nothing else. The client requests are callgrind's own macros from ``<valgrind/callgrind.h>`` (shipped
-with valgrind, so always of the running version), compiled into a five-function helper library
-with the system C compiler and called through ctypes. A region also holds the loop, the ctypes
-return and whatever a framework does once per region (MXNet: ~95k instructions, which read as
-+0.6 % on a 1.4M-instruction call at N = 12 before the difference was taken).
+uncounted (some calls' counts creep over a process's first hundred), and counts two regions,
+of 1 and of 1 + N calls (each: zero the counters, make the calls with the garbage collector
+off as ``timeit`` and asv do, dump the counters with a label). Instructions per call =
+(second - first) / N: the difference holds N calls and nothing else, not the loop, the ctypes
+return or what a framework does once per region (MXNet: ~95k instructions, +0.6 % on a
+1.4M-instruction call at N = 12). The client requests are callgrind's own macros from
+``<valgrind/callgrind.h>`` (always of the running version), compiled into a small helper
+library with the system C compiler and called through ctypes.
 
 Why 1 and 1 + N rather than N and 2N calls: Valgrind runs the AVX2 kernels of BLAS, oneDNN and
-XLA at about 5 M instructions a second here (40 NumPy matmul-128 calls: 5.6 s more than one call
-even with ``--tool=none``), so every call is dear; N-vs-2N makes three calls for every one
-counted, this one N + 3 per point. Why not pytest-codspeed's compiled wrapper: its 5.x wheel exposes only start/stop
-instrumentation directly (zeroing and dumping sit behind its runner integration, which wants
-``CODSPEED_ENV`` and benchmark URIs), its module layout changed in every major release, and it
-would be one more package in both environments for five macros.
+XLA at about 5 M instructions a second here, so every call is dear; N-vs-2N makes three calls
+for every one counted, this one N + 3 per point. Why not pytest-codspeed's compiled wrapper:
+its 5.x wheel exposes only start/stop instrumentation directly (zeroing and dumping sit behind
+its runner integration, which wants ``CODSPEED_ENV`` and benchmark URIs), and its module
+layout changed in every major release.
 
 Calls per point: one instrumented call estimates the cost, then the counted region holds
 ``calls_for(estimate)`` calls: enough that a region spans ~20 M instructions, at most 50. The
@@ -343,8 +342,7 @@ SPIN_TURNS = 1_000_000  # the calibration: 1 and 2 million turns of the helper's
 
 
 def spin_cost(cg: _Callgrind) -> float:
-    """Instructions per turn of the helper's spin loop, counted (the difference of two regions
-    cancels the region's own cost)."""
+    """Instructions per turn of the helper's spin loop (a difference of two regions, as above)."""
     if cg.spin_per_turn is None:
         one = cg.count(lambda: None, 0, spin_turns=SPIN_TURNS)
         two = cg.count(lambda: None, 0, spin_turns=2 * SPIN_TURNS)
@@ -503,14 +501,7 @@ def count_points(
         cpus.put(cpu)  # one core per batch running at the same time
 
     def one_backend(backend: str) -> list[dict[str, Any]]:
-        cpu = cpus.get() if jobs > 1 else None
-        try:
-            return count_backend(backend, cpu)
-        finally:
-            if cpu is not None:
-                cpus.put(cpu)
-
-    def count_backend(backend: str, cpu: int | None) -> list[dict[str, Any]]:
+        cpu = cpus.get() if jobs > 1 else None  # an error ends the whole count: not put back
         todo, out = by_backend[backend], []
         with tempfile.TemporaryDirectory(prefix="tensorbench-callgrind-") as tmp:
             work = Path(tmp)
@@ -533,6 +524,8 @@ def count_points(
                     for p in failed:
                         out.append({**p, "skip": reason})
                     todo = todo[len(failed) :]
+        if cpu is not None:
+            cpus.put(cpu)
         return out
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
