@@ -244,7 +244,14 @@ class _Callgrind:
         self.dir = Path(out_dir)
         self.prefix = f"callgrind.out.{os.getpid()}"
         self.regions = 0
-        self.spin_per_turn: float | None = None  # counted on first use (spin_cost)
+        self._spin_per_turn: float | None = None
+
+    def spin_per_turn(self) -> float:
+        """Instructions per turn of the spin loop (1 and 2 million turns' difference; once)."""
+        if self._spin_per_turn is None:
+            one = self.count(lambda: None, 0, spin_turns=1_000_000)
+            self._spin_per_turn = (self.count(lambda: None, 0, spin_turns=2_000_000) - one) / 1e6
+        return self._spin_per_turn
 
     def running(self) -> bool:
         return bool(self.lib.tb_running_on_valgrind())
@@ -328,7 +335,7 @@ def measure_point(cg: _Callgrind, bench: str, params: list[Any], inject: float) 
         total = cg.count(fn, 1 + calls)
         if inject:
             plain = total - one
-            turns = round(inject * plain / spin_cost(cg))
+            turns = round(inject * plain / cg.spin_per_turn())
             total = cg.count(fn, 1 + calls, spin_turns=turns)
             rec["plain_instructions"] = plain / calls
             rec["injected_turns"] = turns
@@ -336,18 +343,6 @@ def measure_point(cg: _Callgrind, bench: str, params: list[Any], inject: float) 
         cg.lib.tb_stop_instrumentation()
     rec.update(instructions=(total - one) / calls, calls=calls, estimate=estimate)
     return rec
-
-
-SPIN_TURNS = 1_000_000  # the calibration: 1 and 2 million turns of the helper's spin loop
-
-
-def spin_cost(cg: _Callgrind) -> float:
-    """Instructions per turn of the helper's spin loop (a difference of two regions, as above)."""
-    if cg.spin_per_turn is None:
-        one = cg.count(lambda: None, 0, spin_turns=SPIN_TURNS)
-        two = cg.count(lambda: None, 0, spin_turns=2 * SPIN_TURNS)
-        cg.spin_per_turn = (two - one) / SPIN_TURNS
-    return cg.spin_per_turn
 
 
 def worker(points_file: Path, out_file: Path) -> int:

@@ -29,6 +29,7 @@ from typing import Any
 from .. import noise
 from ..conventions import GRAPH_DIR_ENV, REPO, SUITE_ENV, THREADS_ENV, WORK_LOG_ENV, param_key_of
 from ..errors import ExternalError, InputError
+from ..threads import available_cores
 from . import instructions
 from .grid import GRID, TIMED_BY, counted_key
 from .process import AsvError, env_python, git, run_asv
@@ -323,7 +324,7 @@ def count_instructions(
     print(f"== {env}: counting {len(todo)} CPU points under valgrind (one thread)")
     t0 = time.perf_counter()
     # a count does not depend on the load: one valgrind process (one backend) per core
-    jobs = len(os.sched_getaffinity(0))
+    jobs = available_cores()
     records = instructions.count_points(
         python,
         todo,
