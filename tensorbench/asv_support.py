@@ -10,7 +10,7 @@ workers (`tensorbench.asv.worker`) and the instruction counter (`tensorbench.asv
 
 from __future__ import annotations
 
-from .asv.instructions import instruction_count
+from .asv.instructioncounts import instruction_count
 from .asv.points import (
     audit_after,
     claim_figure,

@@ -10,8 +10,8 @@ instructions of the point's timed callable only (the one asv times: ``case.timed
 How only the timed calls are counted: callgrind client requests. This process runs with
 instrumentation off (``--instr-atstart=no``: importing torch costs no counting), prepares and
 validates a point with ``tensorbench.asv_support.setup_case`` exactly as asv's benchmark process
-does, then switches instrumentation on, counts one call (the estimate), runs up to 200 calls
-uncounted (some calls' counts creep over a process's first hundred), and counts two regions,
+does, then switches instrumentation on, counts one call (the estimate), runs up to 200 warm-up
+calls (some calls' counts creep over a process's first hundred), and counts two regions,
 of 1 and of 1 + N calls (each: zero the counters, make the calls with the garbage collector
 off as ``timeit`` and asv do, dump the counters with a label). Instructions per call =
 (second - first) / N: the difference holds N calls and nothing else, not the loop, the ctypes
@@ -20,9 +20,8 @@ return or what a framework does once per region (MXNet: ~95k instructions, +0.6 
 ``<valgrind/callgrind.h>`` (always of the running version), compiled into a small helper
 library with the system C compiler and called through ctypes.
 
-Why 1 and 1 + N rather than N and 2N calls: Valgrind runs the AVX2 kernels of BLAS, oneDNN and
-XLA at about 5 M instructions a second here, so every call is dear; N-vs-2N makes three calls
-for every one counted, this one N + 3 per point. Why not pytest-codspeed's compiled wrapper:
+Why 1 and 1 + N rather than N and 2N calls: every call is dear under Valgrind; N-vs-2N makes
+three calls for every one counted, this one N + 3 per point. Why not pytest-codspeed's compiled wrapper:
 its 5.x wheel exposes only start/stop instrumentation directly (zeroing and dumping sit behind
 its runner integration, which wants ``CODSPEED_ENV`` and benchmark URIs), and its module
 layout changed in every major release.
@@ -36,12 +35,10 @@ file imports nothing of its own package: it needs only ``tensorbench.asv_support
 package under test on ``PYTHONPATH``, which old commits have too. The driver half
 (:func:`count_points`) runs outside valgrind and imports the standard library only.
 
-Test-only: ``TENSORBENCH_INJECT_WORK=0.02`` adds exactly 2 % to a point's count, to prove the
-measure sees a 2 % change between runs (never set it for real results). The worker counts the
-1 + N region once plain, then again with a spin loop of the helper library inside it, sized to
-2 % of the plain region's N calls (the loop's instructions per turn are counted in the same
-process first). Extra calls of the point are not exact: calls differ from each other, and one
-extra NumPy or paddle dispatch call moved the reading by 2.6 % or 1.5 %, not 2 %.
+Test-only: ``TENSORBENCH_INJECT_WORK=0.02`` adds 2 % to a point's count (never for real
+results): a spin loop of the helper runs inside the 1 + N region, sized to 2 % of the N counted
+warm-up calls; the plain figure is the region less the loop's counted cost. Injected and plain
+runs call the point alike: neither extra calls nor a later region are exact (calls differ).
 """
 
 from __future__ import annotations
@@ -97,12 +94,11 @@ MAX_CALLS = 50
 # call over calls 3-16, 1.444 M over 17-66, 1.449 M over 67-166), so N must not depend on an
 # estimate that a small change of the code moves: the same point always gets the same N.
 FULL_CALLS_MAX = 2_000_000
-# Between the estimate and the counted regions a point runs uninstrumented (Valgrind's core
-# only, several times faster than callgrind's counting) for warmup_calls(estimate) calls: up to
+# Between the estimate and the counted regions a point runs warmup_calls(estimate) calls, the
+# last min(N, warm-up) of them counted, the rest uninstrumented (several times faster): up to
 # WARMUP_CALLS, fewer for dear calls (WARMUP_INSTRUCTIONS in all), so the creep above has
-# flattened before anything is counted. The number depends on the estimate, an instruction count,
-# never on the clock: every run warms a point up alike (a time budget gave JAX's gcn_step 37
-# warm-up calls in one run and 32 in the next, and counts 1.4 % apart).
+# flattened. The number depends on an instruction count, never on the clock: every run warms a
+# point up alike (a time budget once gave one point counts 1.4 % apart between runs).
 WARMUP_CALLS = 200
 WARMUP_INSTRUCTIONS = 400_000_000
 # Points whose counts are not reproducible under valgrind: no instruction gate for them.
@@ -244,14 +240,22 @@ class _Callgrind:
         self.dir = Path(out_dir)
         self.prefix = f"callgrind.out.{os.getpid()}"
         self.regions = 0
-        self._spin_per_turn: float | None = None
+        self.spin_fixed = self.spin_per_turn = 0.0  # instructions; fit_spin() counts them
 
-    def spin_per_turn(self) -> float:
-        """Instructions per turn of the spin loop (1 and 2 million turns' difference; once)."""
-        if self._spin_per_turn is None:
-            one = self.count(lambda: None, 0, spin_turns=1_000_000)
-            self._spin_per_turn = (self.count(lambda: None, 0, spin_turns=2_000_000) - one) / 1e6
-        return self._spin_per_turn
+    def fit_spin(self) -> None:
+        """Count the spin loop's cost: a fixed part (the ctypes call) and a part per turn."""
+        bare = self.count(lambda: None, 0)
+        one = self.count(lambda: None, 0, spin_turns=1_000_000)
+        self.spin_per_turn = (self.count(lambda: None, 0, spin_turns=2_000_000) - one) / 1e6
+        self.spin_fixed = one - bare - self.spin_per_turn * 1e6
+
+    def spin_turns_for(self, instructions: float) -> int:
+        """Turns of the spin loop that add ``instructions`` to a region (at least one)."""
+        return max(1, round((instructions - self.spin_fixed) / self.spin_per_turn))
+
+    def spin_cost(self, turns: int) -> float:
+        """Instructions that ``turns`` turns of the spin loop add to a region."""
+        return self.spin_fixed + self.spin_per_turn * turns if turns else 0.0
 
     def running(self) -> bool:
         return bool(self.lib.tb_running_on_valgrind())
@@ -325,19 +329,22 @@ def measure_point(cg: _Callgrind, bench: str, params: list[Any], inject: float) 
         calls = calls_for(estimate)
         cg.lib.tb_stop_instrumentation()
         rec["warmup_calls"] = warmup = warmup_calls(estimate)
-        for _ in range(warmup):
+        counted = min(warmup, calls)
+        for _ in range(warmup - counted):
             fn()
         cg.lib.tb_start_instrumentation()
+        # The last warm-up calls are counted in every run: they size a test-only injection
+        # without a single extra call, so injected and plain runs read the same calls.
+        warm = cg.count(fn, counted) / counted
+        rec["warmup_instructions"] = warm
+        turns = cg.spin_turns_for(inject * warm * calls) if inject else 0
         # Two regions, of 1 and of 1 + N calls: their difference is N calls with no per-region
         # cost (the loop, ctypes, and work a framework does once per region, ~95k instructions
         # in MXNet), which would otherwise weigh 1/N on the figure
         one = cg.count(fn, 1)
-        total = cg.count(fn, 1 + calls)
-        if inject:
-            plain = total - one
-            turns = round(inject * plain / cg.spin_per_turn())
-            total = cg.count(fn, 1 + calls, spin_turns=turns)
-            rec["plain_instructions"] = plain / calls
+        total = cg.count(fn, 1 + calls, spin_turns=turns)
+        if turns:
+            rec["plain_instructions"] = (total - cg.spin_cost(turns) - one) / calls
             rec["injected_turns"] = turns
     finally:
         cg.lib.tb_stop_instrumentation()
@@ -355,6 +362,9 @@ def worker(points_file: Path, out_file: Path) -> int:
         print("not running under valgrind's callgrind", file=sys.stderr)
         return 2
     inject = inject_share()
+    cg.lib.tb_start_instrumentation()
+    cg.fit_spin()  # in every run, injected or not: both runs then do the same work
+    cg.lib.tb_stop_instrumentation()
     with open(out_file, "a") as out:
         for p in points:
             rec = measure_point(cg, p["bench"], list(p["params"]), inject)
@@ -526,61 +536,6 @@ def count_points(
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         per_backend = list(pool.map(one_backend, by_backend))
     return [rec for records in per_backend for rec in records]
-
-
-def write_counts(path: Path, records: list[dict[str, Any]], facts: dict[str, Any]) -> None:
-    """The counts file the track benchmarks read: bench -> param key -> record."""
-    table: dict[str, dict[str, dict[str, Any]]] = {}
-    for r in records:
-        table.setdefault(r["bench"], {})[r["param_key"]] = r
-    Path(path).write_text(json.dumps({"facts": facts, "points": table}, indent=1))
-
-
-def read_counts(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
-    """bench -> param key -> record, from a counts file (empty when there is none)."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return {}
-    points = data.get("points") if isinstance(data, dict) else None
-    return points if isinstance(points, dict) else {}
-
-
-# -- what the track benchmarks call -----------------------------------------------------------
-
-
-def instruction_count(bench: str, params: Sequence[Any], names: Sequence[str]) -> float:
-    """Instructions per timed call of one grid point, from the counts in ``$TENSORBENCH_INSTRUCTIONS``.
-
-    Raises ``LookupError`` with the reason where there is no count (no counts file, the point
-    was not counted, it skipped); ``RuntimeError`` where counting it failed (a wrong result):
-    asv records the first as a skip, the second as a failure.
-    """
-    path = os.environ.get(COUNTS_ENV)
-    if not path:
-        raise LookupError(
-            f"no instruction counts (${COUNTS_ENV} unset): run tensorbench run --measure "
-            "instructions"
-        )
-    if not Path(path).is_file():
-        raise LookupError(f"no instruction counts: {path} does not exist")
-    rec = _cached_counts(path).get(bench, {}).get(param_key(names[: len(params)], params))
-    if rec is None:
-        raise LookupError("not counted in this run (not in the suite, or not a CPU point)")
-    if rec.get("error"):
-        raise RuntimeError(rec["error"])
-    if rec.get("instructions") is None:
-        raise LookupError(rec.get("skip") or "no count")
-    return float(rec["instructions"])
-
-
-_COUNTS_CACHE: dict[str, dict] = {}
-
-
-def _cached_counts(path: str) -> dict[str, dict[str, dict[str, Any]]]:
-    if path not in _COUNTS_CACHE:
-        _COUNTS_CACHE[path] = read_counts(Path(path))
-    return _COUNTS_CACHE[path]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,7 +30,7 @@ from .. import noise
 from ..conventions import GRAPH_DIR_ENV, REPO, SUITE_ENV, THREADS_ENV, WORK_LOG_ENV, param_key_of
 from ..errors import ExternalError, InputError
 from ..threads import available_cores
-from . import instructions
+from . import instructioncounts, instructions
 from .grid import GRID, TIMED_BY, counted_key
 from .process import AsvError, env_python, git, run_asv
 from .resultfiles import (
@@ -341,7 +341,7 @@ def count_instructions(
         "points": len(todo),
         "jobs": jobs,
     }
-    instructions.write_counts(counts_file, records, facts)
+    instructioncounts.write_counts(counts_file, records, facts)
     calls: dict[str, dict[str, int]] = {}
     for r in records:
         if r.get("instructions") is not None:
