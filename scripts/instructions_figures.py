@@ -6,9 +6,9 @@ skips and wall time, on the CPU points of a suite; writes docs/instructions.md a
 
 Each run counts every CPU point of the suite in each environment, as the pre-pass of
 `tensorbench run --measure instructions` does (one valgrind process per backend, one thread),
-with the test-only ``TENSORBENCH_INJECT_WORK`` share set: every point is counted plain, then
-once more with the injected work in the same process. The spread over runs is that of the plain
-counts; a run "finds" the injection when its injected count, against the median plain count of
+with the test-only ``TENSORBENCH_INJECT_WORK`` share set: every point's counted region holds the
+injected work, and its plain count is the region less the injection's counted cost (the calls
+counted are those of a plain run). The spread over runs is that of the plain counts; a run "finds" the injection when its injected count, against the median plain count of
 the *other* runs (other processes, as a gate compares a new run with earlier ones), reads the
 share to within 0.5 percentage points. Raw records go to ``--records`` (JSON, saved after every
 run), so ``--render-only`` re-renders the page without counting again.
