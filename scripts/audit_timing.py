@@ -14,8 +14,15 @@ exits 1 when a ratio is outside 1 +- tolerance (default 10%), 3 when asv could n
 With --with-time it also runs `tensorbench time` on each point (fresh processes, pooled) and
 prints its value and 95 % interval beside asv's and the reference: the three must agree.
 
+With --rounds R (>= 2) the whole audit repeats R times, `tensorbench time` after asv in even
+rounds and before it in odd ones, and each point gets paired ratios over the rounds: time/asv
+and framework's timer/asv with their 95 % interval and verdict (tensorbench.analysis.paired, as
+`compare --paired`; a round is the pair). One round's two figures differ by the luck of their
+own processes and minutes; rounds show whether the entry points differ beyond that.
+
 Usage (one environment per call; --env all runs both of the project's environments):
   .venv/bin/python scripts/audit_timing.py [--env all] [--backend B ...] [--threads N] [--json]
+      [--with-time [--rounds R] [--time-processes P]]
 Run it alone on the machine: any other load makes the comparison meaningless.
 """
 
@@ -193,21 +200,99 @@ def audit_backend(backend: str, args: argparse.Namespace, folder: Path) -> list[
     return rows
 
 
-def add_cli_time(row: dict, args: argparse.Namespace) -> None:
-    """`tensorbench time` on the row's point, in fresh processes (the CLI's own pooling)."""
+def cli_time(backend: str, point: str, args: argparse.Namespace) -> tuple[float, list] | None:
+    """`tensorbench time` on one point in fresh processes (the CLI's own pooling): value, 95 %
+    interval; None when it failed."""
     from tensorbench.asv.grid import GRID
 
-    key, size, dtype = row["point"].split()
+    key, size, dtype = point.split()
     workload = GRID[key].workload
     where = (
         ["--graph", str(Path(args.graph_dir) / size)] if not size.isdigit() else ["--size", size]
     )
     cmd = [sys.executable, "-m", "tensorbench.cli", "--threads", str(args.threads), "time"]
-    cmd += [workload, "--backend", row["backend"], "--dtype", dtype, *where, "--json"]
+    cmd += [workload, "--backend", backend, "--dtype", dtype, *where, "--json"]
+    if args.time_processes:
+        cmd += ["--processes", str(args.time_processes)]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
-    if done.returncode == 0:
-        result = json.loads(done.stdout)
-        row["time_s"], row["time_ci"] = result["value_s"], result["ci95_s"]
+    if done.returncode != 0:
+        return None
+    result = json.loads(done.stdout)
+    return result["value_s"], result["ci95_s"]
+
+
+def audit_round(wanted: list[str], args: argparse.Namespace, index: int) -> list[dict]:
+    """One round: asv on every backend's points, then `tensorbench time` on each (with
+    --with-time); odd rounds time first, so over a pair of rounds a linear drift of the host
+    weighs on both entry points alike."""
+    graphs = bool(args.graph_dir) and Path(args.graph_dir).is_dir()
+    early: dict[tuple[str, str], tuple | None] = {}
+    if args.with_time and index % 2 == 1:
+        for backend in wanted:
+            for key, size, dtype in POINTS:
+                if graphs or not isinstance(size, str):
+                    point = f"{key} {size} {dtype}"
+                    early[(backend, point)] = cli_time(backend, point, args)
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="tensorbench-audit-") as tmp:
+        for backend in wanted:
+            rows += audit_backend(backend, args, Path(tmp))
+    for r in rows:
+        r["round"] = index
+        if args.with_time:
+            key = (r["backend"], r["point"])
+            got = early.get(key) if index % 2 == 1 else cli_time(*key, args)
+            if got is not None:
+                r["time_s"], r["time_ci"] = got
+    return rows
+
+
+def agreement(rows: list[dict], same_within: float) -> list[dict]:
+    """Per point over the rounds: the paired ratios time/asv and framework's timer/asv, each
+    with its 95 % interval (rounds are the pairs: both figures of a round come from the same
+    minutes) and whether that interval holds 1 (no difference this many rounds can see)."""
+    from tensorbench.analysis.paired import paired_from_rounds
+
+    by_point: dict[tuple[str, str, str], list[dict]] = {}
+    for r in rows:
+        by_point.setdefault((r["env"], r["backend"], r["point"]), []).append(r)
+    out = []
+    for (env, backend, point), got in by_point.items():
+        row: dict[str, Any] = {"env": env, "backend": backend, "point": point}
+        asv = [[r["asv_s"]] for r in got]
+        for name, field in (("time", "time_s"), ("reference", "reference_s")):
+            other = [[r[field]] if r.get(field) else [] for r in got]
+            if sum(1 for o in other if o) < 2:
+                continue
+            res = paired_from_rounds(asv, other, same_within=same_within)
+            row[f"{name}_vs_asv"] = {
+                **res.to_dict(),
+                "holds_1": bool(res.low <= 1 <= res.high),
+            }
+        out.append(row)
+    return out
+
+
+def print_agreement(table: list[dict]) -> None:
+    for row in table:
+        parts = []
+        for name in ("reference", "time"):
+            res = row.get(f"{name}_vs_asv")
+            if res:
+                parts.append(
+                    f"{name}/asv {res['ratio']:.3f} [{res['low']:.3f}, {res['high']:.3f}]"
+                    f" {res['verdict']}{'' if res['holds_1'] else ' (excludes 1)'}"
+                )
+        print(f"{row['env']:6} {row['backend']:6} {row['point']:28} " + "  ".join(parts))
+    for name in ("reference", "time"):
+        have = [row[f"{name}_vs_asv"] for row in table if f"{name}_vs_asv" in row]
+        if have:
+            holds = sum(r["holds_1"] for r in have)
+            same = sum(r["verdict"] == "same" for r in have)
+            print(
+                f"{name}/asv over {have[0]['rounds']} rounds: interval holds 1 at {holds} of "
+                f'{len(have)} points, "same" within {have[0]["same_within"]:.0%} at {same}'
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -220,6 +305,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.add_argument("--point", action="append", help='only this point, e.g. "matmul 128"')
     p.add_argument("--with-time", action="store_true", help="also run `tensorbench time`")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat the audit; from 2 rounds on, print paired ratios with intervals per point",
+    )
+    p.add_argument(
+        "--time-processes", type=int, help="processes per `tensorbench time` (default: its own)"
+    )
+    p.add_argument("--same-within", type=float, default=0.02, help="the paired verdict's band")
     p.add_argument("--env-label", default="here", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.env != "here":  # re-run this script in each environment's interpreter
@@ -241,12 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.point:
         global POINTS
         POINTS = tuple(p for p in POINTS if f"{p[0]} {p[1]}" in args.point)
-    with tempfile.TemporaryDirectory(prefix="tensorbench-audit-") as tmp:
-        for backend in wanted:
-            rows += audit_backend(backend, args, Path(tmp))
-    if args.with_time:
-        for r in rows:
-            add_cli_time(r, args)
+    for index in range(args.rounds):
+        rows += audit_round(wanted, args, index)
     busy = noise.busy_reason(start, noise.snapshot())
     if busy:
         print(f"warning: {busy}: this audit is not trustworthy", file=sys.stderr)
@@ -255,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(r))
         else:
             print(
-                f"{r['env']:6} {r['backend']:6} {r['point']:28} asv {r['asv_s'] * 1e6:10.1f} us"
+                f"{r['round']:2} {r['env']:6} {r['backend']:6} {r['point']:28} asv {r['asv_s'] * 1e6:10.1f} us"
                 f" (x{r['asv_number']:<5}) ref {r['reference_s'] * 1e6:10.1f} us"
                 f"  ratio {r['ratio']:.3f} {'ok' if r['ok'] else 'OUTSIDE'}"
                 f"  (ref after/before {r['native_drift'] or float('nan'):.3f})"
@@ -266,6 +357,13 @@ def main(argv: list[str] | None = None) -> int:
                     else ""
                 )
             )
+    if args.rounds > 1:
+        table = agreement(rows, args.same_within)
+        if args.json:
+            for row in table:
+                print(json.dumps({"agreement": row}))
+        else:
+            print_agreement(table)
     return 0 if rows and all(r["ok"] for r in rows) else 1
 
 
