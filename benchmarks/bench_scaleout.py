@@ -60,3 +60,17 @@ class Allreduce:
 
     def track_allreduce(self, *params):
         return _lookup("allreduce", params, self.param_names)
+
+
+class DdpLockstepCompute:
+    """Seconds per step under no_sync with a barrier after every step, less a barrier alone:
+    the compute plus each step's wait for the slowest rank (which a DDP step's all-reduce has)."""
+
+    params = DdpStep.params
+    param_names = DdpStep.param_names
+    unit = "seconds"
+    rounds = 1
+    timeout = 60
+
+    def track_ddp_lockstep_compute(self, *params):
+        return _lookup("ddp_lockstep_compute", params, self.param_names)

@@ -38,6 +38,7 @@ SCALE_ENV = "TENSORBENCH_SCALEOUT"
 DDP_BENCHMARK = "bench_scaleout.DdpStep.track_ddp_step"
 ALLREDUCE_BENCHMARK = "bench_scaleout.Allreduce.track_allreduce"
 DDP_COMPUTE_BENCHMARK = "bench_scaleout.DdpCompute.track_ddp_compute"
+DDP_LOCKSTEP_BENCHMARK = "bench_scaleout.DdpLockstepCompute.track_ddp_lockstep_compute"
 SCALE_MODELS = {
     "mlp": {"weak_batch": 256, "parameters": 203_530, "unit": "samples"},
     "convnet": {"weak_batch": 32, "parameters": 5_418, "unit": "images"},

@@ -26,6 +26,7 @@ from tensorbench.conventions import (
     ALLREDUCE_BENCHMARK,
     DDP_BENCHMARK,
     DDP_COMPUTE_BENCHMARK,
+    DDP_LOCKSTEP_BENCHMARK,
     SCALE_ENV,
     SCALE_MODELS,
     param_key_of,
@@ -172,6 +173,8 @@ def test_one_and_two_workers_are_measured_and_their_gradients_checked(one_and_tw
             # the framework's own timer, same steps, same minute: not wildly apart
             assert 0.3 < d["native_step_s"] / d["step_s"] < 3
             assert 0 < d["compute_step_s"]  # the step under no_sync: no all-reduce
+            # in lockstep, with a barrier's own time taken off: still a compute time
+            assert 0 < d["barrier_s"] < d["lockstep_compute_step_s"] < d["step_s"] * 3
         assert w["interconnect"]["backend"] == "gloo"
         assert w["interconnect"]["link"] == "loopback (one host)"
     strong2 = next(d for d in two["ddp"] if d["model"] == "mlp" and d["scaling"] == "strong")
@@ -255,6 +258,8 @@ def test_benchmarks_keep_the_packages_parameters() -> None:
     assert (bench_scaleout.DdpStep.param_names, bench_scaleout.DdpStep.params) == (names, params)
     compute = bench_scaleout.DdpCompute
     assert (compute.param_names, compute.params) == PARAMS[DDP_COMPUTE_BENCHMARK]
+    locked = bench_scaleout.DdpLockstepCompute
+    assert (locked.param_names, locked.params) == PARAMS[DDP_LOCKSTEP_BENCHMARK]
     names, params = PARAMS[ALLREDUCE_BENCHMARK]
     assert (bench_scaleout.Allreduce.param_names, bench_scaleout.Allreduce.params) == (
         names,
@@ -264,7 +269,8 @@ def test_benchmarks_keep_the_packages_parameters() -> None:
 
 def _worlds() -> list[dict]:
     """Launch results as rank 0 writes them, with made-up times: a 2-worker step 15 % slower
-    than one worker's, of which the compute (no_sync) is 5 % slower."""
+    than one worker's, of which the compute (no_sync) is 5 % slower, and 10 % in lockstep (the
+    MLP only: the conv net's records are as older runs wrote them)."""
     out = []
     for world in (1, 2):
         ddp = []
@@ -279,6 +285,8 @@ def _worlds() -> list[dict]:
                         "compute_step_s": base * (1.05 if world == 2 else 1),
                     }
                 )
+                if m == "mlp":
+                    ddp[-1]["lockstep_compute_step_s"] = base * (1.10 if world == 2 else 1)
         sizes = [4096 * 2**i for i in range(17)] if world == 2 else []
         allreduce = [{"bytes": b, "seconds": 2 * 40e-6 + b / 2e9} for b in sizes]
         out.append(
@@ -377,12 +385,17 @@ def test_figures_from_the_database_and_the_report_section(tmp_path) -> None:
     )
     measured = scaling.measured_scaling(ddp).set_index(["model", "scaling", "workers"])
     assert measured.loc[("mlp", "weak", 2), "efficiency"] == pytest.approx(1 / 1.15)
-    # the prediction's compute part is the no_sync step at the same world size
+    # the prediction's compute part is the no_sync step at the same world size, in lockstep
+    # where that was measured, else free-running
     check = scaling.prediction_check(ddp, fit, "m", "torch:cpu").set_index(["model", "scaling"])
     mlp = check.loc[("mlp", "weak")]
-    assert mlp["compute_from"] == "no_sync, same workers"
+    assert mlp["compute_from"] == "no_sync in lockstep, same workers"
     comm = fit.seconds(scaling.grad_bytes("mlp"), 2)
-    assert mlp["predicted_s"] == pytest.approx(0.0105 + comm)
+    assert mlp["predicted_s"] == pytest.approx(0.011 + comm)
+    conv = check.loc[("convnet", "weak")]
+    assert conv["compute_from"] == "no_sync, same workers"
+    comm = fit.seconds(scaling.grad_bytes("convnet"), 2)
+    assert conv["predicted_s"] == pytest.approx(0.0105 + comm)
     section = scaleout_section(table)
     assert section is not None and section.title == "Scaling out"
     figures = [b for b in section.blocks if type(b).__name__ == "Figure"]

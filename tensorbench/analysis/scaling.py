@@ -18,6 +18,10 @@ figures from the results database, and the projection is recomputed each time, n
   link's alpha and beta hold at every p (a real cluster's network differs from this machine's
   loopback), compute per sample is constant (strong scaling divides one worker's step by p),
   no overlap (DDP overlaps buckets with backward, so real steps can be faster).
+- The check of a measured p-worker step (`prediction_check`): the compute measured at that
+  world size in lockstep (DDP's ``no_sync`` with a barrier after each step, less a barrier
+  alone) plus the model's all-reduce. In lockstep every step waits for the slowest rank, as a
+  DDP step does at its all-reduce; a free-running compute misses that wait.
 """
 
 from __future__ import annotations
@@ -29,7 +33,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..conventions import ALLREDUCE_BENCHMARK, DDP_BENCHMARK, DDP_COMPUTE_BENCHMARK, SCALE_MODELS
+from ..conventions import (
+    ALLREDUCE_BENCHMARK,
+    DDP_BENCHMARK,
+    DDP_COMPUTE_BENCHMARK,
+    DDP_LOCKSTEP_BENCHMARK,
+    SCALE_MODELS,
+)
 
 FIRST_BUCKET_BYTES = 1 << 20  # torch.distributed's _DEFAULT_FIRST_BUCKET_BYTES
 BUCKET_BYTES = 25 << 20  # DistributedDataParallel's bucket_cap_mb default
@@ -144,13 +154,20 @@ _DDP_KEY = ["machine", *_DDP_PARAMS]
 
 def ddp_rows(table: pd.DataFrame) -> pd.DataFrame:
     """Measured DDP steps: machine, env, commit, commit_order, backend, model, scaling,
-    workers, threads, step_s, and compute_s (the same step under DDP's no_sync, NaN where not
-    recorded); the newest commit's value per point and machine."""
+    workers, threads, step_s, compute_s (the same step under DDP's no_sync) and lockstep_s (the
+    same in lockstep: with each step's wait for the slowest rank), NaN where not recorded; the
+    newest commit's value per point and machine."""
     steps = _series(table, DDP_BENCHMARK, _DDP_PARAMS, "step_s")
-    compute = _series(table, DDP_COMPUTE_BENCHMARK, _DDP_PARAMS, "compute_s")
+    parts = {"compute_s": DDP_COMPUTE_BENCHMARK, "lockstep_s": DDP_LOCKSTEP_BENCHMARK}
     if steps.empty:
-        return steps.assign(compute_s=pd.Series(dtype=float))
-    return steps.merge(compute[[*_DDP_KEY, "compute_s"]], on=_DDP_KEY, how="left")
+        return steps.assign(**{c: pd.Series(dtype=float) for c in parts})
+    for column, bench in parts.items():
+        part = _series(table, bench, _DDP_PARAMS, column)
+        if part.empty:  # older results: no such series
+            steps = steps.assign(**{column: math.nan})
+        else:
+            steps = steps.merge(part[[*_DDP_KEY, column]], on=_DDP_KEY, how="left")
+    return steps
 
 
 def _series(
@@ -291,16 +308,21 @@ def projection(
 def prediction_check(ddp: pd.DataFrame, fit: AlphaBeta, machine: str, backend: str) -> pd.DataFrame:
     """The model's prediction of each measured multi-worker step beside the measurement, and
     the relative error. The compute part is the same step measured under DDP's no_sync at the
-    same world size (the workers computing side by side, as in the step), else one worker's
-    step of the same batch per worker; the model adds the all-reduce of the gradients."""
+    same world size in lockstep (a barrier after each step, less a barrier alone: the workers
+    computing side by side and each step waiting for the slowest, as a DDP step's all-reduce
+    makes it), else free-running, else one worker's step of the same batch per worker; the
+    model adds the all-reduce of the gradients."""
     out = []
     for r in ddp[(ddp["machine"] == machine) & (ddp["backend"] == backend)].itertuples():
         if r.workers < 2:
             continue
         weak = SCALE_MODELS[r.model]["weak_batch"]
         per_worker = weak if r.scaling == "weak" else 2 * weak // r.workers
-        compute = float(getattr(r, "compute_s", math.nan))
-        source = "no_sync, same workers"
+        compute = float(getattr(r, "lockstep_s", math.nan))
+        source = "no_sync in lockstep, same workers"
+        if not math.isfinite(compute):
+            compute = float(getattr(r, "compute_s", math.nan))
+            source = "no_sync, same workers"
         if not math.isfinite(compute):
             compute = compute_time(ddp, machine, backend, r.model, per_worker)
             source = "1 worker"

@@ -5,7 +5,8 @@ writes what it measured to a JSON file named by ``$TENSORBENCH_SCALEOUT``, then 
 ``benchmarks/bench_scaleout.py``, whose ``track_`` benchmarks return the values from that file
 (as the instruction benchmarks read their counts): asv stores them as its own series, keyed by
 backend, model, scaling, world size and threads (all-reduce: backend, bytes, world size; the
-step's compute alone, under DDP's ``no_sync``, as its own series), and
+step's compute alone, under DDP's ``no_sync``, free-running and in lockstep, as series of
+their own), and
 the result file's ``tensorbench.scaleout`` entry keeps the interconnect facts, the gradient
 checks and the framework-timer cross-checks. Without the file every point skips with the reason.
 """
@@ -22,6 +23,7 @@ from ..conventions import (
     ALLREDUCE_BENCHMARK,
     DDP_BENCHMARK,
     DDP_COMPUTE_BENCHMARK,
+    DDP_LOCKSTEP_BENCHMARK,
     SCALE_ENV,
     param_key_of,
 )
@@ -32,6 +34,7 @@ KINDS = {
     "ddp_step": DDP_BENCHMARK,
     "allreduce": ALLREDUCE_BENCHMARK,
     "ddp_compute": DDP_COMPUTE_BENCHMARK,
+    "ddp_lockstep_compute": DDP_LOCKSTEP_BENCHMARK,
 }
 # asv's parameters of benchmarks/bench_scaleout.py (a copy there, for package commits without
 # this module; tests check the two agree). Lists only grow at the end: asv keys results by them.
@@ -44,7 +47,13 @@ PARAMS: dict[str, tuple[list[str], list[list[Any]]]] = {
         [_BACKENDS, [4096 * 2**i for i in range(17)], _WORKERS[1:]],
     ),
 }
-PARAMS[DDP_COMPUTE_BENCHMARK] = PARAMS[DDP_BENCHMARK]
+PARAMS[DDP_COMPUTE_BENCHMARK] = PARAMS[DDP_LOCKSTEP_BENCHMARK] = PARAMS[DDP_BENCHMARK]
+# what each step series holds, from the worker's record of one model and scaling
+_STEP_FIELDS = {
+    DDP_BENCHMARK: "step_s",
+    DDP_COMPUTE_BENCHMARK: "compute_step_s",
+    DDP_LOCKSTEP_BENCHMARK: "lockstep_compute_step_s",
+}
 
 
 def measured_points(worlds: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
@@ -54,9 +63,9 @@ def measured_points(worlds: Sequence[dict[str, Any]]) -> dict[str, dict[str, flo
         backend = f"torch:{w['device']}"
         for d in w["ddp"]:
             values = [backend, d["model"], d["scaling"], w["world"], w["threads"]]
-            points[DDP_BENCHMARK][param_key_of(DDP_NAMES, values)] = d["step_s"]
-            if "compute_step_s" in d:
-                points[DDP_COMPUTE_BENCHMARK][param_key_of(DDP_NAMES, values)] = d["compute_step_s"]
+            for bench, field in _STEP_FIELDS.items():
+                if field in d:
+                    points[bench][param_key_of(DDP_NAMES, values)] = d[field]
         for a in w["allreduce"]:
             values = [backend, a["bytes"], w["world"]]
             points[ALLREDUCE_BENCHMARK][param_key_of(ALLREDUCE_NAMES, values)] = a["seconds"]
@@ -85,7 +94,9 @@ def facts_of(worlds: Sequence[dict[str, Any]]) -> dict[str, Any]:
                         "grad_bytes",
                         "native_step_s",
                         "steps_per_sample",
+                        "barrier_s",
                     )
+                    if k in d
                 }
                 for d in w["ddp"]
             ],

@@ -113,6 +113,7 @@ def _frames(worlds: list[dict[str, Any]]) -> tuple[Any, Any]:
                 "threads": w["threads"],
                 "step_s": d["step_s"],
                 "compute_s": d.get("compute_step_s", math.nan),
+                "lockstep_s": d.get("lockstep_compute_step_s", math.nan),
                 "native_step_s": d["native_step_s"],
                 "grad_rel_error": d["grad_rel_error"],
             }
@@ -146,18 +147,20 @@ def print_scale(worlds: list[dict[str, Any]]) -> None:
     meas = scaling.measured_scaling(ddp)
     print(
         "DDP training step (the slowest rank's time; native: torch.utils.benchmark.Timer; "
-        "compute: the step under no_sync, no all-reduce)"
+        "compute: the step under no_sync, no all-reduce; lockstep: the same with a barrier "
+        "after each step, less a barrier alone)"
     )
     print(
         f"{'model':8} {'scaling':7} {'workers':>7} {'step ms':>9} {'native ms':>9} "
-        f"{'compute ms':>10} {'per s':>9} {'eff':>5} {'grad err':>9}"
+        f"{'compute ms':>10} {'lockstep ms':>11} {'per s':>9} {'eff':>5} {'grad err':>9}"
     )
     for r in meas.itertuples():
         row = ddp[(ddp.model == r.model) & (ddp.scaling == r.scaling) & (ddp.workers == r.workers)]
         d = row.iloc[0]
         print(
             f"{r.model:8} {r.scaling:7} {r.workers:>7} {r.step_s * 1e3:9.3f} "
-            f"{d.native_step_s * 1e3:9.3f} {d.compute_s * 1e3:10.3f} {r.throughput:9.0f} "
+            f"{d.native_step_s * 1e3:9.3f} {d.compute_s * 1e3:10.3f} "
+            f"{d.lockstep_s * 1e3:11.3f} {r.throughput:9.0f} "
             f"{r.efficiency:5.2f} "
             f"{d.grad_rel_error:9.1e}"
         )

@@ -6,7 +6,9 @@ DDP step's gradients before timing it, then times samples of back-to-back steps;
 time is the slowest rank's (a step ends when every rank has its gradients). The all-reduce
 sweep times back-to-back ``all_reduce`` calls per message size the same way. The backend's
 sync (``torch.cuda.synchronize``) is inside each sample on GPUs. The same steps under DDP's
-``no_sync`` (no all-reduce) give the compute part at this world size. After the samples, the same
+``no_sync`` (no all-reduce) give the compute part at this world size, free-running and in
+lockstep (a barrier after every step, less a barrier alone): a DDP step waits for the slowest
+rank at its all-reduce, which the free-running compute does not. After the samples, the same
 steps are timed once more by ``torch.utils.benchmark.Timer`` (the framework's own timer) as a
 cross-check in the same minute.
 
@@ -89,12 +91,20 @@ def ddp_task(task: dict[str, Any], cfg: dict[str, Any], device: Any, sync: Any) 
         with wrapped.no_sync():  # the other workers computing beside it (shared cores, caches)
             step()
 
-    # the whole step and its compute alone, sample by sample in mirrored order (A B B A ...):
-    # this host drifts by tens of per cent within a minute, and the prediction compares them
-    times, compute = [], []
+    def lockstep() -> None:  # compute, then wait for every rank, as a DDP step's all-reduce does
+        local_step()
+        dist.barrier()
+
+    # the whole step, its compute alone, its compute in lockstep and a barrier alone, sample by
+    # sample in mirrored order (A B C D D C B A ...): this host drifts by tens of per cent within
+    # a minute, and the prediction compares them
+    times: list[float] = []
+    compute: list[float] = []
+    locked: list[float] = []
+    barrier: list[float] = []
+    variants = [(step, times), (local_step, compute), (lockstep, locked), (dist.barrier, barrier)]
     for i in range(cfg["samples"]):
-        pair = [(step, times), (local_step, compute)]
-        for run_, into in pair if i % 2 == 0 else pair[::-1]:
+        for run_, into in variants if i % 2 == 0 else variants[::-1]:
             into += _samples(run_, n, 1, sync)
     dist.barrier()
     timer = Timer("step()", globals={"step": step}, num_threads=cfg["threads"])
@@ -109,6 +119,10 @@ def ddp_task(task: dict[str, Any], cfg: dict[str, Any], device: Any, sync: Any) 
         "samples_s": times,
         "native_step_s": native,
         "compute_step_s": statistics.median(compute),
+        # the compute plus each step's wait for the slowest rank: a barrier after every step,
+        # less a barrier's own time when the ranks are already together
+        "lockstep_compute_step_s": statistics.median(locked) - statistics.median(barrier),
+        "barrier_s": statistics.median(barrier),
         "grad_rel_error": error,
         "grad_bytes": ddp.grad_bytes(model),
         "parameters": sum(p.numel() for p in model.parameters()),
