@@ -80,6 +80,7 @@ def run_asv(
     graph_dir: Path | None,
     audit_log: Path,
     quiet: bool = False,
+    launch_method: str | None = None,
 ) -> dict:
     """asv on the backend's points here; {(key, backend, size, dtype): (median, number)}.
     ``quiet`` hides asv's progress (stdout carries --json's lines then)."""
@@ -97,6 +98,8 @@ def run_asv(
         env_dir=str(folder / "env"),
         html_dir=str(folder / "html"),
     )
+    if launch_method:
+        conf["launch_method"] = launch_method
     conf_path = folder / "asv.conf.json"
     conf_path.write_text(json.dumps(conf))
     env = dict(
@@ -156,7 +159,15 @@ def timed_points(path: Path, benchmarks_json: Path) -> dict[tuple, tuple[Any, An
 def audit_backend(backend: str, args: argparse.Namespace, folder: Path) -> list[dict]:
     graph_dir = Path(args.graph_dir) if args.graph_dir and Path(args.graph_dir).is_dir() else None
     log = folder / f"native-{backend}.jsonl"
-    ours = run_asv(backend, folder, args.threads, graph_dir, log, quiet=args.json)
+    ours = run_asv(
+        backend,
+        folder,
+        args.threads,
+        graph_dir,
+        log,
+        quiet=args.json,
+        launch_method=getattr(args, "launch_method", None),
+    )
     native: dict[tuple, list[dict]] = {}
     for line in log.read_text().splitlines() if log.exists() else []:
         rec = json.loads(line)
@@ -295,6 +306,20 @@ def print_agreement(table: list[dict]) -> None:
             )
 
 
+def without_env(argv: list[str]) -> list[str]:
+    """``argv`` less its ``--env X`` (or ``--env=X``): only that, a backend named like an
+    environment (``--backend mxnet``) stays."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--env":
+            skip = True
+        elif not a.startswith("--env="):
+            out.append(a)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--env", choices=("here", "main", "mxnet", "all"), default="here")
@@ -315,6 +340,11 @@ def main(argv: list[str] | None = None) -> int:
         "--time-processes", type=int, help="processes per `tensorbench time` (default: its own)"
     )
     p.add_argument("--same-within", type=float, default=0.02, help="the paired verdict's band")
+    p.add_argument(
+        "--launch-method",
+        choices=("forkserver", "spawn"),
+        help="asv's way of starting benchmark processes (default: asv.conf.json's)",
+    )
     p.add_argument("--env-label", default="here", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.env != "here":  # re-run this script in each environment's interpreter
@@ -322,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
 
         codes = []
         for env in ("main", "mxnet") if args.env == "all" else (args.env,):
-            rest = [a for a in (argv or sys.argv[1:]) if a not in ("--env", args.env)]
+            rest = without_env(list(sys.argv[1:] if argv is None else argv))
             cmd = [str(env_python(env, REPO)), __file__, *rest, "--env-label", env]
             codes.append(subprocess.run(cmd, cwd=REPO).returncode)
         return max(codes)

@@ -83,3 +83,10 @@ def test_odd_rounds_run_tensorbench_time_before_asv(audit, monkeypatch) -> None:
     assert calls == ["time numpy matmul 128 float32", "asv numpy"]
     assert [r["round"] for r in first + second] == [0, 1]
     assert second[0]["time_s"] == 1e-3
+
+
+def test_the_environment_rerun_drops_only_the_env_option(audit) -> None:
+    # a backend named like an environment (mxnet) must reach the rerun in that environment
+    argv = ["--env", "mxnet", "--backend", "mxnet", "--rounds", "2"]
+    assert audit.without_env(argv) == ["--backend", "mxnet", "--rounds", "2"]
+    assert audit.without_env(["--env=all", "--json"]) == ["--json"]
