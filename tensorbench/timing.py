@@ -41,7 +41,9 @@ from typing import Any
 # 0.3 with setup). 2: validation once per process and point, then a calibrated number of
 # back-to-back calls per sample (benchmarks/common.py). 3: as 2, plus allocation rotation
 # across samples (``hold_outputs``), the same calibration in `tensorbench time` and workers.
-HARNESS = 3
+# 4: as 3, with asv starting each benchmark process fresh (launch_method "spawn"), not forked
+# from its forkserver, whose parent wakes every millisecond beside the benchmark.
+HARNESS = 4
 
 # Fresh processes asv times each point in (benchmarks/common.py's ``rounds``): one, so the
 # quick suite fits 10 minutes; the between-process spread enters each result's interval

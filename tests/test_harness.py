@@ -218,6 +218,14 @@ def test_a_newer_asv_runner_skips_instead_of_timing_one_call_per_sample():
         assert "needs asv_runner 0.2.5" in common.runner_skip_reason(version)
 
 
+def test_asv_starts_benchmark_processes_fresh_not_from_its_polling_forkserver():
+    from tensorbench.asv.run import read_asv_conf
+
+    # the forkserver's parent wakes every millisecond while a benchmark runs; on two cores that
+    # slowed 2-thread points (torch's MLP step) against fresh processes and the CLI's figure
+    assert read_asv_conf(REPO / "asv.conf.json")["launch_method"] == "spawn"
+
+
 def test_managed_environments_pin_the_runner_under_the_name_asv_replaces():
     from tensorbench.asv.run import read_asv_conf
 
