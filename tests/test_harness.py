@@ -218,12 +218,23 @@ def test_a_newer_asv_runner_skips_instead_of_timing_one_call_per_sample():
         assert "needs asv_runner 0.2.5" in common.runner_skip_reason(version)
 
 
-def test_asv_starts_benchmark_processes_fresh_not_from_its_polling_forkserver():
-    from tensorbench.asv.run import read_asv_conf
+def test_the_forkserver_polls_for_a_benchmarks_end_at_most_every_50_ms(monkeypatch):
+    import asv_runner.server as server
 
-    # the forkserver's parent wakes every millisecond while a benchmark runs; on two cores that
-    # slowed 2-thread points (torch's MLP step) against fresh processes and the CLI's figure
-    assert read_asv_conf(REPO / "asv.conf.json")["launch_method"] == "spawn"
+    # the forkserver's loop sleeps min(t, 1 ms) between waitpid checks: a thousand wake-ups a
+    # second beside the benchmark, which slowed 2-thread points on two cores
+    real_time = server.time
+    monkeypatch.setattr(server, "time", real_time)  # restored after the test
+    monkeypatch.syspath_prepend(str(REPO))
+    from benchmarks import common
+
+    common.quiet_forkserver_poll()
+    assert server.time is not real_time and time.sleep is real_time.sleep
+    assert server.time.perf_counter is real_time.perf_counter  # everything else as it was
+    t0 = time.perf_counter()
+    server.time.sleep(0.001)
+    assert time.perf_counter() - t0 >= common.SERVER_POLL_S
+    assert common.quiet_forkserver_poll() is False  # once only
 
 
 def test_managed_environments_pin_the_runner_under_the_name_asv_replaces():
