@@ -36,14 +36,19 @@ class DdpStep:
         return _lookup("ddp_step", params, self.param_names)
 
 
-class DdpCompute:
-    """Seconds per step under DDP's no_sync: the compute alone, all workers computing at once."""
+class _DdpParts:
+    """The step's parts, measured in the same run: the step's points and timing attributes (no
+    benchmark of its own; subclassing DdpStep would inherit its track_ method)."""
 
     params = DdpStep.params
     param_names = DdpStep.param_names
     unit = "seconds"
     rounds = 1
     timeout = 60
+
+
+class DdpCompute(_DdpParts):
+    """Seconds per step under DDP's no_sync: the compute alone, all workers computing at once."""
 
     def track_ddp_compute(self, *params):
         return _lookup("ddp_compute", params, self.param_names)
@@ -62,15 +67,9 @@ class Allreduce:
         return _lookup("allreduce", params, self.param_names)
 
 
-class DdpLockstepCompute:
+class DdpLockstepCompute(_DdpParts):
     """Seconds per step under no_sync with a barrier after every step, less a barrier alone:
     the compute plus each step's wait for the slowest rank (which a DDP step's all-reduce has)."""
-
-    params = DdpStep.params
-    param_names = DdpStep.param_names
-    unit = "seconds"
-    rounds = 1
-    timeout = 60
 
     def track_ddp_lockstep_compute(self, *params):
         return _lookup("ddp_lockstep_compute", params, self.param_names)

@@ -166,7 +166,7 @@ def audit_backend(backend: str, args: argparse.Namespace, folder: Path) -> list[
         graph_dir,
         log,
         quiet=args.json,
-        launch_method=getattr(args, "launch_method", None),
+        launch_method=args.launch_method,
     )
     native: dict[tuple, list[dict]] = {}
     for line in log.read_text().splitlines() if log.exists() else []:
