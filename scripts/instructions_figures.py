@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import time
@@ -121,6 +122,29 @@ def point_row(
     return plain, injected_changes(plain, injected) if len(injected) == len(plain) else []
 
 
+def _table_row(row: tuple[str, float, int, float, list[float], int]) -> str:
+    label, med, calls, cv, inj, found = row
+    shown = ", ".join(f"{x * 100:+.2f} %" for x in inj) if inj else "not injected"
+    f = f"{found} of {len(inj)}" if inj else ""
+    return f"| {label} | {med:,.0f} | {calls} | {cv * 100:.3f} % | {shown} | {f} |"
+
+
+def probe_skips(reasons: dict[str, dict[str, str]], counted: list[dict[str, Any]]) -> dict:
+    """The probe's skip reasons for the points in the counted runs' scope (their workloads'
+    sizes and dtypes, CPU backends), less frameworks this environment does not install (the
+    other environment counts them): what a user asks of the skip list, and why."""
+    scope = {(r["bench"], r["params"][1], r["params"][2]) for r in counted}
+    out = {}
+    for bench, points in reasons.items():
+        for key, why in points.items():
+            m = re.fullmatch(r"backend='([^']+)', size=(\d+), dtype='([^']+)'", key)
+            if not m or m[1].endswith(":cuda") or "not installed" in why:
+                continue
+            if (bench, int(m[2]), m[3]) in scope:  # today's reason where a backend is unsteady
+                out[f"{bench} {m[1]} {m[2]} {m[3]}"] = instructions.unstable_reason(m[1]) or why
+    return out
+
+
 def render(data: dict[str, Any]) -> str:
     share = data["inject"]
     lines = [
@@ -165,9 +189,13 @@ def render(data: dict[str, Any]) -> str:
             "",
         ]
     summary = []
+    table_head = (
+        f"| point | instructions per call (median) | calls counted | CV | +{share:.0%} injected: "
+        "measured change per run | found |"
+    )
     for env, e in data["envs"].items():
         runs = e["runs"]
-        rows, skips = [], {}
+        rows, dropped, skips = [], [], probe_skips(e.get("probe_reasons", {}), runs[0])
         for rec in runs[0]:
             row = point_row(runs, rec)
             if row is None:
@@ -176,7 +204,9 @@ def render(data: dict[str, Any]) -> str:
             plain, inj = row
             cv = statistics.stdev(plain) / statistics.fmean(plain) if len(plain) > 1 else 0.0
             found = sum(abs(x - share) <= 0.005 for x in inj)
-            rows.append((_label(rec), statistics.median(plain), rec["calls"], cv, inj, found))
+            r = (_label(rec), statistics.median(plain), rec["calls"], cv, inj, found)
+            # counted before its backend was found unsteady: the figures stay as the evidence
+            (dropped if instructions.unstable_reason(rec["params"][0]) else rows).append(r)
         cvs = [r[3] for r in rows]
         lines += [f"## Environment `{env}`", ""]
         walls = ", ".join(f"{w:.0f}" for w in e["wall_s"])
@@ -193,16 +223,29 @@ def render(data: dict[str, Any]) -> str:
             )
         lines += [
             "",
-            f"| point | instructions per call (median) | calls counted | CV | +{share:.0%} injected: measured change per run | found |",
+            table_head,
             "| --- | ---: | ---: | ---: | --- | --- |",
         ]
-        for label, med, calls, cv, inj, found in rows:
-            shown = ", ".join(f"{x * 100:+.2f} %" for x in inj) if inj else "not injected"
-            f = f"{found} of {len(inj)}" if inj else ""
-            lines.append(f"| {label} | {med:,.0f} | {calls} | {cv * 100:.3f} % | {shown} | {f} |")
+        lines += [_table_row(r) for r in rows]
+        if dropped:
+            lines += [
+                "",
+                "Counted in these runs, but skipped by the instruction measure now (their",
+                "backend's reason is in the list below); their figures are the evidence:",
+                "",
+                table_head,
+                "| --- | ---: | ---: | ---: | --- | --- |",
+            ]
+            lines += [_table_row(r) for r in dropped]
+            for label, *_ in dropped:
+                rec = next(r for r in runs[0] if _label(r) == label)
+                skips[label] = instructions.unstable_reason(rec["params"][0]) or ""
         lines += ["", "Skipped points:", ""]
-        if skips:
-            lines += [f"- {k}: {v}" for k, v in sorted(skips.items())]
+        if skips:  # one line per reason: the backends' reasons are long and shared
+            by_reason: dict[str, list[str]] = {}
+            for point, why in sorted(skips.items()):
+                by_reason.setdefault(why, []).append(point)
+            lines += [f"- {'; '.join(pts)}: {why}" for why, pts in by_reason.items()]
         else:
             lines.append("- none")
         lines.append("")

@@ -302,7 +302,7 @@ def instruction_points(
                 reasons.setdefault(key, {})[pk] = "instructions are counted on the CPU only"
             elif pk in probed:
                 reasons.setdefault(key, {})[pk] = probed[pk]
-            elif unstable := instructions.unstable_reason(key, str(combo[0])):
+            elif unstable := instructions.unstable_reason(str(combo[0])):
                 reasons.setdefault(key, {})[pk] = unstable
             else:
                 todo.append({"bench": key, "params": list(combo)})
