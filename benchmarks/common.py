@@ -73,22 +73,23 @@ def runner_skip_reason(version: str | None = None) -> str | None:
 
 _RUNNER_SKIP = runner_skip_reason()
 
-# How often asv_runner's forkserver may look whether a benchmark process has ended.
+# How often asv_runner's forkserver may look whether a benchmark process has ended, once the
+# process has run a while.
 SERVER_POLL_S = 0.05
 
 
 def quiet_forkserver_poll() -> bool:
-    """Make asv_runner's forkserver poll for a benchmark's end every ``SERVER_POLL_S``, not every
-    millisecond; True where it was patched.
+    """Make asv_runner's forkserver poll for a benchmark's end less and less often, down to every
+    ``SERVER_POLL_S``, not every millisecond; True where it was patched.
 
     While a forked benchmark runs, asv_runner 0.2.5's server loops on ``waitpid(WNOHANG)`` and
     ``time.sleep(min(t, 0.001))``: a thousand wake-ups a second, which on a 2-core machine
     land on the cores a 2-thread point uses (README: "Fresh processes, not forks of a polling
     server"). asv's other launch method, spawn, avoids that but starts a new interpreter per
     benchmark. The server imports this module before it forks (asv's "preimport"), so its
-    loop's ``time`` is swapped for one whose ``sleep`` lasts at least ``SERVER_POLL_S``; the
-    process's own ``time`` module is untouched, and a benchmark's end is noticed that much
-    later at most. asv_runner is pinned (the harness needs 0.2.5), so the loop is known.
+    loop's ``time`` is swapped for one whose ``sleep`` backs off (`_PoliteTime`); the
+    process's own ``time`` module is untouched. asv_runner is pinned (the harness needs 0.2.5),
+    so the loop is known.
     """
     server = sys.modules.get("asv_runner.server")
     if server is None or not hasattr(server, "time") or isinstance(server.time, _PoliteTime):
@@ -98,16 +99,32 @@ def quiet_forkserver_poll() -> bool:
 
 
 class _PoliteTime:
-    """``time`` with a ``sleep`` of at least ``SERVER_POLL_S`` (for asv_runner's server only)."""
+    """``time`` whose ``sleep`` lasts half of the wait so far, at least what the loop asks and at
+    most ``SERVER_POLL_S`` (for asv_runner's server only).
+
+    A fixed 50 ms sleep made every benchmark process end at least 50 ms late, and a suite forks
+    one per parameter combination, most of them skips that end within milliseconds. Backing off
+    keeps a short process's end noticed within half its run, and a timed point, whose samples
+    start after its set-up, polled every ``SERVER_POLL_S``. The loop's own schedule restarts at
+    1e-15 s for every process it waits for, so a request shorter than the last one starts a new
+    wait.
+    """
 
     def __init__(self, real: Any) -> None:
         self._real = real
+        self._last = math.inf
+        self._started = 0.0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
     def sleep(self, seconds: float) -> None:
-        self._real.sleep(max(seconds, SERVER_POLL_S))
+        now = self._real.monotonic()
+        if seconds < self._last:
+            self._started = now
+        self._last = seconds
+        waited = now - self._started
+        self._real.sleep(min(SERVER_POLL_S, max(seconds, waited / 2)))
 
 
 quiet_forkserver_poll()

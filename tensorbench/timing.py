@@ -41,8 +41,9 @@ from typing import Any
 # 0.3 with setup). 2: validation once per process and point, then a calibrated number of
 # back-to-back calls per sample (benchmarks/common.py). 3: as 2, plus allocation rotation
 # across samples (``hold_outputs``), the same calibration in `tensorbench time` and workers.
-# 4: as 3, with asv's forkserver polling for a benchmark's end every 50 ms instead of every
-# millisecond (benchmarks/common.py: those wake-ups shared the cores of 2-thread points).
+# 4: as 3, with asv's forkserver polling for a benchmark's end every 50 ms once the process has
+# run 0.1 s, instead of every millisecond (benchmarks/common.py: those wake-ups shared the cores
+# of 2-thread points).
 HARNESS = 4
 
 # Fresh processes asv times each point in (benchmarks/common.py's ``rounds``): one, so the

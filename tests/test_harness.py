@@ -218,6 +218,30 @@ def test_a_newer_asv_runner_skips_instead_of_timing_one_call_per_sample():
         assert "needs asv_runner 0.2.5" in common.runner_skip_reason(version)
 
 
+class _FakeClock:
+    """A ``time`` module stand-in whose sleeps advance a clock and are recorded."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def _asv_wait(clock_time, seconds: float) -> list[float]:
+    """asv_runner 0.2.5's wait loop for a process that runs ``seconds``: the sleeps it took."""
+    start, time2sleep, first = clock_time.monotonic(), 1e-15, len(clock_time._real.slept)
+    while clock_time.monotonic() - start < seconds:
+        time2sleep *= 1e1
+        clock_time.sleep(min(time2sleep, 0.001))
+    return clock_time._real.slept[first:]
+
+
 def test_the_forkserver_polls_for_a_benchmarks_end_at_most_every_50_ms(monkeypatch):
     import asv_runner.server as server
 
@@ -228,13 +252,21 @@ def test_the_forkserver_polls_for_a_benchmarks_end_at_most_every_50_ms(monkeypat
     monkeypatch.syspath_prepend(str(REPO))
     from benchmarks import common
 
-    common.quiet_forkserver_poll()
+    common.quiet_forkserver_poll()  # (importing common may have done it already)
     assert server.time is not real_time and time.sleep is real_time.sleep
     assert server.time.perf_counter is real_time.perf_counter  # everything else as it was
-    t0 = time.perf_counter()
-    server.time.sleep(0.001)
-    assert time.perf_counter() - t0 >= common.SERVER_POLL_S
     assert common.quiet_forkserver_poll() is False  # once only
+
+    polite = type(server.time)(_FakeClock())
+    # a benchmark that runs 2 s: after its first 0.1 s the loop wakes every 50 ms, no more
+    sleeps = _asv_wait(polite, 2.0)
+    assert max(sleeps) == common.SERVER_POLL_S
+    assert len(sleeps) < 2.0 / common.SERVER_POLL_S + 40  # asv's own loop: ~2,000
+    assert sum(s < common.SERVER_POLL_S for s in sleeps) < 40
+    # the next process (a skipped point, ending in 5 ms) is waited for from the start again:
+    # its end is noticed within half its run, not 50 ms later
+    sleeps = _asv_wait(polite, 0.005)
+    assert sum(sleeps) < 0.005 * 1.5 and max(sleeps) <= 0.0025
 
 
 def test_managed_environments_pin_the_runner_under_the_name_asv_replaces():

@@ -26,8 +26,9 @@ HARNESS = {
     3: "as 2, with each sample at another allocation phase (0-3 extra outputs held alive "
     "between samples, so buffers land at every 16-byte offset of a cache line), the same "
     "harness as tensorbench time and the paired comparison",
-    4: "as 3, with asv's forkserver looking for a benchmark's end every 50 ms instead of every "
-    "millisecond (those wake-ups ran on the cores the benchmark's threads used)",
+    4: "as 3, with asv's forkserver looking for a benchmark's end every 50 ms once the process "
+    "has run 0.1 s, instead of every millisecond (those wake-ups ran on the cores the "
+    "benchmark's threads used)",
 }
 
 SYNC = (
