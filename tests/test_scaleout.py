@@ -107,6 +107,36 @@ def test_efficiency_prediction_and_projection_from_measured_steps() -> None:
     assert (proj["kind"] == "projected").all()
 
 
+def test_the_prediction_adds_ddps_own_work_measured_at_one_worker() -> None:
+    # DDP's hooks and bucket copies cost each worker alike: one worker's DDP step less its
+    # no_sync step (in lockstep where recorded, else free-running), from the row whose batch per
+    # worker matches (strong scaling at 2 workers runs the weak batch)
+    fit = scaling.AlphaBeta(
+        alpha=50e-6, beta=1e-9, world=2, points=17, rms_rel_error=0, max_rel_error=0
+    )
+    nan = float("nan")
+    cols = ["machine", "backend", "model", "scaling", "workers", "threads", "step_s"]
+    rows = [
+        ("m", "torch:cpu", "mlp", "weak", 1, 1, 0.0105, 0.0098, 0.0100),
+        ("m", "torch:cpu", "mlp", "strong", 1, 1, 0.0300, 0.0190, 0.0190),
+        ("m", "torch:cpu", "mlp", "strong", 2, 1, 0.0140, 0.0105, 0.0110),
+        ("m", "torch:cpu", "convnet", "weak", 1, 1, 0.0120, 0.0116, nan),
+        ("m", "torch:cpu", "convnet", "weak", 2, 1, 0.0140, 0.0118, nan),
+    ]
+    ddp = pd.DataFrame(rows, columns=[*cols, "compute_s", "lockstep_s"])
+    check = scaling.prediction_check(ddp, fit, "m", "torch:cpu").set_index(["model", "scaling"])
+    mlp = check.loc[("mlp", "strong")]
+    assert mlp["ddp_overhead_s"] == pytest.approx(0.0005)  # the weak row: 0.0105 - 0.0100
+    comm = fit.seconds(scaling.grad_bytes("mlp"), 2)
+    assert mlp["predicted_s"] == pytest.approx(0.0110 + 0.0005 + comm)
+    assert mlp["error"] == pytest.approx((0.0115 + comm) / 0.0140 - 1)
+    conv = check.loc[("convnet", "weak")]
+    assert conv["ddp_overhead_s"] == pytest.approx(0.0004)  # no lockstep: 0.0120 - 0.0116
+    # without a one-worker row there is nothing to add, and the check still runs
+    alone = scaling.prediction_check(ddp[ddp["workers"] == 2], fit, "m", "torch:cpu")
+    assert (alone["ddp_overhead_s"] == 0.0).all() and len(alone) == 2
+
+
 # -- plans ------------------------------------------------------------------------------------------
 
 

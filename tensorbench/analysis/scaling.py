@@ -20,7 +20,8 @@ figures from the results database, and the projection is recomputed each time, n
   no overlap (DDP overlaps buckets with backward, so real steps can be faster).
 - The check of a measured p-worker step (`prediction_check`): the compute measured at that
   world size in lockstep (DDP's ``no_sync`` with a barrier after each step, less a barrier
-  alone) plus the model's all-reduce. In lockstep every step waits for the slowest rank, as a
+  alone), plus DDP's own work outside the all-reduce measured at one worker (its step less its
+  ``no_sync`` step), plus the model's all-reduce. In lockstep every step waits for the slowest rank, as a
   DDP step does at its all-reduce; a free-running compute misses that wait.
 """
 
@@ -254,18 +255,40 @@ def fits(allreduce: pd.DataFrame) -> dict[tuple[str, str, int], AlphaBeta]:
     return out
 
 
-def compute_time(ddp: pd.DataFrame, machine: str, backend: str, model: str, batch: int) -> float:
-    """The measured one-worker step of ``batch`` samples (weak scaling's batch or strong's)."""
+def _one_worker(
+    ddp: pd.DataFrame, machine: str, backend: str, model: str, batch: int
+) -> pd.DataFrame:
+    """The one-worker rows of ``batch`` samples (weak scaling's batch or strong's)."""
     weak = SCALE_MODELS[model]["weak_batch"]
     scaling = "weak" if batch == weak else "strong" if batch == 2 * weak else None
-    rows = ddp[
+    return ddp[
         (ddp["machine"] == machine)
         & (ddp["backend"] == backend)
         & (ddp["model"] == model)
         & (ddp["scaling"] == scaling)
         & (ddp["workers"] == 1)
     ]
+
+
+def compute_time(ddp: pd.DataFrame, machine: str, backend: str, model: str, batch: int) -> float:
+    """The measured one-worker step of ``batch`` samples (weak scaling's batch or strong's)."""
+    rows = _one_worker(ddp, machine, backend, model, batch)
     return float(rows["step_s"].iloc[0]) if len(rows) else math.nan
+
+
+def ddp_overhead(ddp: pd.DataFrame, machine: str, backend: str, model: str, batch: int) -> float:
+    """DDP's own work per step outside the all-reduce's transfer (its autograd hooks, copying
+    gradients into the bucket and back, averaging them), measured at one worker, where the
+    all-reduce moves nothing: the DDP step less the same step under ``no_sync`` (lockstep where
+    recorded). Every worker does it alike, whatever the world size; NaN where not measured."""
+    rows = _one_worker(ddp, machine, backend, model, batch)
+    if not len(rows):
+        return math.nan
+    row = rows.iloc[0]
+    plain = float(row.get("lockstep_s", math.nan))
+    if not math.isfinite(plain):
+        plain = float(row.get("compute_s", math.nan))
+    return float(row["step_s"]) - plain
 
 
 def projection(
@@ -311,7 +334,8 @@ def prediction_check(ddp: pd.DataFrame, fit: AlphaBeta, machine: str, backend: s
     same world size in lockstep (a barrier after each step, less a barrier alone: the workers
     computing side by side and each step waiting for the slowest, as a DDP step's all-reduce
     makes it), else free-running, else one worker's step of the same batch per worker; the
-    model adds the all-reduce of the gradients."""
+    model adds DDP's own work outside the all-reduce (`ddp_overhead`, 0 where not measured)
+    and the all-reduce of the gradients."""
     out = []
     for r in ddp[(ddp["machine"] == machine) & (ddp["backend"] == backend)].itertuples():
         if r.workers < 2:
@@ -328,7 +352,9 @@ def prediction_check(ddp: pd.DataFrame, fit: AlphaBeta, machine: str, backend: s
             source = "1 worker"
         if not math.isfinite(compute):
             continue
-        predicted = predicted_step(compute, grad_bytes(r.model), fit, int(r.workers))
+        overhead = ddp_overhead(ddp, machine, backend, r.model, per_worker)
+        overhead = overhead if math.isfinite(overhead) else 0.0
+        predicted = predicted_step(compute + overhead, grad_bytes(r.model), fit, int(r.workers))
         out.append(
             {
                 "model": r.model,
@@ -337,6 +363,7 @@ def prediction_check(ddp: pd.DataFrame, fit: AlphaBeta, machine: str, backend: s
                 "measured_s": float(r.step_s),
                 "compute_s": compute,
                 "compute_from": source,
+                "ddp_overhead_s": overhead,
                 "predicted_s": predicted,
                 "error": predicted / float(r.step_s) - 1,
             }

@@ -182,7 +182,8 @@ def print_scale(worlds: list[dict[str, Any]]) -> None:
         for c in check.itertuples():
             print(
                 f"  predicted {c.model} {c.scaling} at {c.workers}: compute {c.compute_s * 1e3:.3f} "
-                f"ms ({c.compute_from}) + all-reduce = {c.predicted_s * 1e3:.3f} ms; measured "
+                f"ms ({c.compute_from}) + DDP's own work {c.ddp_overhead_s * 1e3:.3f} ms (1 "
+                f"worker) + all-reduce = {c.predicted_s * 1e3:.3f} ms; measured "
                 f"{c.measured_s * 1e3:.3f} ms ({c.error:+.1%})"
             )
         proj = scaling.projection(ddp, fit, "here", backend, (8, 64, 256))
