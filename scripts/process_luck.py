@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -129,10 +130,31 @@ def main(argv: list[str] | None = None) -> int:
         )
     text = "\n".join(lines)
     print(text)
-    print(f"\n{args.runs} runs per point, {time.time() - start:.0f} s in all")
-    if args.out:
-        args.out.write_text(text + "\n")
+    took = f"{args.runs} runs per point, {time.time() - start:.0f} s in all"
+    print(f"\n{took}")
+    if args.out:  # the page says when, where and how, so a stranger can rerun it
+        intro = (
+            "# Process luck: a point's value over fresh processes\n\n"
+            f"`scripts/process_luck.py --runs {args.runs}` on {time.strftime('%Y-%m-%d')}, "
+            f'{_cpu()}, nothing else running: {took}. "ours" is `tensorbench time --json` '
+            '(each run pools its default processes); "native" is the framework\'s own timer '
+            "in as many fresh processes, interleaved with ours.\n\n"
+        )
+        args.out.write_text(intro + text + "\n")
     return 0
+
+
+def _cpu() -> str:
+    """The CPU's model name and count (results here are filed per CPU)."""
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
+    return f"{model}, {os.cpu_count()} CPUs"
 
 
 if __name__ == "__main__":
