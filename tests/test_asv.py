@@ -18,6 +18,7 @@ from tensorbench.asv import machine, resultfiles
 from tensorbench.asv.grid import GRID, TIMED_BY, point
 from tensorbench.asv.run import suite_bench_regex
 from tensorbench.asv.suites import SuiteError, available_suites, load_suite
+from tensorbench.conventions import param_key_of
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -106,6 +107,56 @@ def test_bench_regex_selects_exactly_the_suite_points(suite_name: str) -> None:
             assert bool(re.search(regex, name)) == wanted, name
             selected += wanted
     assert selected >= suite.count()
+
+
+def test_a_build_timed_in_an_earlier_environment_of_the_run_is_not_timed_again() -> None:
+    """torch 2.13.0+cpu sits in both `main` and `mxnet`: one quick run times it once; NumPy
+    (2.4 there, 1.23 here) and anything whose build facts differ are timed in both, and the
+    points left out say why in the result file."""
+    from tensorbench.asv.run import same_build_reasons, same_builds
+
+    torch = {"available": True, "version": "2.13.0+cpu", "blas": "mkl", "threads": 2}
+    main = {
+        "backends": {
+            "numpy": {"available": True, "version": "2.4.6"},
+            "torch": torch,
+            "jax": {"available": True, "version": "0.10.2"},
+            "mxnet": {"available": False, "version": None},
+        }
+    }
+    here = {
+        "backends": {
+            "numpy": {"available": True, "version": "1.23.5"},
+            "torch": dict(torch),
+            "mxnet": {"available": True, "version": "1.9.1"},
+            "jax": {"available": False, "version": None},
+        }
+    }
+    same = same_builds({"main": main}, here)
+    assert list(same) == ["torch"] and "environment main" in same["torch"]
+    assert same_builds({"main": main}, {"backends": {"torch": {**torch, "threads": 1}}}) == {}
+    assert same_builds({}, here) == {}
+
+    suite = load_suite("quick")
+    regex = suite_bench_regex(suite, skip_frameworks=frozenset(same))
+    reasons = same_build_reasons(suite, same)
+    left_out = 0
+    for bench, key, params in asv_benchmarks():
+        for combo in itertools.product(*params):
+            name = f"{bench}({', '.join(map(repr, combo))})"
+            p = point(key, *combo)
+            wanted = suite.selects(key, p.backend, p.size, p.dtype, p.threads)
+            is_torch = p.backend.startswith("torch:")
+            assert bool(re.search(regex, name)) == (wanted and not is_torch), name
+            if wanted and is_torch:
+                pk = param_key_of(GRID[key].param_names, combo)
+                assert reasons[key][pk] == same["torch"], name
+                left_out += 1
+    assert left_out > 0
+    assert reasons["matmul"]["backend='torch:cpu', size=128, dtype='float32'"] == same["torch"]
+    assert not any(
+        not k.startswith("backend='torch:") for r in reasons.values() for k in r
+    )  # only torch's points
 
 
 def result_file(values: list, params: list | None = None) -> dict:

@@ -31,7 +31,7 @@ from ..conventions import GRAPH_DIR_ENV, REPO, SUITE_ENV, THREADS_ENV, WORK_LOG_
 from ..errors import ExternalError, InputError
 from ..threads import available_cores
 from . import instructioncounts, instructions
-from .grid import GRID, TIMED_BY, counted_key
+from .grid import GRID, TIMED_BY, counted_key, point
 from .process import AsvError, env_python, git, run_asv
 from .resultfiles import (
     annotate,
@@ -89,6 +89,7 @@ class EnvRun:
     env: str
     result_file: Path | None
     asv_exit: int
+    facts: dict[str, Any] | None = None  # the environment's probe: its frameworks' builds
 
 
 def run_existing(
@@ -102,8 +103,12 @@ def run_existing(
     python: Path | None = None,
     repo: Path = REPO,
     measure: str = "time",
+    earlier: dict[str, dict[str, Any]] | None = None,
 ) -> EnvRun:
     """Run ``suite`` in an existing environment, label it ``commit``, post-process the result.
+
+    ``earlier``: the facts of environments this run has timed the suite in already (env ->
+    probe facts); a framework whose build is the same here is not timed again (`same_builds`).
 
     ``python`` defaults to the project's environment ``env`` (.venv, .venv-mxnet); on a machine
     with its own interpreter (a GPU box) pass it, and ``env`` becomes just the label.
@@ -119,6 +124,13 @@ def run_existing(
     python = python or env_python(env, repo)
     dirty = bool(git("status", "--porcelain", "--untracked-files=no", cwd=repo))
     probe = probe_env(python, suite, threads, repo)
+    same: dict[str, str] = {}
+    if earlier and bench is None and measure == "time" and suite is not None:
+        same = same_builds(earlier, probe.get("facts", {}))
+        for key, reasons in same_build_reasons(suite, same).items():
+            probe.setdefault("skip_reasons", {}).setdefault(key, {}).update(reasons)
+        if same:
+            print(f"== {env}: not timed again here: {'; '.join(same.values())}")
     machine_dir = repo / "results" / machine
     ours = machine_dir / f"{commit[:8]}-existing-{env}.json"
     old = _load_kept(ours)
@@ -160,7 +172,7 @@ def run_existing(
     if measure == "instructions":
         pattern = instructions_bench_regex(suite, bench)
     else:
-        pattern = bench or suite_bench_regex(suite)
+        pattern = bench or suite_bench_regex(suite, skip_frameworks=frozenset(same))
     if pattern:
         args += ["--bench", pattern]
     load = {"start": noise.snapshot()}
@@ -174,7 +186,7 @@ def run_existing(
     load["end"] = noise.snapshot()
     produced = sorted(machine_dir.glob(f"{commit[:8]}-existing-py*.json"))
     if not produced:
-        return EnvRun(env, None, code or 1)
+        return EnvRun(env, None, code or 1, probe.get("facts"))
     data = load_result(produced[0])
     previous = (old or {}).get("tensorbench")
     previous = previous if isinstance(previous, dict) else {}
@@ -198,7 +210,41 @@ def run_existing(
     save_result(ours, data)
     for p in produced:
         p.unlink()
-    return EnvRun(env, ours, code)
+    return EnvRun(env, ours, code, probe.get("facts"))
+
+
+def same_builds(earlier: dict[str, dict[str, Any]], facts: dict[str, Any]) -> dict[str, str]:
+    """Frameworks this environment shares, build for build (version, BLAS, CUDA, threads: the
+    probe's whole entry), with an environment the same run timed before: framework -> why its
+    points are not timed again here. Timing the same build twice in one run (torch in both
+    `main` and `mxnet`) adds a quarter to the quick suite and tells nothing new; a framework
+    that differs in anything (NumPy 2.4 against 1.23) is timed in both."""
+    out: dict[str, str] = {}
+    mine = facts.get("backends", {})
+    for env, theirs in earlier.items():
+        for name, f in theirs.get("backends", {}).items():
+            if name not in out and f.get("available") and mine.get(name) == f:
+                out[name] = (
+                    f"{name} {f.get('version')}: the same build as in environment {env}, "
+                    "timed there in this run"
+                )
+    return out
+
+
+def same_build_reasons(suite: Suite, same: dict[str, str]) -> dict[str, dict[str, str]]:
+    """grid key -> {asv param key: reason} for the suite's points of the frameworks in ``same``
+    (`same_builds`), so that the result file says why they have no value."""
+    out: dict[str, dict[str, str]] = {}
+    for key in suite.workloads:
+        if key not in GRID or not same:
+            continue
+        entry = GRID[key]
+        for combo in itertools.product(*entry.params):
+            p = point(key, *combo)
+            why = same.get(p.backend.partition(":")[0])
+            if why and suite.selects(key, p.backend, p.size, p.dtype, p.threads):
+                out.setdefault(key, {})[param_key_of(entry.param_names, combo)] = why
+    return out
 
 
 def _load_kept(path: Path) -> dict[str, Any] | None:
@@ -218,7 +264,9 @@ def _load_kept(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def suite_bench_regex(suite: Suite | None, prefix: str = "") -> str | None:
+def suite_bench_regex(
+    suite: Suite | None, prefix: str = "", skip_frameworks: frozenset[str] = frozenset()
+) -> str | None:
     """asv --bench regex selecting exactly the suite's parameter points.
 
     asv matches a parametrised benchmark as ``module.Class.method(v1, v2, ...)`` (values as repr
@@ -228,7 +276,8 @@ def suite_bench_regex(suite: Suite | None, prefix: str = "") -> str | None:
     built from the entry's key selected none of them. Every mode of a ``*_modes`` entry runs
     (suites do not choose modes). The instruction benchmarks (``track_instructions_<key>``)
     match only with ``prefix="instructions"``: they read counts that only ``--measure
-    instructions`` writes.
+    instructions`` writes. Backends of ``skip_frameworks`` (``torch`` for ``torch:cpu``) are
+    left out.
     """
     if suite is None:
         return None
@@ -238,7 +287,10 @@ def suite_bench_regex(suite: Suite | None, prefix: str = "") -> str | None:
 
     parts = []
     for key, sel in sorted(suite.workloads.items()):
-        fields = [alt(sel.backends), alt(sel.sizes), alt(sel.dtypes)]
+        backends = [b for b in sel.backends if b.partition(":")[0] not in skip_frameworks]
+        if not backends:
+            continue
+        fields = [alt(backends), alt(sel.sizes), alt(sel.dtypes)]
         if GRID[key].threads:
             fields.append(alt(sel.threads))
         if GRID[key].modes:

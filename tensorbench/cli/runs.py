@@ -153,6 +153,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         commit = git(
             "rev-parse", "HEAD", cwd=repo
         )  # once: a commit landing mid-run must not split it
+        earlier: dict[str, dict] = {}  # env -> facts: a build timed once per run
         for env in envs:
             print(f"== environment {env}")
             t0 = time.perf_counter()
@@ -167,7 +168,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 args.python,
                 repo,
                 args.measure,
+                earlier=dict(earlier),
             )
+            if res.facts and res.result_file is not None:
+                earlier[env] = res.facts
             print(
                 f"== environment {env}: {time.perf_counter() - t0:.0f} s, result {res.result_file}"
             )
