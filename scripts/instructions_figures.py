@@ -129,16 +129,23 @@ def _table_row(row: tuple[str, float, int, float, list[float], int]) -> str:
     return f"| {label} | {med:,.0f} | {calls} | {cv * 100:.3f} % | {shown} | {f} |"
 
 
-def probe_skips(reasons: dict[str, dict[str, str]], counted: list[dict[str, Any]]) -> dict:
+def probe_skips(
+    reasons: dict[str, dict[str, str]],
+    counted: list[dict[str, Any]],
+    backends: list[str] | None = None,
+) -> dict:
     """The probe's skip reasons for the points in the counted runs' scope (their workloads'
-    sizes and dtypes, CPU backends), less frameworks this environment does not install (the
-    other environment counts them): what a user asks of the skip list, and why."""
+    sizes and dtypes, CPU backends, only ``backends`` where the runs were limited to them),
+    less frameworks this environment does not install (the other environment counts them):
+    what a user asks of the skip list, and why."""
     scope = {(r["bench"], r["params"][1], r["params"][2]) for r in counted}
     out = {}
     for bench, points in reasons.items():
         for key, why in points.items():
             m = re.fullmatch(r"backend='([^']+)', size=(\d+), dtype='([^']+)'", key)
             if not m or m[1].endswith(":cuda") or "not installed" in why:
+                continue
+            if backends and m[1] not in backends:
                 continue
             if (bench, int(m[2]), m[3]) in scope:  # today's reason where a backend is unsteady
                 out[f"{bench} {m[1]} {m[2]} {m[3]}"] = instructions.unstable_reason(m[1]) or why
@@ -180,6 +187,8 @@ def render(data: dict[str, Any]) -> str:
         scope.append("each workload's smallest size (and float64 where the suite has both dtypes)")
     if filters.get("workloads"):
         scope.append("workloads " + ", ".join(filters["workloads"]))
+    if filters.get("backends"):
+        scope.append("backends " + ", ".join(filters["backends"]))
     if scope:
         lines += [
             "Scope: " + "; ".join(scope) + ". Backends per environment are those listed below",
@@ -195,7 +204,12 @@ def render(data: dict[str, Any]) -> str:
     )
     for env, e in data["envs"].items():
         runs = e["runs"]
-        rows, dropped, skips = [], [], probe_skips(e.get("probe_reasons", {}), runs[0])
+        env_filters = e.get("filters") or filters  # records merged from another file: theirs
+        rows, dropped, skips = (
+            [],
+            [],
+            probe_skips(e.get("probe_reasons", {}), runs[0], env_filters.get("backends")),
+        )
         for rec in runs[0]:
             row = point_row(runs, rec)
             if row is None:
@@ -209,6 +223,8 @@ def render(data: dict[str, Any]) -> str:
             (dropped if instructions.unstable_reason(rec["params"][0]) else rows).append(r)
         cvs = [r[3] for r in rows]
         lines += [f"## Environment `{env}`", ""]
+        if env_filters is not filters and env_filters.get("backends"):
+            lines += [f"Backends counted: {', '.join(env_filters['backends'])}.", ""]
         walls = ", ".join(f"{w:.0f}" for w in e["wall_s"])
         lines.append(
             f"{e['points']} points counted per run; wall time per run (plain and injected "
@@ -287,7 +303,10 @@ def main() -> int:
     if args.render_only:
         data = json.loads(args.records[0].read_text())
         for more in args.records[1:]:
-            data["envs"].update(json.loads(more.read_text())["envs"])
+            extra = json.loads(more.read_text())
+            for e in extra["envs"].values():
+                e.setdefault("filters", extra.get("filters"))
+            data["envs"].update(extra["envs"])
     else:
         reason = instructions.valgrind_reason()
         if reason:

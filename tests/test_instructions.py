@@ -354,3 +354,29 @@ def test_figures_judge_each_injected_run_against_the_other_runs_plain_counts() -
     assert "| matmul numpy:cpu 64 float64 | 1,000 | 50 | 1.000 % |" in page
     # runs 1 and 2 read +3.5 % and +0.5 %, beyond 0.5 points of the share
     assert "injection found in every run: 0 of 1" in page and "| 1 of 3 |" in page
+
+
+def test_the_figures_list_every_in_scope_skip_with_todays_reason() -> None:
+    """The page's skip list: the probe's reasons for the counted workloads' sizes and dtypes on
+    the CPU, an unsteady backend's reason as the code gives it today (the records may predate
+    it), frameworks the environment does not install left to the other environment, and only
+    the backends a run was limited to."""
+    figures = _figures_script()
+    counted = [{"bench": "pagerank", "params": ["numpy:cpu", 10, "float32"], "calls": 2}]
+    reasons = {
+        "pagerank": {
+            "backend='jax:cpu', size=10, dtype='float32'": "an old reason",
+            "backend='pyg:cpu', size=10, dtype='float32'": "pyg has no pagerank implementation",
+            "backend='mxnet:cpu', size=10, dtype='float32'": "mxnet not installed (...)",
+            "backend='torch:cuda', size=10, dtype='float32'": "no CUDA device",
+            "backend='pyg:cpu', size=12, dtype='float32'": "pyg has no pagerank implementation",
+        }
+    }
+    skips = figures.probe_skips(reasons, counted)
+    assert skips == {
+        "pagerank jax:cpu 10 float32": instructions.UNSTABLE["jax:cpu"],
+        "pagerank pyg:cpu 10 float32": "pyg has no pagerank implementation",
+    }
+    assert figures.probe_skips(reasons, counted, ["pyg:cpu"]) == {
+        "pagerank pyg:cpu 10 float32": "pyg has no pagerank implementation"
+    }
