@@ -220,7 +220,11 @@ def render(data: dict[str, Any]) -> str:
             found = sum(abs(x - share) <= 0.005 for x in inj)
             r = (_label(rec), statistics.median(plain), rec["calls"], cv, inj, found)
             # counted before its backend was found unsteady: the figures stay as the evidence
-            (dropped if instructions.unstable_reason(rec["params"][0]) else rows).append(r)
+            if why := instructions.unstable_reason(rec["params"][0]):
+                dropped.append(r)
+                skips[r[0]] = why
+            else:
+                rows.append(r)
         cvs = [r[3] for r in rows]
         lines += [f"## Environment `{env}`", ""]
         if env_filters is not filters and env_filters.get("backends"):
@@ -253,9 +257,6 @@ def render(data: dict[str, Any]) -> str:
                 "| --- | ---: | ---: | ---: | --- | --- |",
             ]
             lines += [_table_row(r) for r in dropped]
-            for label, *_ in dropped:
-                rec = next(r for r in runs[0] if _label(r) == label)
-                skips[label] = instructions.unstable_reason(rec["params"][0]) or ""
         lines += ["", "Skipped points:", ""]
         if skips:  # one line per reason: the backends' reasons are long and shared
             by_reason: dict[str, list[str]] = {}

@@ -99,14 +99,20 @@ def test_bench_regex_selects_exactly_the_suite_points(suite_name: str) -> None:
     suite = load_suite(suite_name)
     regex = suite_bench_regex(suite)
     selected = 0
+    for name, *_, wanted in asv_points(suite):
+        assert bool(re.search(regex, name)) == wanted, name
+        selected += wanted
+    assert selected >= suite.count()
+
+
+def asv_points(suite):
+    """Every asv benchmark point as asv names it: (name, grid key, params, point, whether
+    ``suite`` selects it)."""
     for bench, key, params in asv_benchmarks():
         for combo in itertools.product(*params):
-            name = f"{bench}({', '.join(map(repr, combo))})"
             p = point(key, *combo)
             wanted = suite.selects(key, p.backend, p.size, p.dtype, p.threads)
-            assert bool(re.search(regex, name)) == wanted, name
-            selected += wanted
-    assert selected >= suite.count()
+            yield f"{bench}({', '.join(map(repr, combo))})", key, combo, p, wanted
 
 
 def test_a_build_timed_in_an_earlier_environment_of_the_run_is_not_timed_again() -> None:
@@ -141,17 +147,13 @@ def test_a_build_timed_in_an_earlier_environment_of_the_run_is_not_timed_again()
     regex = suite_bench_regex(suite, skip_frameworks=frozenset(same))
     reasons = same_build_reasons(suite, same)
     left_out = 0
-    for bench, key, params in asv_benchmarks():
-        for combo in itertools.product(*params):
-            name = f"{bench}({', '.join(map(repr, combo))})"
-            p = point(key, *combo)
-            wanted = suite.selects(key, p.backend, p.size, p.dtype, p.threads)
-            is_torch = p.backend.startswith("torch:")
-            assert bool(re.search(regex, name)) == (wanted and not is_torch), name
-            if wanted and is_torch:
-                pk = param_key_of(GRID[key].param_names, combo)
-                assert reasons[key][pk] == same["torch"], name
-                left_out += 1
+    for name, key, combo, p, wanted in asv_points(suite):
+        is_torch = p.backend.startswith("torch:")
+        assert bool(re.search(regex, name)) == (wanted and not is_torch), name
+        if wanted and is_torch:
+            pk = param_key_of(GRID[key].param_names, combo)
+            assert reasons[key][pk] == same["torch"], name
+            left_out += 1
     assert left_out > 0
     assert reasons["matmul"]["backend='torch:cpu', size=128, dtype='float32'"] == same["torch"]
     assert not any(
